@@ -1,0 +1,108 @@
+# mx: GNU make + pkg-config.  `make` builds, `make check` runs every test,
+# `make demo` shows a round trip on the local test homeserver, `make bench`
+# measures, `make fuzz` runs the fuzzers for a bounded time.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+PKGS = libcurl jansson libsodium libedit libcrypto sqlite3 libcmark libmagic
+# Evaluated once, after `deps` has had its chance to install what is missing.
+DEP_CFLAGS = $(eval DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(DEP_CFLAGS)
+DEP_LIBS = $(eval DEP_LIBS := $(shell pkg-config --libs $(PKGS)))$(DEP_LIBS)
+OLM_LIBS = $(eval OLM_LIBS := $(shell pkg-config --libs olm))$(OLM_LIBS)
+ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Ilib \
+	$(DEP_CFLAGS) $(CFLAGS)
+
+CMDS = $(patsubst cmd/%.c,%,$(wildcard cmd/mx-*.c))
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:.c=.o)
+UNIT_SRC = $(wildcard t/unit/*.c)
+UNIT = $(UNIT_SRC:.c=.t)
+SHELL_T = $(sort $(wildcard t/[0-9]*.t))
+MAN = $(wildcard man/*.[0-9])
+
+DEPS_STAMP = .deps-ok
+
+all: $(CMDS)
+
+$(DEPS_STAMP): mk/deps.sh
+	@sh mk/deps.sh build
+	@touch $@
+
+deps: $(DEPS_STAMP)
+
+lib/%.o: lib/%.c lib/*.h | $(DEPS_STAMP)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+lib/libmx.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+mx-%: cmd/mx-%.c lib/libmx.a lib/*.h
+	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) -lm
+
+# Unit tests that compare against libolm link it; nothing else ever does.
+t/unit/%-libolm.t: t/unit/%-libolm.c lib/libmx.a lib/*.h t/unit/tap.h
+	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) $(OLM_LIBS) -lm
+
+t/unit/%.t: t/unit/%.c lib/libmx.a lib/*.h t/unit/tap.h
+	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) -lm
+
+test-deps:
+	@sh mk/deps.sh test
+
+unit: $(UNIT)
+	prove -e '' $(UNIT)
+
+check: all $(UNIT) test-deps
+	prove -e '' $(UNIT)
+	sh t/with-synapse prove -e '' $(SHELL_T)
+
+demo: all test-deps
+	sh t/with-synapse sh mk/demo.sh
+
+bench: all test-deps
+	sh t/with-synapse sh bench/run.sh
+
+fuzz: test-deps
+	$(MAKE) -C fuzz
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(CMDS) $(DESTDIR)$(BINDIR)
+	for m in $(MAN); do \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
+	for c in $(CMDS); do \
+		install -m 644 completions/$$c.bash \
+			$(DESTDIR)$(DATADIR)/bash-completion/completions/$$c; \
+		install -m 644 completions/_$$c \
+			$(DESTDIR)$(DATADIR)/zsh/site-functions/_$$c; \
+		install -m 644 completions/$$c.fish \
+			$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$c.fish; \
+	done
+
+clean:
+	rm -f $(CMDS) lib/*.o lib/libmx.a t/unit/*.t $(DEPS_STAMP)
+	rm -rf t/trash.*
+
+.PHONY: all deps test-deps unit check demo bench fuzz install clean
+.SECONDARY: $(LIB_OBJ)

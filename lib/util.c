@@ -1,0 +1,187 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "util.h"
+
+static void
+oom(void)
+{
+	fputs("mx: out of memory\n", stderr);
+	abort();
+}
+
+void *
+mx_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+mx_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+mx_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+char *
+mx_xstrdup(const char *s)
+{
+	return mx_xstrndup(s, strlen(s));
+}
+
+char *
+mx_xstrndup(const char *s, size_t n)
+{
+	char *p = mx_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+mx_xasprintf(const char *fmt, ...)
+{
+	struct mx_buf b = MX_BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	b.p = mx_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b.p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return b.p;
+}
+
+static void
+grow(struct mx_buf *b, size_t n)
+{
+	size_t cap;
+
+	if (b->len + n + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 64;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	b->p = mx_xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void
+mx_buf_add(struct mx_buf *b, const void *p, size_t n)
+{
+	grow(b, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+mx_buf_adds(struct mx_buf *b, const char *s)
+{
+	mx_buf_add(b, s, strlen(s));
+}
+
+void
+mx_buf_addf(struct mx_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void
+mx_buf_reset(struct mx_buf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+void
+mx_buf_release(struct mx_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+mx_buf_release_wipe(struct mx_buf *b)
+{
+	if (b->p)
+		sodium_memzero(b->p, b->cap);
+	mx_buf_release(b);
+}
+
+char *
+mx_buf_detach(struct mx_buf *b)
+{
+	char *p = b->p ? b->p : mx_xstrdup("");
+
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+char *
+mx_urlenc(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct mx_buf b = MX_BUF_INIT;
+	const unsigned char *u;
+
+	mx_buf_add(&b, "", 0);
+	for (u = (const unsigned char *)s; *u; u++) {
+		if ((*u >= 'A' && *u <= 'Z') || (*u >= 'a' && *u <= 'z') ||
+		    (*u >= '0' && *u <= '9') || strchr("-._~", *u)) {
+			mx_buf_add(&b, u, 1);
+		} else {
+			char e[3] = { '%', hex[*u >> 4], hex[*u & 15] };
+			mx_buf_add(&b, e, 3);
+		}
+	}
+	return mx_buf_detach(&b);
+}
+
+int
+mx_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * util: memory that cannot fail (out of memory aborts, the one exit lib/
+ * allows), a growable byte buffer, and small string helpers.  Every
+ * function returning a pointer hands ownership to the caller (free()).
+ */
+#ifndef MX_UTIL_H
+#define MX_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *mx_xmalloc(size_t n);
+void *mx_xcalloc(size_t n, size_t size);
+void *mx_xrealloc(void *p, size_t n);
+char *mx_xstrdup(const char *s);
+char *mx_xstrndup(const char *s, size_t n);
+/* printf into a new string. */
+char *mx_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable buffer, always NUL-terminated after len bytes. */
+struct mx_buf {
+	char *p;
+	size_t len, cap;
+};
+#define MX_BUF_INIT { NULL, 0, 0 }
+void mx_buf_add(struct mx_buf *b, const void *p, size_t n);
+void mx_buf_adds(struct mx_buf *b, const char *s);
+void mx_buf_addf(struct mx_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Empty the buffer, keeping its memory. */
+void mx_buf_reset(struct mx_buf *b);
+/* Free the memory (wiping it first when it may hold secrets: _wipe). */
+void mx_buf_release(struct mx_buf *b);
+void mx_buf_release_wipe(struct mx_buf *b);
+/* Hand the string to the caller and reset b. */
+char *mx_buf_detach(struct mx_buf *b);
+
+/*
+ * Percent-encode s for one URL path segment or query value: everything but
+ * RFC 3986 unreserved characters is escaped ('!', ':', '#', '@' included).
+ */
+char *mx_urlenc(const char *s);
+
+/* 1 if s starts with prefix. */
+int mx_startswith(const char *s, const char *prefix);
+
+#endif
