@@ -26,15 +26,21 @@ mx_err_set(struct mx_err *e, int status, const char *fmt, ...)
 int
 mx_err_prefix(struct mx_err *e, const char *fmt, ...)
 {
-	char head[sizeof(e->msg)], old[sizeof(e->msg)];
+	char old[sizeof(e->msg)];
+	size_t n;
 	va_list ap;
 
 	if (e == NULL)
 		return -1;
-	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
-	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", head, old);
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	/* Truncation of a long message is acceptable; it stays terminated. */
+	n = strlen(e->msg);
+	if (n + 2 < sizeof(e->msg)) {
+		memcpy(e->msg + n, ": ", 3);
+		strncat(e->msg, old, sizeof(e->msg) - n - 3);
+	}
 	return -1;
 }
