@@ -53,8 +53,12 @@ lib/libmx.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-mx-%: cmd/mx-%.c lib/libmx.a lib/*.h
-	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) -lm
+cmd/cli.o: cmd/cli.c cmd/cli.h lib/*.h | $(DEPS_STAMP)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a lib/*.h cmd/*.h
+	$(CC) $(ALL_CFLAGS) -Icmd -o $@ $< cmd/cli.o lib/libmx.a $(LDFLAGS) \
+		$(DEP_LIBS) -lm
 
 # Unit tests that compare against libolm link it; nothing else ever does.
 t/unit/%-libolm.t: t/unit/%-libolm.c lib/libmx.a lib/*.h t/unit/tap.h
@@ -101,7 +105,7 @@ install: all
 	done
 
 clean:
-	rm -f $(CMDS) lib/*.o lib/libmx.a t/unit/*.t $(DEPS_STAMP)
+	rm -f $(CMDS) cmd/*.o lib/*.o lib/libmx.a t/unit/*.t $(DEPS_STAMP)
 	rm -rf t/trash.*
 
 .PHONY: all deps test-deps unit check demo bench fuzz install clean

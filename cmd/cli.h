@@ -1,0 +1,85 @@
+/*
+ * cli: what every mx program shares at the program level, where printing
+ * and exiting are allowed: the option table that drives getopt_long and
+ * produces --help, the common options, the one-line error on stderr, and
+ * JSON Lines on stdout.
+ *
+ * Common options, added to every program's table:
+ *   -h --help  -V --version  -v --verbose (repeat: -vv traces HTTP)
+ *   -q --quiet  -p --profile PROFILE  --insecure-http
+ */
+#ifndef MX_CLI_H
+#define MX_CLI_H
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "err.h"
+
+#define MX_VERSION "0.1.0"
+
+/* Ids of long-only options start here (short options use their char). */
+#define MX_OPT_LONG 256
+
+struct mx_opt {
+	int id;			/* short option char, or MX_OPT_LONG + n */
+	const char *name;	/* long name without "--" */
+	const char *arg;	/* metavariable ("FILE"), or NULL for a flag */
+	const char *help;	/* one line, lowercase, no final period */
+	unsigned flags;
+};
+#define MX_OPT_REPEAT 0x1	/* may be given more than once */
+#define MX_OPT_END { 0, NULL, NULL, NULL, 0 }
+
+struct mx_cli {
+	const char *prog;	/* "mx-send" */
+	const char *synopsis;	/* "[options] ROOM [TEXT...]"; '\n' separates
+				   several forms */
+	const char *about;	/* one line for --help */
+	const struct mx_opt *opts; /* the program's own options, MX_OPT_END */
+};
+
+/*
+ * Set up the process: stdout line-buffered, SIGPIPE default, crypto
+ * initialised.  Exits 5 when libsodium cannot start.
+ */
+void mx_cli_init(void);
+
+/*
+ * Parse argv.  Common options fill c (verbose, quiet, profile,
+ * insecure_http); -h and -V print and exit 0.  Each program option calls
+ * fn(u, id, arg); fn returns 0, or -1 after calling mx_cli_usage() itself.
+ * Unknown options, missing arguments and a repeated option without
+ * MX_OPT_REPEAT print "prog: ..." and the usage line to stderr and exit 2.
+ * Returns the index of the first operand.
+ */
+int mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
+    char **argv, int (*fn)(void *u, int id, const char *arg), void *u);
+
+/* Print "prog: <message>" and the usage line to stderr, exit 2. */
+void mx_cli_usage(const struct mx_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Print "prog: <e->msg>" to stderr; return e->status (never 0). */
+int mx_cli_fail(const char *prog, const struct mx_err *e);
+
+/* Print a diagnostic "prog: ..." to stderr unless quiet (for -v notes use
+ * mx_cli_note with a level). */
+void mx_cli_note(const struct mx_ctx *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * One compact JSON object per line on stdout (UTF-8 as is), flushed.
+ * -1 with e set (MX_LOCAL) when stdout is gone (EPIPE) or full.
+ */
+int mx_cli_print_json(const json_t *v, struct mx_err *e);
+
+/*
+ * Read a secret line (password, passphrase, token) without echo from the
+ * terminal (prompt on stderr), or the first line of stdin when from_stdin.
+ * Returns a buffer from mx_secure_alloc (mx_secure_free), or NULL with e.
+ */
+char *mx_cli_read_secret(const char *prompt, int from_stdin,
+    struct mx_err *e);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * api: the Matrix client-server endpoints mx uses (spec: Client-Server API
+ * v3).  Each call builds the URL (every path segment percent-encoded), sends
+ * it through http, and maps the answer: 2xx -> 0 and the parsed JSON; else
+ * -1 and e filled: HTTP status, errcode, message "M_FORBIDDEN: <error>", and
+ * the exit status of DESIGN.md (4xx but 429 -> MX_PERM; 429, 5xx, network,
+ * malformed JSON from the server -> MX_TEMP).
+ *
+ * json_t results are new references owned by the caller (json_decref);
+ * char * results are owned by the caller (free).  json_t arguments are
+ * borrowed.
+ */
+#ifndef MX_API_H
+#define MX_API_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "http.h"
+
+struct mx_api {
+	struct mx_http *http;	/* borrowed */
+	const char *hs;		/* base URL, no trailing slash (borrowed) */
+	const char *token;	/* access token or NULL (borrowed) */
+};
+
+/* Generic call: path starts with "/_matrix/..." and is already encoded;
+ * body may be NULL; out may be NULL when the answer is not needed. */
+int mx_api_call(struct mx_api *a, const char *method, const char *path,
+    const json_t *body, int idempotent, json_t **out, struct mx_err *e);
+
+/* GET /.well-known/matrix/client of server_name (a host[:port]) -> the
+ * homeserver base URL.  Falls back to https://server_name when there is
+ * none (404); a malformed answer is an error (spec: "Well-known URI"). */
+int mx_api_discover(struct mx_http *h, const char *server_name, char **hs,
+    struct mx_err *e);
+int mx_api_versions(struct mx_api *a, json_t **out, struct mx_err *e);
+
+/* POST /login with m.login.password; out: the whole answer (user_id,
+ * device_id, access_token, well_known). device_id may be NULL. */
+int mx_api_login_password(struct mx_api *a, const char *user,
+    const char *password, const char *device_name, const char *device_id,
+    json_t **out, struct mx_err *e);
+int mx_api_logout(struct mx_api *a, struct mx_err *e);
+int mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
+    struct mx_err *e);
+
+/* Room resolution. */
+int mx_api_resolve_alias(struct mx_api *a, const char *alias, char **room_id,
+    struct mx_err *e);
+/* POST /join/{roomIdOrAlias} -> room_id. */
+int mx_api_join(struct mx_api *a, const char *room, char **room_id,
+    struct mx_err *e);
+int mx_api_create_room(struct mx_api *a, const json_t *body, char **room_id,
+    struct mx_err *e);
+int mx_api_joined_rooms(struct mx_api *a, json_t **rooms, struct mx_err *e);
+
+/* PUT /rooms/{room}/send/{type}/{txn} -> event_id. */
+int mx_api_send(struct mx_api *a, const char *room_id, const char *type,
+    const char *txn_id, const json_t *content, char **event_id,
+    struct mx_err *e);
+/* PUT /rooms/{room}/redact/{event}/{txn}; reason may be NULL. */
+int mx_api_redact(struct mx_api *a, const char *room_id, const char *event_id,
+    const char *txn_id, const char *reason, char **redaction_id,
+    struct mx_err *e);
+/* GET state event content; returns 1 and *content when it exists, 0 when
+ * the server says M_NOT_FOUND, -1 on error. */
+int mx_api_get_state(struct mx_api *a, const char *room_id, const char *type,
+    const char *state_key, json_t **content, struct mx_err *e);
+int mx_api_put_state(struct mx_api *a, const char *room_id, const char *type,
+    const char *state_key, const json_t *content, char **event_id,
+    struct mx_err *e);
+int mx_api_get_event(struct mx_api *a, const char *room_id,
+    const char *event_id, json_t **event, struct mx_err *e);
+/* GET /rooms/{room}/members (the chunk array). */
+int mx_api_members(struct mx_api *a, const char *room_id, json_t **chunk,
+    struct mx_err *e);
+
+/* GET /sync.  since and filter may be NULL; filter is inline JSON or a
+ * filter id.  timeout_ms is the server's long-poll time (0: return now). */
+int mx_api_sync(struct mx_api *a, const char *since, const char *filter,
+    long timeout_ms, json_t **out, struct mx_err *e);
+/* GET /rooms/{room}/messages; from may be NULL; dir 'b' or 'f'. */
+int mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
+    char dir, int limit, const char *filter, json_t **out, struct mx_err *e);
+
+/* Account data of the user (m.direct): 1 found, 0 not found, -1 error. */
+int mx_api_get_account_data(struct mx_api *a, const char *user_id,
+    const char *type, json_t **content, struct mx_err *e);
+int mx_api_put_account_data(struct mx_api *a, const char *user_id,
+    const char *type, const json_t *content, struct mx_err *e);
+
+/* Media (spec: "Content repository", authenticated /_matrix/client/v1/media
+ * when the server offers it, else /_matrix/media/v3). */
+int mx_api_media_config(struct mx_api *a, long long *upload_size,
+    struct mx_err *e);
+int mx_api_upload(struct mx_api *a, FILE *f, long len, const char *ctype,
+    const char *filename, char **mxc, struct mx_err *e);
+int mx_api_download(struct mx_api *a, const char *mxc, FILE *out,
+    struct mx_err *e);
+
+#endif

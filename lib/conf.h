@@ -1,0 +1,63 @@
+/*
+ * conf: profiles and the session a program runs with.
+ *
+ * Profiles live under $MX_DIR (default ${XDG_DATA_HOME:-~/.local/share}/mx),
+ * one directory each (mode 0700): $MX_DIR/<profile>, the profile named by -p
+ * or $MX_PROFILE, else "default".  A profile directory or file readable by
+ * group or others is refused, as ssh does.
+ *
+ * The session comes from the profile's store, or, for CI, from the
+ * environment: MX_ACCESS_TOKEN with MX_HOMESERVER (no store needed).
+ */
+#ifndef MX_CONF_H
+#define MX_CONF_H
+
+#include "api.h"
+#include "err.h"
+#include "http.h"
+#include "store.h"
+
+struct mx_session {
+	char *homeserver;	/* base URL without trailing slash */
+	char *user_id;
+	char *device_id;	/* NULL when unknown (token from env) */
+	char *access_token;	/* secret: secure memory, wiped on release */
+};
+
+/* What every program holds while it runs. */
+struct mx_ctx {
+	const char *prog;	/* "mx-send" (borrowed) */
+	const char *profile;	/* -p value or NULL (borrowed) */
+	int verbose, quiet, insecure_http;
+	char *dir;		/* the profile directory */
+	struct mx_session sess;
+	struct mx_store *store;	/* NULL until opened */
+	struct mx_http *http;
+	struct mx_api api;	/* points into sess and http */
+};
+
+/* Flags for mx_ctx_open. */
+#define MX_CTX_SESSION 0x1	/* a logged-in session is required */
+#define MX_CTX_STORE 0x2	/* open the profile's store (creating it) */
+
+/*
+ * Resolve the profile directory (creating it 0700 when MX_CTX_STORE), open
+ * the store when asked, load the session (environment first, then store),
+ * and set up http and api.  c->prog, c->profile, c->verbose, c->quiet and
+ * c->insecure_http are set by the caller before.  Errors: MX_LOCAL (paths,
+ * permissions, store), MX_USAGE ("not logged in; run mx-keys login").
+ */
+int mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e);
+/* Release everything (wiping the token). */
+void mx_ctx_close(struct mx_ctx *c);
+
+/* The profile directory path for profile (NULL: default); caller frees. */
+char *mx_conf_profile_dir(const char *profile, struct mx_err *e);
+
+/* Save the session into the store (token sealed); clear it (logout). */
+int mx_conf_save_session(struct mx_ctx *c, struct mx_err *e);
+int mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e);
+
+void mx_session_release(struct mx_session *s);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * http: every request mx makes, over one reused libcurl handle (keep-alive,
+ * HTTP/2 when offered).  Owns timeouts, retries (exponential backoff with
+ * jitter on network errors and 5xx for idempotent requests; on 429 for any
+ * request, waiting retry_after_ms or Retry-After), TLS verification (always
+ * on), the loopback-only rule for http:// and the redacted trace of -vv.
+ */
+#ifndef MX_HTTP_H
+#define MX_HTTP_H
+
+#include <stdio.h>
+
+#include "err.h"
+#include "util.h"
+
+struct mx_http_opts {
+	const char *prog;	/* trace prefix: "mx-send" */
+	int verbose;		/* >= 2: one redacted trace block per request
+				   on stderr (method, URL, status, timing; never
+				   the Authorization header, access_token or
+				   password values) */
+	int insecure_http;	/* allow http:// to non-loopback hosts */
+	long connect_timeout_ms; /* 0: 10 s */
+	long timeout_ms;	/* whole request, 0: 60 s */
+	int max_retries;	/* 0: 4; -1: none */
+};
+
+struct mx_http;
+
+/* A new client (caller owns: mx_http_free).  Copies what it needs from o. */
+struct mx_http *mx_http_new(const struct mx_http_opts *o);
+void mx_http_free(struct mx_http *h);
+
+struct mx_http_req {
+	const char *method;	/* "GET", "PUT", "POST", "DELETE" */
+	const char *url;	/* absolute; path segments already encoded */
+	const char *token;	/* bearer access token, or NULL */
+	const char *ctype;	/* body's Content-Type; NULL: application/json */
+	const void *body;	/* request body (borrowed), or NULL */
+	size_t bodylen;
+	FILE *body_file;	/* stream the body from here instead (upload);
+				   must be seekable for a retry */
+	long body_file_len;
+	FILE *out_file;		/* stream a 2xx body here instead of memory */
+	long timeout_ms;	/* overrides the default (long-poll sync) */
+	int idempotent;		/* safe to repeat on network error / 5xx:
+				   GET, DELETE, PUT with a txn id */
+};
+
+struct mx_http_resp {
+	long status;		/* HTTP status */
+	struct mx_buf body;	/* body, unless streamed to out_file */
+	char *ctype;		/* Content-Type or NULL */
+	char *filename;		/* from Content-Disposition, or NULL */
+};
+
+/*
+ * Perform r, retrying as described above.  Returns 0 when a final HTTP
+ * response arrived (any status: the caller judges it; resp filled, release
+ * with mx_http_resp_release), -1 with e set otherwise: MX_TEMP for network
+ * failure, timeout or 429/5xx still failing after the retries, MX_USAGE for
+ * a URL that breaks the http:// rule, MX_LOCAL for local I/O.
+ */
+int mx_http_do(struct mx_http *h, const struct mx_http_req *r,
+    struct mx_http_resp *resp, struct mx_err *e);
+void mx_http_resp_release(struct mx_http_resp *resp);
+
+/* 1 when url's host is loopback (127.0.0.0/8, ::1, localhost). */
+int mx_http_is_loopback(const char *url);
+
+#endif
