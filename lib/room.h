@@ -1,0 +1,24 @@
+/*
+ * room: turn a room argument into a room ID, the way every program reads
+ * them (DESIGN.md, "Conventions"): "!id:hs" as is, "#alias:hs" through the
+ * room directory, "@user:hs" the direct-message room with that user, found
+ * in the m.direct account data and, when asked, created and recorded there.
+ */
+#ifndef MX_ROOM_H
+#define MX_ROOM_H
+
+#include "conf.h"
+#include "err.h"
+
+#define MX_ROOM_CREATE_DM 0x1	/* @user with no DM room: create one */
+#define MX_ROOM_JOIN 0x2	/* join the room first (invited or public) */
+
+/*
+ * *room_id is owned by the caller.  Errors: MX_USAGE for an argument that
+ * is none of the three forms, MX_PERM for an unknown alias, a user with no
+ * DM room (without MX_ROOM_CREATE_DM) or a refused join, MX_TEMP as api.
+ */
+int mx_room_resolve(struct mx_ctx *c, const char *arg, unsigned flags,
+    char **room_id, struct mx_err *e);
+
+#endif
