@@ -1,0 +1,150 @@
+# t/lib.sh: sourced by every shell test (t/NNNN-name.t).  Gives each test
+# script a fresh trash directory as its working directory (HOME and MX_DIR
+# inside it), the freshly built binaries first on PATH, git-style test
+# helpers producing TAP, and helpers that talk to the test homeserver
+# ($MX_TEST_HOMESERVER, started by t/with-synapse).
+
+set -u
+TEST_NAME=$(basename "$0" .t)
+MX_SRC=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$MX_SRC:$PATH
+TRASH=$MX_SRC/t/trash.$TEST_NAME
+rm -rf "$TRASH"
+mkdir -p "$TRASH/home"
+cd "$TRASH" || exit 1
+HOME=$TRASH/home
+MX_DIR=$TRASH/mx
+export PATH HOME MX_DIR
+unset MX_ACCESS_TOKEN MX_HOMESERVER MX_PROFILE MX_IDENTITY XDG_DATA_HOME \
+	2>/dev/null || :
+test_count=0
+test_failed=0
+
+# Print the captured output of a failed test as TAP comments.
+_test_show() {
+	sed 's/^/# /' "$TRASH/.test-out" >&2
+}
+
+# test_expect_success 'description' 'commands': the commands run in this
+# shell (variables they set stay set); their status decides.
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if eval "$2" >"$TRASH/.test-out" 2>&1 </dev/null; then
+		echo "ok $test_count - $1"
+		[ -n "${MX_TEST_VERBOSE:-}" ] && _test_show
+	else
+		echo "not ok $test_count - $1"
+		test_failed=$((test_failed + 1))
+		_test_show
+	fi
+	return 0
+}
+
+# test_must_fail CMD...: CMD must fail in an orderly way: a non-zero exit
+# status that is neither "not found" (126/127) nor a signal (> 128).
+test_must_fail() {
+	"$@"
+	_st=$?
+	if [ $_st -eq 0 ]; then
+		echo "test_must_fail: '$*' succeeded" >&2
+		return 1
+	elif [ $_st -gt 125 ]; then
+		echo "test_must_fail: '$*' died with status $_st" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code N CMD...: CMD must exit with status N.
+test_expect_code() {
+	_want=$1
+	shift
+	"$@"
+	_st=$?
+	[ $_st -eq "$_want" ] && return 0
+	echo "test_expect_code: '$*' exited $_st, wanted $_want" >&2
+	return 1
+}
+
+# test_cmp EXPECTED ACTUAL
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count # skip $1"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ $test_failed -eq 0 ] || exit 1
+	exit 0
+}
+
+# --- the test homeserver ---------------------------------------------------
+
+need_homeserver() {
+	[ -n "${MX_TEST_HOMESERVER:-}" ] ||
+		skip_all "no test homeserver (run through t/with-synapse)"
+}
+
+_uniq=0
+# register_user NAME: a fresh user; sets NAME_id, NAME_token, NAME_pw,
+# NAME_device (the device of the registration's session).
+register_user() {
+	_uniq=$((_uniq + 1))
+	_local=$(printf '%s-%s-%s-%s' "$1" "$$" "$_uniq" \
+		"$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')")
+	_pw=pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	_r=$(python3 "$MX_SRC/t/synapse/register.py" "$MX_TEST_HOMESERVER" \
+		"$MX_TEST_SHARED_SECRET" "$_local" "$_pw") || return 1
+	set -- "$1" $_r
+	eval "$1_id=\$2 $1_token=\$3 $1_device=\$4 $1_pw=\$_pw"
+}
+
+# login_profile NAME [mx-keys login options]: log NAME in with mx-keys into
+# the profile named NAME.
+login_profile() {
+	_n=$1
+	shift
+	eval "printf '%s\n' \"\$${_n}_pw\"" |
+		mx-keys -p "$_n" login --homeserver "$MX_TEST_HOMESERVER" \
+			-u "$(eval "echo \$${_n}_id")" --password-stdin "$@"
+}
+
+# api TOKEN METHOD PATH [JSON]: a client-server request with curl; prints
+# the body, fails on an HTTP error.  The token goes through stdin, not argv.
+api() {
+	_tok=$1 _m=$2 _p=$3
+	shift 3
+	printf 'header = "Authorization: Bearer %s"\n' "$_tok" |
+		curl -sS --fail-with-body -K - -X "$_m" \
+			-H 'Content-Type: application/json' \
+			${1+--data-binary "$1"} "$MX_TEST_HOMESERVER$_p"
+}
+
+# create_room TOKEN [JSON]: prints the new room id.
+create_room() {
+	api "$1" POST /_matrix/client/v3/createRoom "${2:-{\}}" | jq -r .room_id
+}
+
+_txn=0
+# send_text TOKEN ROOM TEXT: an m.room.message through curl; prints its id.
+send_text() {
+	_txn=$((_txn + 1))
+	api "$1" PUT "/_matrix/client/v3/rooms/$(urlenc "$2")/send/m.room.message/t$$-$_txn-$(date +%s%N)" \
+		"$(jq -nc --arg b "$3" '{msgtype:"m.text",body:$b}')" |
+		jq -r .event_id
+}
+
+# urlenc STRING: percent-encode for one path segment.
+urlenc() {
+	printf '%s' "$1" | jq -sRr @uri
+}
+
