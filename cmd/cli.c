@@ -1,0 +1,319 @@
+/*
+ * cli: option tables, --help, diagnostics and JSON Lines for the programs.
+ * See cli.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "util.h"
+
+enum {
+	OPT_INSECURE_HTTP = MX_OPT_LONG + 1000,
+};
+
+static const struct mx_opt common_opts[] = {
+	{ 'h', "help", NULL, "print this help and exit", 0 },
+	{ 'V', "version", NULL, "print the version and exit", 0 },
+	{ 'v', "verbose", NULL, "say more; twice: trace HTTP requests "
+	    "(tokens redacted)", MX_OPT_REPEAT },
+	{ 'q', "quiet", NULL, "print no notes, only errors", 0 },
+	{ 'p', "profile", "PROFILE", "use this profile (default: "
+	    "$MX_PROFILE or \"default\")", 0 },
+	{ OPT_INSECURE_HTTP, "insecure-http", NULL, "allow plain http:// to "
+	    "a non-loopback homeserver", 0 },
+	MX_OPT_END
+};
+
+#define MAX_OPTS 64
+
+void
+mx_cli_init(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_DFL);
+	if (sodium_init() < 0) {
+		fputs("mx: cannot initialise libsodium\n", stderr);
+		exit(MX_LOCAL);
+	}
+}
+
+static void
+print_synopsis(FILE *f, const struct mx_cli *cli)
+{
+	const char *s = cli->synopsis, *nl;
+	const char *word = "usage:";
+
+	for (;;) {
+		nl = strchr(s, '\n');
+		fprintf(f, "%-6s %s %.*s\n", word, cli->prog,
+		    (int)(nl ? (size_t)(nl - s) : strlen(s)), s);
+		if (nl == NULL)
+			break;
+		s = nl + 1;
+		word = "";
+	}
+}
+
+static void
+print_opts(const struct mx_opt *o)
+{
+	char left[64];
+
+	for (; o->name; o++) {
+		if (o->id < MX_OPT_LONG)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id,
+			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+			    o->arg ? " " : "", o->arg ? o->arg : "");
+		printf("  %-28s %s\n", left, o->help);
+	}
+}
+
+static void __attribute__((noreturn))
+help(const struct mx_cli *cli)
+{
+	print_synopsis(stdout, cli);
+	printf("%s\n\noptions:\n", cli->about);
+	print_opts(cli->opts);
+	print_opts(common_opts);
+	printf("\nSee %s(1) and mx(7).\n", cli->prog);
+	exit(fflush(stdout) == 0 ? MX_OK : MX_LOCAL);
+}
+
+void
+mx_cli_usage(const struct mx_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	print_synopsis(stderr, cli);
+	exit(MX_USAGE);
+}
+
+/* Append the table's entries to the getopt_long arrays. */
+static size_t
+add_opts(const struct mx_opt *o, struct option *lo, const struct mx_opt **by,
+    size_t n, struct mx_buf *shortopts)
+{
+	for (; o->name && n < MAX_OPTS; o++, n++) {
+		lo[n].name = o->name;
+		lo[n].has_arg = o->arg ? required_argument : no_argument;
+		lo[n].flag = NULL;
+		lo[n].val = o->id;
+		by[n] = o;
+		if (o->id < MX_OPT_LONG) {
+			char c = (char)o->id;
+
+			mx_buf_add(shortopts, &c, 1);
+			if (o->arg)
+				mx_buf_adds(shortopts, ":");
+		}
+	}
+	return n;
+}
+
+static int
+common(const struct mx_cli *cli, struct mx_ctx *c, int id, const char *arg)
+{
+	switch (id) {
+	case 'h':
+		help(cli);
+	case 'V':
+		printf("%s %s\n", cli->prog, MX_VERSION);
+		exit(MX_OK);
+	case 'v':
+		c->verbose++;
+		return 1;
+	case 'q':
+		c->quiet = 1;
+		return 1;
+	case 'p':
+		c->profile = arg;
+		return 1;
+	case OPT_INSECURE_HTTP:
+		c->insecure_http = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+opt_name(const struct option *lo, size_t n, int id, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lo[i].val == id) {
+			snprintf(buf, len, "--%s", lo[i].name);
+			return buf;
+		}
+	snprintf(buf, len, "-%c", id);
+	return buf;
+}
+
+static int
+find(const struct option *lo, size_t n, int id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lo[i].val == id)
+			return (int)i;
+	return -1;
+}
+
+int
+mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
+    char **argv, int (*fn)(void *u, int id, const char *arg), void *u)
+{
+	struct option lo[MAX_OPTS + 1];
+	const struct mx_opt *by[MAX_OPTS];
+	unsigned seen[MAX_OPTS] = { 0 };
+	struct mx_buf so = MX_BUF_INIT;
+	char name[80];
+	size_t n;
+	int id, i;
+
+	c->prog = cli->prog;
+	mx_buf_adds(&so, ":");
+	n = add_opts(cli->opts, lo, by, 0, &so);
+	n = add_opts(common_opts, lo, by, n, &so);
+	memset(&lo[n], 0, sizeof(lo[n]));
+	opterr = 0;
+	while ((id = getopt_long(argc, argv, so.p, lo, NULL)) != -1) {
+		if (id == '?') {
+			if (optopt)
+				mx_cli_usage(cli, "unknown option '-%c'",
+				    optopt);
+			mx_cli_usage(cli, "unknown option '%s'",
+			    argv[optind - 1]);
+		}
+		if (id == ':')
+			mx_cli_usage(cli, "option '%s' needs an argument",
+			    opt_name(lo, n, optopt, name, sizeof(name)));
+		i = find(lo, n, id);
+		if (i >= 0 && seen[i]++ && !(by[i]->flags & MX_OPT_REPEAT))
+			mx_cli_usage(cli, "option '%s' given twice",
+			    opt_name(lo, n, id, name, sizeof(name)));
+		if (common(cli, c, id, optarg))
+			continue;
+		if (fn(u, id, optarg) < 0)
+			mx_cli_usage(cli, "bad use of option '%s'",
+			    opt_name(lo, n, id, name, sizeof(name)));
+	}
+	mx_buf_release(&so);
+	return optind;
+}
+
+int
+mx_cli_fail(const char *prog, const struct mx_err *e)
+{
+	fprintf(stderr, "%s: %s\n", prog, e->msg[0] ? e->msg : "failed");
+	return e->status ? e->status : MX_LOCAL;
+}
+
+void
+mx_cli_note(const struct mx_ctx *c, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet || c->verbose < level)
+		return;
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+mx_cli_print_json(const json_t *v, struct mx_err *e)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+	int r = 0;
+
+	if (s == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot encode JSON output");
+	if (fputs(s, stdout) == EOF || putchar('\n') == EOF ||
+	    fflush(stdout) == EOF)
+		r = mx_err_set(e, MX_LOCAL, "cannot write to stdout: %s",
+		    strerror(errno));
+	free(s);
+	return r;
+}
+
+#define SECRET_MAX 4096
+
+/* Read one line into a secure buffer, without its newline. */
+static char *
+read_line(FILE *f, struct mx_err *e)
+{
+	char *buf = mx_secure_alloc(SECRET_MAX);
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (n + 1 >= SECRET_MAX) {
+			mx_secure_free(buf);
+			mx_err_set(e, MX_USAGE, "secret longer than %d bytes",
+			    SECRET_MAX - 1);
+			return NULL;
+		}
+		buf[n++] = (char)ch;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (ch == EOF && n == 0) {
+		mx_secure_free(buf);
+		mx_err_set(e, MX_USAGE, "no secret on input");
+		return NULL;
+	}
+	return buf;
+}
+
+char *
+mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e)
+{
+	struct termios old, quiet;
+	FILE *tty;
+	char *s;
+
+	if (from_stdin)
+		return read_line(stdin, e);
+	tty = fopen("/dev/tty", "r+");
+	if (tty == NULL || tcgetattr(fileno(tty), &old) < 0) {
+		if (tty)
+			fclose(tty);
+		mx_err_set(e, MX_USAGE, "no terminal to ask for the %s; "
+		    "give it on stdin", prompt);
+		return NULL;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	fprintf(tty, "%s: ", prompt);
+	fflush(tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	s = read_line(tty, e);
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fclose(tty);
+	return s;
+}
