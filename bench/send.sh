@@ -1,0 +1,39 @@
+#!/bin/sh
+# mx-send into an unencrypted room against a bare curl PUT of the same event
+# to the same room, both timed by hyperfine in one run (median wall time).
+# Prints: send-plain <mx median ms> <curl median ms> <ratio mx/curl>.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$top:$PATH
+runs=${BENCH_RUNS:-40}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mx-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export MX_DIR=$work/mx
+hs=$MX_TEST_HOMESERVER
+user=bench-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+python3 "$top/t/synapse/register.py" "$hs" "$MX_TEST_SHARED_SECRET" \
+	"$user" benchpw >"$work/reg"
+read -r uid token dev <"$work/reg"
+echo benchpw | mx-keys -q login -u "$uid" --homeserver "$hs" \
+	--password-stdin >/dev/null
+# curl gets its own device's token, through a config file (not argv).
+tok=$(curl -sS -X POST "$hs/_matrix/client/v3/login" -d \
+	"{\"type\":\"m.login.password\",\"identifier\":{\"type\":\"m.id.user\",\"user\":\"$uid\"},\"password\":\"benchpw\"}" |
+	jq -r .access_token)
+printf 'header = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\nsilent\nshow-error\n' \
+	"$tok" >"$work/curlrc"
+room=$(curl -sS -K "$work/curlrc" -X POST "$hs/_matrix/client/v3/createRoom" -d '{}' | jq -r .room_id)
+enc=$(printf '%s' "$room" | jq -sRr @uri)
+body='{"msgtype":"m.text","body":"benchmark message"}'
+cat >"$work/curl.sh" <<EOC
+curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \
+	"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}"
+EOC
+hyperfine -N --version >/dev/null 2>&1 || { echo "bench: hyperfine missing" >&2; exit 1; }
+hyperfine --shell=bash --warmup 3 --runs "$runs" --export-json "$work/h.json" \
+	-n mx-send "mx-send '$room' 'benchmark message' >/dev/null" \
+	-n curl "bash '$work/curl.sh'" >"$work/hyperfine.txt" 2>&1 ||
+	{ cat "$work/hyperfine.txt" >&2; exit 1; }
+jq -r '[.results[] | .median * 1000] |
+	"send-plain \(.[0] | . * 100 | round / 100) \(.[1] | . * 100 | round / 100) \(.[0] / .[1] | . * 1000 | round / 1000)"' \
+	"$work/h.json"

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Every program's --help, man page and bash/zsh/fish completions name the
+# same long options, and the man pages are clean mdoc.
+. "${0%/*}/lib.sh"
+
+# Long options named in a file, one per line, sorted and unique.
+from_help() { "$1" --help | grep -oE '^ +(-[A-Za-z], )?--[a-z][a-z0-9-]*' |
+	grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
+from_man() { grep -oE 'Fl (\\-|-)[a-z][a-z0-9-]*' "$1" |
+	sed -E 's/^Fl (\\-|-)/--/' | sort -u; }
+from_bash() { grep -oE -- '--[a-z][a-z0-9-]*' "$1" | sort -u; }
+from_fish() { grep -oE -- '(-l|--long-option) +["'"'"']?[a-z][a-z0-9-]*' "$1" |
+	sed -E 's/^(-l|--long-option) +["'"'"']?/--/' | sort -u; }
+
+for prog in $(cd "$MX_SRC" && ls cmd/mx-*.c | sed 's|cmd/||; s|\.c$||'); do
+	man=$MX_SRC/man/$prog.1
+	comp=$MX_SRC/completions
+	test_expect_success "$prog --help lists the common options" "
+		from_help $prog >help.$prog &&
+		for o in --help --version --verbose --quiet --profile --insecure-http; do
+			grep -qx -- \"\$o\" help.$prog || { echo missing \$o; exit 1; }
+		done
+	"
+	test_expect_success "$prog(1) names the options of --help" "
+		from_man $man >man.$prog && test_cmp help.$prog man.$prog
+	"
+	test_expect_success "$prog bash completion names the same options" "
+		from_bash $comp/$prog.bash >bash.$prog &&
+		test_cmp help.$prog bash.$prog
+	"
+	test_expect_success "$prog zsh completion names the same options" "
+		from_bash $comp/_$prog >zsh.$prog && test_cmp help.$prog zsh.$prog
+	"
+	test_expect_success "$prog fish completion names the same options" "
+		from_fish $comp/$prog.fish >fish.$prog &&
+		test_cmp help.$prog fish.$prog
+	"
+	test_expect_success "$prog(1) is clean mdoc" "
+		mandoc -Tlint -Wwarning $man
+	"
+	test_expect_success "$prog: unknown option is a usage error (2)" "
+		test_expect_code 2 $prog --no-such-option 2>err &&
+		grep -q \"^$prog: unknown option '--no-such-option'\\\$\" err
+	"
+	test_expect_success "$prog -V prints the version" "
+		$prog -V >out && grep -qE '^$prog [0-9]+\\.[0-9]+' out
+	"
+done
+test_expect_success 'mx(7) is clean mdoc' '
+	mandoc -Tlint -Wwarning "$MX_SRC/man/mx.7"
+'
+test_done
