@@ -25,14 +25,12 @@ printf 'header = "Authorization: Bearer %s"\nheader = "Content-Type: application
 room=$(curl -sS -K "$work/curlrc" -X POST "$hs/_matrix/client/v3/createRoom" -d '{}' | jq -r .room_id)
 enc=$(printf '%s' "$room" | jq -sRr @uri)
 body='{"msgtype":"m.text","body":"benchmark message"}'
-cat >"$work/curl.sh" <<EOC
-curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \
-	"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}"
-EOC
+# Bash expands the txn id per run without forking (EPOCHREALTIME).
+curl_cmd="curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}\""
 hyperfine -N --version >/dev/null 2>&1 || { echo "bench: hyperfine missing" >&2; exit 1; }
 hyperfine --shell=bash --warmup 3 --runs "$runs" --export-json "$work/h.json" \
 	-n mx-send "mx-send '$room' 'benchmark message' >/dev/null" \
-	-n curl "bash '$work/curl.sh'" >"$work/hyperfine.txt" 2>&1 ||
+	-n curl "$curl_cmd" >"$work/hyperfine.txt" 2>&1 ||
 	{ cat "$work/hyperfine.txt" >&2; exit 1; }
 jq -r '[.results[] | .median * 1000] |
 	"send-plain \(.[0] | . * 100 | round / 100) \(.[1] | . * 100 | round / 100) \(.[0] / .[1] | . * 1000 | round / 1000)"' \
