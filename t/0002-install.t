@@ -1,0 +1,20 @@
+#!/bin/sh
+# make install puts binaries, man pages and completions under DESTDIR+PREFIX.
+. "${0%/*}/lib.sh"
+
+test_expect_success 'make install honours DESTDIR and PREFIX' '
+	make -s -C "$MX_SRC" install DESTDIR="$TRASH/root" PREFIX=/opt/mx >log 2>&1 &&
+	for p in $(cd "$MX_SRC" && ls cmd/mx-*.c | sed "s|cmd/||; s|\.c\$||"); do
+		test -x "root/opt/mx/bin/$p" &&
+		test -f "root/opt/mx/share/man/man1/$p.1" &&
+		test -f "root/opt/mx/share/bash-completion/completions/$p" &&
+		test -f "root/opt/mx/share/zsh/site-functions/_$p" &&
+		test -f "root/opt/mx/share/fish/vendor_completions.d/$p.fish" ||
+		{ echo "missing files for $p"; exit 1; }
+	done &&
+	test -f root/opt/mx/share/man/man7/mx.7
+'
+test_expect_success 'installed binaries run' '
+	root/opt/mx/bin/mx-send --version | grep -q "^mx-send "
+'
+test_done
