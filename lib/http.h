@@ -68,4 +68,21 @@ void mx_http_resp_release(struct mx_http_resp *resp);
 /* 1 when url's host is loopback (127.0.0.0/8, ::1, localhost). */
 int mx_http_is_loopback(const char *url);
 
+/* Pure helpers, exported for the unit tests. */
+
+/* The wait before retry number attempt+1 (0-based): 250 ms doubling up to
+ * 8 s, plus up to a quarter more of random jitter. */
+long mx_http_backoff_ms(int attempt);
+/* The wait a 429 asks for: retry_after_ms of the JSON body, else the
+ * Retry-After header (seconds or HTTP date; may be NULL); capped at 60 s;
+ * -1 when neither says. */
+long mx_http_retry_after_ms(const char *body, size_t len,
+    const char *header);
+/* s with the values of access_token= and of the JSON keys "password",
+ * "access_token", "refresh_token", "token", "passphrase" replaced by
+ * <redacted> (caller frees). */
+char *mx_http_redact(const char *s);
+/* The filename of a Content-Disposition value, or NULL (caller frees). */
+char *mx_http_disposition_filename(const char *v);
+
 #endif
