@@ -101,4 +101,20 @@ int mx_api_upload(struct mx_api *a, FILE *f, long len, const char *ctype,
 int mx_api_download(struct mx_api *a, const char *mxc, FILE *out,
     struct mx_err *e);
 
+/* Helpers, exported for the unit tests and for callers of mx_api_call. */
+
+/* Map an HTTP answer: 2xx -> 0 and *out (when out is not NULL) the body's
+ * JSON object; a 2xx body that is not a JSON object -> -1, MX_TEMP; any
+ * other status -> -1 and e from mx_api_error. */
+int mx_api_check(long http, const char *body, size_t len, json_t **out,
+    struct mx_err *e);
+/* Fill e for a failed request: msg "ERRCODE: error" or "HTTP 404",
+ * errcode, http, retry_after_ms; 429 and 5xx -> MX_TEMP, else MX_PERM.
+ * Takes j (may be NULL).  Returns -1. */
+int mx_api_error(long http, json_t *j, struct mx_err *e);
+/* 1 when a /versions answer lists v1.11 or later (authenticated media). */
+int mx_api_versions_has_v1_11(const json_t *versions);
+/* Split "mxc://server/id"; 0 and both parts (caller frees), or -1. */
+int mx_api_parse_mxc(const char *mxc, char **server, char **id);
+
 #endif
