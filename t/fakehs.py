@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""fakehs: a fault-injecting fake Matrix homeserver for the tests.
+
+    python3 t/fakehs.py [--log FILE] [--count N] [--retry-after-ms MS]
+                        [--delay S] [--media-v1] SCENARIO
+
+Listens on 127.0.0.1, port chosen by the system, prints the port as the
+first line of stdout, and serves until killed.  Each request is appended to
+the log: its request line "METHOD PATH" (PATH as sent, still encoded), its
+headers indented by two spaces (the Authorization value replaced by
+"Bearer <token>"), and "  [body N bytes]".
+
+Scenarios (the fault hits the first --count requests, default 2, where
+that makes sense; then the fake answers normally):
+  ok                  no fault
+  429                 429 M_LIMIT_EXCEEDED with retry_after_ms
+  always-429          429 on every request
+  retry-after-header  429 without retry_after_ms, header Retry-After: 1
+  500                 500 M_UNKNOWN
+  always-500          500 on every request
+  truncated           200 whose JSON body is cut short (valid framing)
+  malformed           200 with a body that is not JSON
+  slow                every answer waits --delay seconds (default 3)
+  drop                the connection closes without an answer
+  404-json            404 M_NOT_FOUND on every request
+  404-plain           404 text/html on every request
+  403                 403 M_FORBIDDEN on every request
+  well-known          serves /.well-known/matrix/client pointing to itself
+  well-known-bad      /.well-known/matrix/client without m.homeserver
+Normal answers: /versions, /login, /account/whoami, send (the same txn
+gets the same event id), createRoom, join, directory, /sync, media upload/download (stored bytes),
+media config; anything else 200 {}.
+"""
+import argparse
+import http.server
+import json
+import re
+import signal
+import sys
+import threading
+import time
+
+A = None
+lock = threading.Lock()
+state = {"n": 0, "events": {}, "media": {}}
+
+
+def log_request(h, body):
+    lines = ["%s %s" % (h.command, h.path)]
+    for k, v in h.headers.items():
+        if k.lower() == "authorization":
+            v = "Bearer <token>" if v.startswith("Bearer ") else "<other>"
+        lines.append("  %s: %s" % (k, v))
+    lines.append("  [body %d bytes]" % len(body))
+    if A.log:
+        with open(A.log, "a") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+def versions():
+    v = ["v1.%d" % i for i in range(1, 12 if A.media_v1 else 11)]
+    return {"versions": ["r0.6.1"] + v}
+
+
+def normal(h, body):
+    """The answer of a well-behaved server: (status, headers, body)."""
+    p = h.path.split("?")[0]
+    me = "@fake:localhost"
+    if p == "/_matrix/client/versions":
+        return 200, {}, versions()
+    if p == "/.well-known/matrix/client" and A.scenario == "well-known":
+        port = h.server.server_address[1]
+        return 200, {}, {"m.homeserver": {
+            "base_url": "http://127.0.0.1:%d/" % port}}
+    if p == "/.well-known/matrix/client" and A.scenario == "well-known-bad":
+        return 200, {}, {"m.identity_server": {}}
+    if p == "/.well-known/matrix/client":
+        return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no well-known"}
+    if p.endswith("/login"):
+        return 200, {}, {"user_id": me, "device_id": "FAKEDEV",
+                         "access_token": "syt_fake_secret_token"}
+    if p.endswith("/account/whoami"):
+        return 200, {}, {"user_id": me, "device_id": "FAKEDEV"}
+    if "/send/" in p or "/redact/" in p:
+        with lock:
+            ev = state["events"].setdefault(
+                p, "$ev%d" % (len(state["events"]) + 1))
+        return 200, {}, {"event_id": ev}
+    if p.endswith("/createRoom") or "/join/" in p or "/directory/room/" in p:
+        return 200, {}, {"room_id": "!new:localhost"}
+    if p.endswith("/sync"):
+        return 200, {}, {"next_batch": "s1", "rooms": {}}
+    if p.endswith("/media/v3/upload"):
+        with lock:
+            mid = "m%d" % (len(state["media"]) + 1)
+            state["media"][mid] = (body, h.headers.get("Content-Type"))
+        return 200, {}, {"content_uri": "mxc://localhost/" + mid}
+    m = re.search(r"/download/[^/]+/([^/?]+)$", p)
+    if m and m.group(1) in state["media"]:
+        data, ctype = state["media"][m.group(1)]
+        return 200, {"Content-Type": ctype or "application/octet-stream",
+                     "Content-Disposition": 'inline; filename="f.bin"'}, data
+    if m:
+        return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no media"}
+    if p.endswith("/media/config"):
+        return 200, {}, {"m.upload.size": 1000}
+    return 200, {}, {}
+
+
+def fault(n):
+    """The fault for request number n (1-based), or None."""
+    s, first = A.scenario, n <= A.count
+    limited = {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests"}
+    if s == "429" and first or s == "always-429":
+        return 429, {}, dict(limited, retry_after_ms=A.retry_after_ms)
+    if s == "retry-after-header" and n == 1:
+        return 429, {"Retry-After": "1"}, limited
+    if s == "500" and first or s == "always-500":
+        return 500, {}, {"errcode": "M_UNKNOWN", "error": "Internal error"}
+    if s == "truncated" and first:
+        return 200, {}, b'{"event_id": "$trunc'
+    if s == "malformed" and first:
+        return 200, {"Content-Type": "text/html"}, b"<html>oops</html>"
+    if s == "drop" and first:
+        return "drop"
+    if s == "404-json":
+        return 404, {}, {"errcode": "M_NOT_FOUND", "error": "Room not found"}
+    if s == "404-plain":
+        return 404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"
+    if s == "403":
+        return 403, {}, {"errcode": "M_FORBIDDEN", "error": "not in room"}
+    return None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        with lock:
+            state["n"] += 1
+            k = state["n"]
+            log_request(self, body)
+        if A.scenario == "slow":
+            time.sleep(A.delay)
+        ans = fault(k) or normal(self, body)
+        if ans == "drop":
+            self.close_connection = True
+            return
+        self.answer(*ans)
+
+    def answer(self, status, headers, body):
+        if not isinstance(body, bytes):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_GET = do_PUT = do_POST = do_DELETE = handle_any
+
+
+def main():
+    global A
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario")
+    ap.add_argument("--log")
+    ap.add_argument("--count", type=int, default=2)
+    ap.add_argument("--retry-after-ms", type=int, default=300)
+    ap.add_argument("--delay", type=float, default=3)
+    ap.add_argument("--media-v1", action="store_true")
+    A = ap.parse_args()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
