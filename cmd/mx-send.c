@@ -1,0 +1,463 @@
+/*
+ * mx-send: send messages, files, relations, redactions or raw events into
+ * a room; print one {"room_id","event_id","txn_id"} line per event sent.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "cli.h"
+#include "conf.h"
+#include "msg.h"
+#include "room.h"
+#include "store.h"
+#include "util.h"
+
+enum {
+	O_HTML = MX_OPT_LONG, O_CODE, O_REPLY, O_THREAD, O_EDIT, O_REACT,
+	O_REDACT, O_REASON, O_JSON, O_JOIN, O_LINES,
+};
+
+static const struct mx_opt opts[] = {
+	{ 'm', "markdown", NULL, "TEXT is CommonMark: send it as HTML too", 0 },
+	{ O_HTML, "html", NULL, "TEXT is HTML", 0 },
+	{ O_CODE, "code", "LANG", "send TEXT as a code block in LANG", 0 },
+	{ 'n', "notice", NULL, "send an m.notice (for bots)", 0 },
+	{ 'e', "emote", NULL, "send an m.emote (/me)", 0 },
+	{ 'f', "file", "PATH", "upload the file PATH and send it", 0 },
+	{ O_REPLY, "reply-to", "EVENT", "reply to EVENT", 0 },
+	{ O_THREAD, "thread", "ROOT", "send into the thread of ROOT", 0 },
+	{ O_EDIT, "edit", "EVENT", "replace EVENT's text with TEXT", 0 },
+	{ O_REACT, "react", "EVENT", "react to EVENT with the key TEXT", 0 },
+	{ O_REDACT, "redact", "EVENT", "redact (remove) EVENT", 0 },
+	{ O_REASON, "reason", "TEXT", "the reason of --redact", 0 },
+	{ O_JSON, "json", NULL, "send each stdin line: JSON content or "
+	    "{type,content}", 0 },
+	{ O_LINES, "lines", NULL, "send each line of stdin as it arrives", 0 },
+	{ O_JOIN, "join", NULL, "join the room first (invited or public)", 0 },
+	MX_OPT_END
+};
+
+static const struct mx_cli cli = {
+	"mx-send", "[options] ROOM [TEXT...]",
+	"Send text, files, relations or raw events into a Matrix room.", opts,
+};
+
+struct opt {
+	enum mx_msg_type type;
+	enum mx_msg_fmt fmt;
+	const char *lang, *file, *reply, *thread, *edit, *react, *redact;
+	const char *reason;
+	int json, lines, join, nfmt, ntype;
+};
+
+struct send {
+	struct mx_ctx *c;
+	const struct opt *o;
+	char *room_id;
+	char *latest;		/* the thread's latest event (--thread) */
+};
+
+static int
+opt_fn(void *u, int id, const char *arg)
+{
+	struct opt *o = u;
+
+	switch (id) {
+	case 'm': o->fmt = MX_FMT_MARKDOWN; o->nfmt++; break;
+	case O_HTML: o->fmt = MX_FMT_HTML; o->nfmt++; break;
+	case O_CODE: o->fmt = MX_FMT_CODE; o->lang = arg; o->nfmt++; break;
+	case 'n': o->type = MX_MSG_NOTICE; o->ntype++; break;
+	case 'e': o->type = MX_MSG_EMOTE; o->ntype++; break;
+	case 'f': o->file = arg; break;
+	case O_REPLY: o->reply = arg; break;
+	case O_THREAD: o->thread = arg; break;
+	case O_EDIT: o->edit = arg; break;
+	case O_REACT: o->react = arg; break;
+	case O_REDACT: o->redact = arg; break;
+	case O_REASON: o->reason = arg; break;
+	case O_JSON: o->json = 1; break;
+	case O_LINES: o->lines = 1; break;
+	case O_JOIN: o->join = 1; break;
+	default: return -1;
+	}
+	return 0;
+}
+
+/* Usage errors that the option table alone cannot see. */
+static void
+check_opts(const struct opt *o, int ntext)
+{
+	int modes = !!o->file + !!o->react + !!o->redact + o->json;
+
+	if (o->nfmt > 1)
+		mx_cli_usage(&cli, "--markdown, --html and --code exclude "
+		    "each other");
+	if (o->ntype > 1)
+		mx_cli_usage(&cli, "--notice and --emote exclude each other");
+	if (modes > 1)
+		mx_cli_usage(&cli, "--file, --react, --redact and --json "
+		    "exclude each other");
+	if ((o->file || o->redact || o->json) && ntext > 0)
+		mx_cli_usage(&cli, "TEXT is not used with --file, --redact "
+		    "or --json");
+	if (modes && (o->lines || o->nfmt || o->ntype || o->edit))
+		mx_cli_usage(&cli, "--file, --react, --redact and --json "
+		    "take no text options");
+	if ((o->react || o->redact || o->json) && (o->reply || o->thread))
+		mx_cli_usage(&cli, "--reply-to and --thread need a message");
+	if (o->edit && (o->reply || o->thread))
+		mx_cli_usage(&cli, "--edit excludes --reply-to and --thread");
+	if (o->reason && !o->redact)
+		mx_cli_usage(&cli, "--reason needs --redact");
+	if (o->lines && ntext > 0)
+		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
+}
+
+/* Print the output line of one event sent. */
+static int
+print_sent(const char *room_id, const char *event_id, const char *txn,
+    struct mx_err *e)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s}", "room_id", room_id,
+	    "event_id", event_id, "txn_id", txn);
+	int rc = mx_cli_print_json(j, e);
+
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * The txn id of a send: a pending record of the same room, type and
+ * content (left by a run that died before the server answered) is reused
+ * so that the server deduplicates; else a fresh id, recorded before the
+ * request leaves.
+ */
+static char *
+txn_begin(struct mx_ctx *c, const char *key, struct mx_err *e)
+{
+	char *txn = NULL;
+	int rc;
+
+	if (c->store == NULL || key == NULL)
+		return mx_msg_txn_new();
+	rc = mx_store_get(c->store, "txn", key, &txn, NULL, e);
+	if (rc != 0)
+		return rc < 0 ? NULL : txn;
+	txn = mx_msg_txn_new();
+	if (mx_store_put(c->store, "txn", key, txn, strlen(txn), e) != 0) {
+		free(txn);
+		return NULL;
+	}
+	return txn;
+}
+
+/* Send one event (content borrowed); print its line. */
+static int
+send_event(struct send *s, const char *type, const json_t *content,
+    struct mx_err *e)
+{
+	struct mx_ctx *c = s->c;
+	char *key, *txn, *eid = NULL;
+	size_t n;
+	int rc;
+
+	n = mx_msg_event_size(s->room_id, c->sess.user_id, type, content);
+	if (n > MX_MSG_PDU_LIMIT)
+		return mx_err_set(e, MX_LOCAL, "message too large (%zu bytes; "
+		    "the limit is %d)", n, MX_MSG_PDU_LIMIT);
+	key = mx_msg_txn_key(s->room_id, type, content);
+	if ((txn = txn_begin(c, key, e)) == NULL) {
+		free(key);
+		return -1;
+	}
+	if (strcmp(type, "m.room.redaction") == 0)
+		rc = mx_api_redact(&c->api, s->room_id, s->o->redact, txn,
+		    s->o->reason, &eid, e);
+	else
+		rc = mx_api_send(&c->api, s->room_id, type, txn, content,
+		    &eid, e);
+	if (rc != 0)
+		mx_err_prefix(e, "cannot send to '%s'", s->room_id);
+	else if (c->store != NULL && key != NULL)
+		(void)mx_store_del(c->store, "txn", key, NULL);
+	if (rc == 0)
+		rc = print_sent(s->room_id, eid, txn, e);
+	if (rc == 0 && s->o->thread) {
+		free(s->latest);
+		s->latest = mx_xstrdup(eid);
+	}
+	free(eid);
+	free(txn);
+	free(key);
+	return rc;
+}
+
+/* The latest event of the thread of root, else root itself. */
+static char *
+thread_latest(struct mx_ctx *c, const char *room_id, const char *root)
+{
+	char *r = mx_urlenc(room_id), *t = mx_urlenc(root), *path;
+	const char *id;
+	json_t *j = NULL;
+	struct mx_err e;
+	char *out;
+
+	path = mx_xasprintf("/_matrix/client/v1/rooms/%s/relations/%s/"
+	    "m.thread?limit=1&dir=b", r, t);
+	mx_err_clear(&e);
+	if (mx_api_call(&c->api, "GET", path, NULL, 1, &j, &e) != 0)
+		mx_cli_note(c, 1, "no thread relations of '%s': %s", root,
+		    e.msg);
+	id = json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "chunk"), 0), "event_id"));
+	out = mx_xstrdup(id ? id : root);
+	json_decref(j);
+	free(path);
+	free(t);
+	free(r);
+	return out;
+}
+
+/* Send text as the options say. */
+static int
+send_text(struct send *s, const char *text, struct mx_err *e)
+{
+	const struct opt *o = s->o;
+	json_t *content;
+	int rc;
+
+	if (o->react) {
+		content = mx_msg_reaction(o->react, text);
+		rc = send_event(s, "m.reaction", content, e);
+		json_decref(content);
+		return rc;
+	}
+	content = mx_msg_text(text, o->type, o->fmt, o->lang);
+	if (o->edit)
+		content = mx_msg_edit(content, o->edit);
+	else if (o->thread)
+		mx_msg_thread(content, o->thread, o->reply, s->latest);
+	else if (o->reply)
+		mx_msg_reply(content, o->reply);
+	rc = send_event(s, "m.room.message", content, e);
+	json_decref(content);
+	return rc;
+}
+
+static int
+read_all(FILE *f, struct mx_buf *b, struct mx_err *e)
+{
+	char tmp[8192];
+	size_t n;
+
+	mx_buf_adds(b, "");
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		mx_buf_add(b, tmp, n);
+	if (ferror(f))
+		return mx_err_set(e, MX_LOCAL, "cannot read stdin: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* One message per stdin line, each sent as it arrives. */
+static int
+send_lines(struct send *s, struct mx_err *e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n > 0)
+			rc = send_text(s, line, e);
+	}
+	free(line);
+	return rc;
+}
+
+/* One event per JSON line: a content, or {"type", "content"}. */
+static int
+send_json(struct send *s, struct mx_err *e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long no = 0;
+	json_error_t je;
+	json_t *j, *ct;
+	const char *type;
+	int rc = 0;
+
+	while (rc == 0 && getline(&line, &cap, stdin) >= 0) {
+		no++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		j = json_loads(line, 0, &je);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			rc = mx_err_set(e, MX_LOCAL, "stdin line %lu: %s", no,
+			    j ? "not a JSON object" : je.text);
+			break;
+		}
+		type = json_string_value(json_object_get(j, "type"));
+		ct = json_object_get(j, "content");
+		if (type == NULL || !json_is_object(ct)) {
+			type = "m.room.message";
+			ct = j;
+		}
+		rc = send_event(s, type, ct, e);
+		json_decref(j);
+	}
+	free(line);
+	return rc;
+}
+
+/* Upload o->file and send it. */
+static int
+send_file(struct send *s, struct mx_err *e)
+{
+	const struct opt *o = s->o;
+	const char *base = strrchr(o->file, '/');
+	unsigned char head[65536];
+	long long max = -1;
+	long w = -1, h = -1;
+	char *mime = NULL, *mxc = NULL;
+	json_t *content;
+	struct stat st;
+	FILE *f;
+	size_t n;
+	int rc = -1;
+
+	if ((f = fopen(o->file, "rb")) == NULL || fstat(fileno(f), &st) != 0
+	    || !S_ISREG(st.st_mode)) {
+		mx_err_set(e, MX_LOCAL, "cannot read '%s': %s", o->file,
+		    f ? "not a regular file" : strerror(errno));
+		goto out;
+	}
+	if (mx_api_media_config(&s->c->api, &max, e) != 0)
+		goto out;
+	if (max >= 0 && (long long)st.st_size > max) {
+		mx_err_set(e, MX_LOCAL, "file too large (%lld bytes; the server "
+		    "accepts %lld)", (long long)st.st_size, max);
+		goto out;
+	}
+	mime = mx_msg_mime(o->file);
+	n = fread(head, 1, sizeof(head), f);
+	if (mx_startswith(mime, "image/"))
+		(void)mx_msg_image_size(head, n, &w, &h);
+	rewind(f);
+	if (mx_api_upload(&s->c->api, f, (long)st.st_size, mime,
+	    base ? base + 1 : o->file, &mxc, e) != 0)
+		goto out;
+	content = mx_msg_file(o->file, mxc, mime, (long long)st.st_size, w, h);
+	if (o->thread)
+		mx_msg_thread(content, o->thread, o->reply, s->latest);
+	else if (o->reply)
+		mx_msg_reply(content, o->reply);
+	rc = send_event(s, "m.room.message", content, e);
+	json_decref(content);
+out:
+	if (f != NULL)
+		fclose(f);
+	free(mime);
+	free(mxc);
+	return rc;
+}
+
+/* The text operands joined by spaces, else all of stdin. */
+static char *
+get_text(int argc, char **argv, struct mx_err *e)
+{
+	struct mx_buf b = MX_BUF_INIT;
+	int i;
+
+	if (argc == 0) {
+		if (read_all(stdin, &b, e) != 0) {
+			mx_buf_release(&b);
+			return NULL;
+		}
+		while (b.len > 0 && b.p[b.len - 1] == '\n')
+			b.p[--b.len] = '\0';
+	}
+	for (i = 0; i < argc; i++)
+		mx_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
+	if (b.len == 0 || memchr(b.p, '\0', b.len) != NULL) {
+		mx_buf_release(&b);
+		mx_cli_usage(&cli, "empty message");
+	}
+	return mx_buf_detach(&b);
+}
+
+static int
+run(struct send *s, const char *room, int argc, char **argv,
+    struct mx_err *e)
+{
+	const struct opt *o = s->o;
+	unsigned flags = MX_ROOM_CREATE_DM | (o->join ? MX_ROOM_JOIN : 0);
+	char *text = NULL;
+	int rc;
+
+	if (!o->file && !o->redact && !o->json && !o->lines)
+		text = get_text(argc, argv, e);
+	if (!o->file && !o->redact && !o->json && !o->lines && text == NULL)
+		return -1;
+	if (mx_room_resolve(s->c, room, flags, &s->room_id, e) != 0) {
+		free(text);
+		return -1;
+	}
+	if (o->thread)
+		s->latest = thread_latest(s->c, s->room_id, o->thread);
+	if (o->redact) {
+		json_t *r = json_pack("{s:s,s:s*}", "redacts", o->redact,
+		    "reason", o->reason);
+
+		rc = send_event(s, "m.room.redaction", r, e);
+		json_decref(r);
+	} else if (o->file)
+		rc = send_file(s, e);
+	else if (o->json)
+		rc = send_json(s, e);
+	else if (o->lines)
+		rc = send_lines(s, e);
+	else
+		rc = send_text(s, text, e);
+	free(text);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mx_ctx c = { 0 };
+	struct opt o = { 0 };
+	struct send s = { &c, &o, NULL, NULL };
+	struct mx_err e;
+	unsigned flags = MX_CTX_SESSION;
+	int i, rc = MX_OK;
+
+	mx_cli_init();
+	mx_err_clear(&e);
+	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
+	if (i >= argc)
+		mx_cli_usage(&cli, "no ROOM given");
+	check_opts(&o, argc - i - 1);
+	/* With a token from the environment there is no profile store: txn
+	 * ids then make retries idempotent within this run only. */
+	if (getenv("MX_ACCESS_TOKEN") == NULL)
+		flags |= MX_CTX_STORE;
+	if (mx_ctx_open(&c, flags, &e) != 0 ||
+	    run(&s, argv[i], argc - i - 1, argv + i + 1, &e) != 0)
+		rc = mx_cli_fail(cli.prog, &e);
+	free(s.room_id);
+	free(s.latest);
+	mx_ctx_close(&c);
+	return rc;
+}
