@@ -108,7 +108,9 @@ cmd_sync(int ac, char **av)
 {
 	json_t *j;
 
-	if (mx_api_sync(&api, ac > 0 ? av[0] : NULL, ac > 2 ? av[2] : NULL,
+	/* An empty argument means "none". */
+	if (mx_api_sync(&api, ac > 0 && *av[0] ? av[0] : NULL,
+	    ac > 2 && *av[2] ? av[2] : NULL,
 	    ac > 1 ? atol(av[1]) : 0, &j, &err) != 0)
 		return -1;
 	return print_json(j);
@@ -119,8 +121,9 @@ cmd_messages(int ac, char **av)
 {
 	json_t *j;
 
-	if (mx_api_messages(&api, av[0], ac > 3 ? av[3] : NULL, av[1][0],
-	    atoi(av[2]), ac > 4 ? av[4] : NULL, &j, &err) != 0)
+	if (mx_api_messages(&api, av[0], ac > 3 && *av[3] ? av[3] : NULL,
+	    av[1][0], atoi(av[2]), ac > 4 && *av[4] ? av[4] : NULL, &j,
+	    &err) != 0)
 		return -1;
 	return print_json(j);
 }
