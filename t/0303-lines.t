@@ -1,0 +1,28 @@
+#!/bin/sh
+# mx-send --lines: one message per stdin line, sent as each arrives.
+. "${0%/*}/lib.sh"
+need_homeserver
+. "$MX_SRC/t/0300-send-lib.sh"
+
+test_expect_success 'set-up: a fifo' 'mkfifo fifo && : >out'
+
+test_expect_success 'each line is sent before stdin closes' '
+	{ mx-send --lines "$room" <fifo >out 2>err; echo $? >status; } &
+	exec 9>fifo &&
+	echo first >&9 &&
+	i=0; while [ $(wc -l <out) -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done &&
+	test $(wc -l <out) = 1 && e1=$(sent out) &&
+	last_body >got && echo first >want && test_cmp want got &&
+	printf "\nsecond\n" >&9 &&
+	i=0; while [ $(wc -l <out) -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done &&
+	test $(wc -l <out) = 2 && last_body >got &&
+	echo second >want && test_cmp want got &&
+	exec 9>&- && wait && echo 0 >want && test_cmp want status &&
+	test ! -s err
+'
+
+test_expect_success '--lines with --notice and no input sends nothing' '
+	mx-send --lines -n "$room" </dev/null >out && test ! -s out
+'
+
+test_done
