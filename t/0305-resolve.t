@@ -1,0 +1,69 @@
+#!/bin/sh
+# mx-send ROOM as an alias, as a user (the DM room) and --join.
+. "${0%/*}/lib.sh"
+need_homeserver
+. "$MX_SRC/t/0300-send-lib.sh"
+
+# direct: alice's m.direct account data.
+direct() {
+	api "$alice_token" GET "/_matrix/client/v3/user/$(urlenc "$alice_id")/account_data/m.direct"
+}
+
+test_expect_success 'an alias resolves to its room' '
+	name=ops-$$ &&
+	aroom=$(create_room "$alice_token" "{\"room_alias_name\":\"$name\"}") &&
+	mx-send "#$name:$MX_TEST_SERVER_NAME" via alias >out &&
+	eid=$(sent out "$aroom") &&
+	content "$eid" "$aroom" | jq -r .body >got &&
+	echo "via alias" >want && test_cmp want got
+'
+
+test_expect_success '@user creates a trusted private DM and records it' '
+	mx-send "$bob_id" hello bob >out &&
+	dm=$(jq -r .room_id out) && sent out "$dm" >/dev/null &&
+	direct | jq -c --arg b "$bob_id" ".[\$b]" >got &&
+	jq -cn --arg r "$dm" "[\$r]" >want && test_cmp want got &&
+	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$dm")/state/m.room.member/$(urlenc "$bob_id")" |
+		jq -c "[.membership, .is_direct]" >got &&
+	echo "[\"invite\",true]" >want && test_cmp want got &&
+	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$dm")/state/m.room.join_rules/" |
+		jq -r .join_rule >got && echo invite >want && test_cmp want got
+'
+
+test_expect_success '@user again reuses the DM room' '
+	mx-send "$bob_id" again >out && sent out "$dm" >/dev/null &&
+	direct | jq -c --arg b "$bob_id" ".[\$b]" >got &&
+	jq -cn --arg r "$dm" "[\$r]" >want && test_cmp want got
+'
+
+test_expect_success '@user whose DM room we left gets a new one' '
+	api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$dm")/leave" "{}" >/dev/null &&
+	mx-send "$bob_id" third >out && dm2=$(jq -r .room_id out) &&
+	test "$dm2" != "$dm" && sent out "$dm2" >/dev/null &&
+	direct | jq -c --arg b "$bob_id" ".[\$b]" >got &&
+	jq -cn --arg a "$dm" --arg b "$dm2" "[\$a, \$b]" >want && test_cmp want got
+'
+
+test_expect_success 'invited: plain send refused (3), --join joins and sends' '
+	broom=$(create_room "$bob_token") &&
+	api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$broom")/invite" "{\"user_id\":\"$alice_id\"}" >/dev/null &&
+	test_expect_code 3 mx-send "$broom" early >out 2>err && test ! -s out &&
+	mx-send --join "$broom" joined >out && eid=$(sent out "$broom") &&
+	content "$eid" "$broom" | jq -r .body >got &&
+	echo joined >want && test_cmp want got
+'
+
+test_expect_success '--join a public room by alias' '
+	pname=pub-$$ &&
+	proom=$(create_room "$bob_token" "{\"preset\":\"public_chat\",\"room_alias_name\":\"$pname\"}") &&
+	mx-send --join "#$pname:$MX_TEST_SERVER_NAME" hi all >out &&
+	sent out "$proom" >/dev/null
+'
+
+test_expect_success '--join where we may not: 3' '
+	priv=$(create_room "$bob_token") &&
+	test_expect_code 3 mx-send --join "$priv" hi >out 2>err &&
+	test ! -s out && grep -q "^mx-send: cannot join" err
+'
+
+test_done
