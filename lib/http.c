@@ -644,9 +644,11 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 		return -1;
 	if ((hdrs = make_headers(r, e)) == NULL)
 		return -1;
-	if ((r->body_file && (in0 = ftello(r->body_file)) < 0) ||
-	    (r->out_file && (out0 = ftello(r->out_file)) < 0))
-		in0 = out0 = 0;	/* a pipe: no retry once bytes went */
+	/* A pipe has no position: rewind_files then refuses a retry. */
+	if (r->body_file && (in0 = ftello(r->body_file)) < 0)
+		in0 = 0;
+	if (r->out_file && (out0 = ftello(r->out_file)) < 0)
+		out0 = 0;
 	for (n = 0;; n++) {
 		memset(&at, 0, sizeof(at));
 		at.curl = h->curl;

@@ -56,10 +56,12 @@ struct mx_http_resp {
 
 /*
  * Perform r, retrying as described above.  Returns 0 when a final HTTP
- * response arrived (any status: the caller judges it; resp filled, release
- * with mx_http_resp_release), -1 with e set otherwise: MX_TEMP for network
- * failure, timeout or 429/5xx still failing after the retries, MX_USAGE for
- * a URL that breaks the http:// rule, MX_LOCAL for local I/O.
+ * response arrived (any status, a 429 or 5xx that outlasted the retries
+ * included: the caller judges it, as mx_api_check does; resp filled,
+ * release with mx_http_resp_release; after a 429 e->retry_after_ms is
+ * set), -1 with e set otherwise: MX_TEMP for network failure or timeout
+ * still failing after the retries, MX_USAGE for a URL that breaks the
+ * http:// rule, MX_LOCAL for local I/O.
  */
 int mx_http_do(struct mx_http *h, const struct mx_http_req *r,
     struct mx_http_resp *resp, struct mx_err *e);

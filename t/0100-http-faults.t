@@ -318,6 +318,23 @@ test_expect_success 'download with v1.11: authenticated /client/v1/media' '
 	test $(requests | grep -c versions) -eq 1
 '
 
+test_expect_success 'download cut short: retried, file rewound, same bytes' '
+	start_fake partial-download --count 2 &&
+	drv "$FAKE" upload blob application/octet-stream b.bin &&
+	drv "$FAKE" download mxc://localhost/m1 got &&
+	cmp blob got &&
+	test $(requests | grep -c /download/) -eq 3
+'
+
+test_expect_success 'download cut short into a pipe: no retry, exit 4' '
+	start_fake partial-download --count 1 &&
+	drv "$FAKE" upload blob application/octet-stream b.bin &&
+	{ MX_ACCESS_TOKEN=x "$DRV" "$FAKE" download mxc://localhost/m1 - 2>err;
+	  echo $? >status; } | cat >/dev/null &&
+	echo 4 >expect && test_cmp expect status &&
+	test $(requests | grep -c /download/) -eq 1
+'
+
 test_expect_success 'download of unknown media: exit 3, no file content' '
 	test_expect_code 3 drv "$FAKE" download mxc://localhost/nope got2 &&
 	test ! -s got2
@@ -325,7 +342,9 @@ test_expect_success 'download of unknown media: exit 3, no file content' '
 
 test_expect_success 'media config: m.upload.size' '
 	drv "$FAKE" mediaconfig &&
-	echo 1000 >expect && test_cmp expect out
+	echo 1000 >expect && test_cmp expect out &&
+	requests | tail -1 >actual &&
+	echo "GET /_matrix/media/v3/config" >expect && test_cmp expect actual
 '
 
 test_expect_success 'invalid content URI: exit 5' '

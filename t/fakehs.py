@@ -27,6 +27,7 @@ that makes sense; then the fake answers normally):
   403                 403 M_FORBIDDEN on every request
   well-known          serves /.well-known/matrix/client pointing to itself
   well-known-bad      /.well-known/matrix/client without m.homeserver
+  partial-download    downloads send half their announced body and hang up
 Normal answers: /versions, /login, /account/whoami, send (the same txn
 gets the same event id), createRoom, join, directory, /sync, media upload/download (stored bytes),
 media config; anything else 200 {}.
@@ -102,7 +103,7 @@ def normal(h, body):
                      "Content-Disposition": 'inline; filename="f.bin"'}, data
     if m:
         return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no media"}
-    if p.endswith("/media/config"):
+    if "/media/" in p and p.endswith("/config"):
         return 200, {}, {"m.upload.size": 1000}
     return 200, {}, {}
 
@@ -151,7 +152,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ans == "drop":
             self.close_connection = True
             return
+        if A.scenario == "partial-download" and "/download/" in self.path:
+            with lock:
+                state["downloads"] = state.get("downloads", 0) + 1
+                if state["downloads"] <= A.count:
+                    return self.partial(*ans)
         self.answer(*ans)
+
+    def partial(self, status, headers, body):
+        """Announce the whole body, send half of it, hang up."""
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[:len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
 
     def answer(self, status, headers, body):
         if not isinstance(body, bytes):
