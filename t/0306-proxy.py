@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""A forwarding proxy in front of the test homeserver that can lose the
+answer of a send after the server has acted on it, for the idempotent-send
+tests of mx-send (t/0306-txn.t).
+
+    python3 t/0306-proxy.py UPSTREAM MODEFILE LOG
+
+Prints its port, then forwards every request to UPSTREAM.  For a
+PUT .../send/... or .../redact/... the first line of MODEFILE decides:
+  pass       answer as the server did (also when MODEFILE is absent)
+  hang       forward, then never answer (the client times out or is killed)
+  lose-once  forward, then answer 502 instead; MODEFILE becomes "pass"
+Each such PUT path is appended to LOG.
+"""
+import http.server
+import sys
+import time
+import urllib.error
+import urllib.request
+
+UP, MODE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def mode():
+    try:
+        with open(MODE) as f:
+            return f.readline().strip() or "pass"
+    except OSError:
+        return "pass"
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def forward(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        req = urllib.request.Request(UP + self.path, data=body,
+                                     method=self.command)
+        for k in ("Authorization", "Content-Type"):
+            if self.headers.get(k):
+                req.add_header(k, self.headers[k])
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, r.headers.get("Content-Type"), r.read()
+        except urllib.error.HTTPError as r:
+            return r.code, r.headers.get("Content-Type"), r.read()
+
+    def answer(self, status, ctype, data):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype or "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def handle_any(self):
+        status, ctype, data = self.forward()
+        sending = self.command == "PUT" and (
+            "/send/" in self.path or "/redact/" in self.path)
+        if sending:
+            with open(LOG, "a") as f:
+                f.write(self.path + "\n")
+            m = mode()
+            if m == "hang":
+                while True:
+                    time.sleep(60)
+            if m == "lose-once":
+                with open(MODE, "w") as f:
+                    f.write("pass\n")
+                status, ctype = 502, "application/json"
+                data = b'{"errcode":"M_UNKNOWN","error":"lost"}'
+        self.answer(status, ctype, data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = handle_any
+
+
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()

@@ -1,0 +1,65 @@
+#!/bin/sh
+# mx-send transaction ids: a send whose answer was lost is not duplicated,
+# within a run (HTTP retry, same txn id) and across runs (the pending
+# record in the profile's store).
+. "${0%/*}/lib.sh"
+need_homeserver
+. "$MX_SRC/t/0300-send-lib.sh"
+
+python3 "$MX_SRC/t/0306-proxy.py" "$MX_TEST_HOMESERVER" mode puts >port &
+proxy_pid=$!
+trap 'kill $proxy_pid 2>/dev/null' EXIT
+i=0
+while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+proxy=http://127.0.0.1:$(cat port)
+
+# txns: the txn ids of the sends the proxy saw, one per line.
+txns() { sed 's|.*/||' puts; }
+
+test_expect_success 'a lost answer is retried with the same txn id' '
+	echo lose-once >mode && : >puts &&
+	MX_HOMESERVER=$proxy mx-send "$room" lost answer >out 2>err &&
+	eid=$(sent out) &&
+	test $(wc -l <puts) = 2 && test $(txns | sort -u | wc -l) = 1 &&
+	test "$(txns | head -n 1)" = "$(jq -r .txn_id out)" &&
+	count_messages >got && echo 1 >want && test_cmp want got &&
+	content "$eid" | jq -r .body >got && echo "lost answer" >want &&
+	test_cmp want got
+'
+
+if ! command -v mx-keys >/dev/null; then
+	test_skip 'no mx-keys yet: pending txn records across runs'
+	test_done
+fi
+
+test_expect_success 'set-up: a profile logged in through the proxy' '
+	printf "%s\n" "$alice_pw" |
+		env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-keys -p a login \
+		--homeserver "$proxy" -u "$alice_id" --password-stdin >/dev/null
+'
+
+test_expect_success 'killed while the server had already sent: rerun reuses the txn id' '
+	echo hang >mode && : >puts &&
+	room2=$(create_room "$alice_token") &&
+	{ env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room2" once only >out1 2>err1 & } &&
+	pid=$! &&
+	i=0; while [ ! -s puts ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done &&
+	test -s puts && sleep 0.5 && kill $pid && { wait $pid; :; } && test ! -s out1 &&
+	count_messages "$room2" >got && echo 1 >want && test_cmp want got &&
+	first=$(txns) &&
+	echo pass >mode &&
+	env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room2" once only >out &&
+	eid=$(sent out "$room2") &&
+	test "$(jq -r .txn_id out)" = "$first" &&
+	count_messages "$room2" >got && echo 1 >want && test_cmp want got &&
+	last_body "$room2" >got && echo "once only" >want && test_cmp want got
+'
+
+test_expect_success 'after an answered send the record is gone: a new message' '
+	env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room2" once only >out2 &&
+	test "$(jq -r .txn_id out2)" != "$first" &&
+	test "$(jq -r .event_id out2)" != "$eid" &&
+	count_messages "$room2" >got && echo 2 >want && test_cmp want got
+'
+
+test_done
