@@ -390,8 +390,10 @@ get_text(int argc, char **argv, struct mx_err *e)
 	for (i = 0; i < argc; i++)
 		mx_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
 	if (b.len == 0 || memchr(b.p, '\0', b.len) != NULL) {
+		i = b.len == 0;
 		mx_buf_release(&b);
-		mx_cli_usage(&cli, "empty message");
+		mx_cli_usage(&cli, i ? "empty message" :
+		    "message contains a NUL byte");
 	}
 	return mx_buf_detach(&b);
 }
@@ -413,6 +415,9 @@ run(struct send *s, const char *room, int argc, char **argv,
 		free(text);
 		return -1;
 	}
+	if (s->c->store == NULL)
+		mx_cli_note(s->c, 1, "no profile store: a txn id guards "
+		    "retries within this run only");
 	if (o->thread)
 		s->latest = thread_latest(s->c, s->room_id, o->thread);
 	if (o->redact) {
