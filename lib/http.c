@@ -50,8 +50,13 @@ mx_http_new(const struct mx_http_opts *o)
 {
 	struct mx_http *h = mx_xcalloc(1, sizeof(*h));
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (h->curl = curl_easy_init()) == NULL) {
+	/* libcurl counts these calls; mx_http_free undoes this one. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(h);
+		return NULL;
+	}
+	if ((h->curl = curl_easy_init()) == NULL) {
+		curl_global_cleanup();
 		free(h);
 		return NULL;
 	}
@@ -72,6 +77,7 @@ mx_http_free(struct mx_http *h)
 	if (h == NULL)
 		return;
 	curl_easy_cleanup(h->curl);
+	curl_global_cleanup();
 	free(h->prog);
 	free(h);
 }
