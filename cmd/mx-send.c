@@ -320,53 +320,58 @@ send_json(struct send *s, struct mx_err *e)
 	return rc;
 }
 
+/* Open o->file, check its size against the server's limit. */
+static FILE *
+open_file(struct send *s, struct stat *st, struct mx_err *e)
+{
+	const char *path = s->o->file;
+	long long max = -1;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), st) != 0 ||
+	    !S_ISREG(st->st_mode)) {
+		mx_err_set(e, MX_LOCAL, "cannot read '%s': %s", path,
+		    f ? "not a regular file" : strerror(errno));
+	} else if (mx_api_media_config(&s->c->api, &max, e) == 0) {
+		if (max < 0 || (long long)st->st_size <= max)
+			return f;
+		mx_err_set(e, MX_LOCAL, "file too large (%lld bytes; the "
+		    "server accepts %lld)", (long long)st->st_size, max);
+	}
+	if (f != NULL)
+		fclose(f);
+	return NULL;
+}
+
 /* Upload o->file and send it. */
 static int
 send_file(struct send *s, struct mx_err *e)
 {
 	const struct opt *o = s->o;
 	const char *base = strrchr(o->file, '/');
-	unsigned char head[65536];
-	long long max = -1;
-	long w = -1, h = -1;
-	char *mime = NULL, *mxc = NULL;
+	char *mime, *mxc = NULL;
 	json_t *content;
 	struct stat st;
+	long w, h;
 	FILE *f;
-	size_t n;
-	int rc = -1;
+	int rc;
 
-	if ((f = fopen(o->file, "rb")) == NULL || fstat(fileno(f), &st) != 0
-	    || !S_ISREG(st.st_mode)) {
-		mx_err_set(e, MX_LOCAL, "cannot read '%s': %s", o->file,
-		    f ? "not a regular file" : strerror(errno));
-		goto out;
+	if ((f = open_file(s, &st, e)) == NULL)
+		return -1;
+	mime = mx_msg_probe(o->file, &w, &h);
+	rc = mx_api_upload(&s->c->api, f, (long)st.st_size, mime,
+	    base ? base + 1 : o->file, &mxc, e);
+	fclose(f);
+	if (rc == 0) {
+		content = mx_msg_file(o->file, mxc, mime,
+		    (long long)st.st_size, w, h);
+		if (o->thread)
+			mx_msg_thread(content, o->thread, o->reply, s->latest);
+		else if (o->reply)
+			mx_msg_reply(content, o->reply);
+		rc = send_event(s, "m.room.message", content, e);
+		json_decref(content);
 	}
-	if (mx_api_media_config(&s->c->api, &max, e) != 0)
-		goto out;
-	if (max >= 0 && (long long)st.st_size > max) {
-		mx_err_set(e, MX_LOCAL, "file too large (%lld bytes; the server "
-		    "accepts %lld)", (long long)st.st_size, max);
-		goto out;
-	}
-	mime = mx_msg_mime(o->file);
-	n = fread(head, 1, sizeof(head), f);
-	if (mx_startswith(mime, "image/"))
-		(void)mx_msg_image_size(head, n, &w, &h);
-	rewind(f);
-	if (mx_api_upload(&s->c->api, f, (long)st.st_size, mime,
-	    base ? base + 1 : o->file, &mxc, e) != 0)
-		goto out;
-	content = mx_msg_file(o->file, mxc, mime, (long long)st.st_size, w, h);
-	if (o->thread)
-		mx_msg_thread(content, o->thread, o->reply, s->latest);
-	else if (o->reply)
-		mx_msg_reply(content, o->reply);
-	rc = send_event(s, "m.room.message", content, e);
-	json_decref(content);
-out:
-	if (f != NULL)
-		fclose(f);
 	free(mime);
 	free(mxc);
 	return rc;

@@ -350,6 +350,26 @@ mx_msg_mime(const char *path)
 	return out;
 }
 
+char *
+mx_msg_probe(const char *path, long *w, long *h)
+{
+	char *mime = mx_msg_mime(path);
+	unsigned char *head;
+	FILE *f;
+	size_t n;
+
+	*w = *h = -1;
+	if (mx_startswith(mime, "image/") && (f = fopen(path, "rb")) != NULL) {
+		head = mx_xmalloc(65536);
+		n = fread(head, 1, 65536, f);
+		if (mx_msg_image_size(head, n, w, h) != 0)
+			*w = *h = -1;
+		free(head);
+		fclose(f);
+	}
+	return mime;
+}
+
 json_t *
 mx_msg_file(const char *path, const char *mxc, const char *mime,
     long long size, long w, long h)

@@ -76,6 +76,9 @@ const char *mx_msg_file_msgtype(const char *mime);
 /* The MIME type of a file by libmagic ("application/octet-stream" when
  * unknown).  Caller frees. */
 char *mx_msg_mime(const char *path);
+/* The MIME type of the file at path (caller frees) and, for a PNG, GIF or
+ * JPEG image, its width and height from the first 64 KiB (else -1). */
+char *mx_msg_probe(const char *path, long *w, long *h);
 /*
  * The content of a file message: body and filename the base name of path,
  * url mxc, info {size, mimetype, w, h when known (w, h < 0: unknown)}.
