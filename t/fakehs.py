@@ -29,8 +29,8 @@ that makes sense; then the fake answers normally):
   well-known-bad      /.well-known/matrix/client without m.homeserver
   partial-download    downloads send half their announced body and hang up
 Normal answers: /versions, /login, /account/whoami, send (the same txn
-gets the same event id), createRoom, join, directory, /sync, media upload/download (stored bytes),
-media config; anything else 200 {}.
+gets the same event id), createRoom, join, directory, /sync, media
+upload/download (stored bytes), media config; anything else 200 {}.
 """
 import argparse
 import http.server

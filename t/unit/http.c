@@ -10,14 +10,16 @@ static void
 loopback(void)
 {
 	static const char *const yes[] = {
-		"http://127.0.0.1:8008/", "http://127.1.2.3", "http://localhost",
+		"http://127.0.0.1:8008/", "http://127.1.2.3",
+		"http://localhost",
 		"http://LocalHost:1/x", "http://[::1]:8008/_matrix",
 		"http://[::ffff:127.0.0.1]/", NULL,
 	};
 	static const char *const no[] = {
 		"http://example.org/", "http://128.0.0.1", "http://10.0.0.1",
 		"http://[::2]/", "http://localhost.example.org",
-		"http://127.0.0.1.nip.io/", "http://user@example.org", "garbage",
+		"http://127.0.0.1.nip.io/", "http://user@example.org",
+		"garbage",
 		NULL,
 	};
 	int i;
@@ -50,7 +52,8 @@ backoff(void)
 static void
 retry_after(void)
 {
-	const char *b = "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":1234}";
+	const char *b = "{\"errcode\":\"M_LIMIT_EXCEEDED\","
+	    "\"retry_after_ms\":1234}";
 
 	ok(mx_http_retry_after_ms(b, strlen(b), "9") == 1234,
 	    "retry_after_ms of the body wins");
