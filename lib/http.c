@@ -633,6 +633,50 @@ hand_over(struct mx_http_resp *resp, struct attempt *at, long status)
 	at->ctype = at->filename = NULL;
 }
 
+/* Hand the last attempt's answer over, or fail with its error. */
+static int
+finish(const struct mx_http_req *r, CURLcode cc, long status,
+    struct attempt *at, const char *errbuf, struct mx_http_resp *resp,
+    struct mx_err *e)
+{
+	if (cc != CURLE_OK) {
+		attempt_release(at);
+		mx_buf_release_wipe(&resp->body);
+		return fail(r, cc, at->write_failed ? "cannot write the "
+		    "download" : errbuf, e);
+	}
+	if (status == 429 && e != NULL)
+		e->retry_after_ms = mx_http_retry_after_ms(resp->body.p,
+		    resp->body.len, at->retry_after);
+	hand_over(resp, at, status);
+	attempt_release(at);
+	if (r->out_file != NULL && fflush(r->out_file) != 0)
+		return mx_err_set(e, MX_LOCAL, "cannot write the download: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* One attempt: at collects it, *status gets the HTTP status (0: none). */
+static CURLcode
+perform(struct mx_http *h, const struct mx_http_req *r,
+    struct curl_slist *hdrs, struct attempt *at, char *errbuf, long *status)
+{
+	CURLcode cc;
+	long t0;
+
+	setup(h, r, at, hdrs);
+	errbuf[0] = '\0';
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
+	trace_req(h, r);
+	t0 = now_ms();
+	cc = curl_easy_perform(h->curl);
+	*status = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
+	trace_resp(h, cc, *status, now_ms() - t0, at);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	return at->write_failed ? CURLE_WRITE_ERROR : cc;
+}
+
 int
 mx_http_do(struct mx_http *h, const struct mx_http_req *r,
     struct mx_http_resp *resp, struct mx_err *e)
@@ -641,14 +685,12 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 	struct attempt at;
 	char errbuf[CURL_ERROR_SIZE];
 	off_t in0 = 0, out0 = 0;
-	long status, wait, t0;
+	long status, wait;
 	CURLcode cc;
 	int n;
 
 	memset(resp, 0, sizeof(*resp));
-	if (check_url(h, r->url, e) != 0)
-		return -1;
-	if ((hdrs = make_headers(r, e)) == NULL)
+	if (check_url(h, r->url, e) != 0 || (hdrs = make_headers(r, e)) == NULL)
 		return -1;
 	/* A pipe has no position: rewind_files then refuses a retry. */
 	if (r->body_file && (in0 = ftello(r->body_file)) < 0)
@@ -661,21 +703,9 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 		at.out_file = r->out_file;
 		at.body = &resp->body;
 		mx_buf_release_wipe(&resp->body);
-		setup(h, r, &at, hdrs);
-		errbuf[0] = '\0';
-		curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
-		trace_req(h, r);
-		t0 = now_ms();
-		cc = curl_easy_perform(h->curl);
-		status = 0;
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-		trace_resp(h, cc, status, now_ms() - t0, &at);
-		if (at.write_failed)
-			cc = CURLE_WRITE_ERROR;
+		cc = perform(h, r, hdrs, &at, errbuf, &status);
 		wait = retry_wait(h, r, n, cc, status, &at);
-		if (wait >= 0 && rewind_files(r, in0, out0, at.out_written))
-			wait = -1;
-		if (wait < 0)
+		if (wait < 0 || rewind_files(r, in0, out0, at.out_written))
 			break;
 		attempt_release(&at);
 		if (h->verbose >= 2)
@@ -684,20 +714,5 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 		sleep_ms(wait);
 	}
 	curl_slist_free_all(hdrs);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
-	if (cc != CURLE_OK) {
-		attempt_release(&at);
-		mx_buf_release_wipe(&resp->body);
-		return fail(r, cc, at.write_failed ? "cannot write the "
-		    "download" : errbuf, e);
-	}
-	if (status == 429 && e != NULL)
-		e->retry_after_ms = mx_http_retry_after_ms(resp->body.p,
-		    resp->body.len, at.retry_after);
-	hand_over(resp, &at, status);
-	attempt_release(&at);
-	if (r->out_file != NULL && fflush(r->out_file) != 0)
-		return mx_err_set(e, MX_LOCAL, "cannot write the download: %s",
-		    strerror(errno));
-	return 0;
+	return finish(r, cc, status, &at, errbuf, resp, e);
 }
