@@ -1,0 +1,44 @@
+/*
+ * json: jansson helpers.  Matrix canonical JSON (spec: Appendices,
+ * "Canonical JSON") for everything that is signed or hashed, a parser that
+ * reports errors the mx way, and compact one-line output for JSON Lines.
+ */
+#ifndef MX_JSON_H
+#define MX_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* The integer range canonical JSON allows: [-(2^53)+1, 2^53-1]. */
+#define MX_JSON_INT_MAX 9007199254740991LL
+
+/*
+ * Canonical JSON of v: keys sorted by code point (UTF-8 byte order), no
+ * whitespace, UTF-8 as is, only \" \\ \b \f \n \r \t and \u00xx (lowercase)
+ * escapes.  Numbers must be integers in range; a real is accepted only when
+ * it holds an integral value in range (so 1e10 and -0 from parsed input
+ * canonicalise as 10000000000 and 0, as the spec's examples ask), anything
+ * else is MX_LOCAL.  Returns a new NUL-terminated string (caller frees),
+ * or NULL with e filled.
+ */
+char *mx_json_canonical(const json_t *v, struct mx_err *e);
+
+/*
+ * Parse n bytes of JSON text (any value; duplicate object keys and invalid
+ * UTF-8 refused; "\u0000" in strings allowed).  Returns a new reference
+ * (caller json_decref()s), or NULL with e set to MX_LOCAL and jansson's
+ * line, column and reason.
+ */
+json_t *mx_json_parse(const char *s, size_t n, struct mx_err *e);
+
+/*
+ * Compact one-line JSON of v in its own key order, UTF-8 not escaped: the
+ * form mx writes on stdout.  Returns a new string (caller frees), or NULL
+ * when v cannot be encoded (NULL v, NaN).
+ */
+char *mx_json_compact(const json_t *v);
+
+#endif
