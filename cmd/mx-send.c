@@ -13,6 +13,7 @@
 #include "api.h"
 #include "cli.h"
 #include "conf.h"
+#include "json.h"
 #include "msg.h"
 #include "room.h"
 #include "store.h"
@@ -291,7 +292,6 @@ send_json(struct send *s, struct mx_err *e)
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned long no = 0;
-	json_error_t je;
 	json_t *j, *ct;
 	const char *type;
 	int rc = 0;
@@ -300,11 +300,12 @@ send_json(struct send *s, struct mx_err *e)
 		no++;
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		j = json_loads(line, 0, &je);
+		j = mx_json_parse(line, strlen(line), e);
 		if (!json_is_object(j)) {
+			if (j != NULL)
+				mx_err_set(e, MX_LOCAL, "not a JSON object");
 			json_decref(j);
-			rc = mx_err_set(e, MX_LOCAL, "stdin line %lu: %s", no,
-			    j ? "not a JSON object" : je.text);
+			rc = mx_err_prefix(e, "stdin line %lu", no);
 			break;
 		}
 		type = json_string_value(json_object_get(j, "type"));

@@ -10,6 +10,7 @@
 #include <magic.h>
 
 #include "crypto.h"
+#include "json.h"
 #include "msg.h"
 #include "util.h"
 
@@ -390,12 +391,17 @@ mx_msg_file(const char *path, const char *mxc, const char *mime,
 	return c;
 }
 
-/* Canonical JSON as far as mx needs it: sorted keys, compact, UTF-8. */
+/* Canonical JSON; for what canonical JSON refuses (reals), jansson's
+ * sorted compact form, close enough for a size and a hash key. */
 static char *
 canonical(const json_t *j)
 {
-	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_ENCODE_ANY);
+	char *s = mx_json_canonical(j, NULL);
+
+	if (s == NULL)
+		s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENCODE_ANY);
+	return s;
 }
 
 size_t
