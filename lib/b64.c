@@ -44,6 +44,23 @@ mx_b64_encdup(const void *in, size_t n)
 }
 
 /*
+ * libsodium 1.0.18 maps some bytes >= 0x80 to valid sextets (its
+ * constant-time range checks assume 7-bit input), so such input is refused
+ * first.  The whole input is scanned without an early exit, so timing does
+ * not depend on where the byte is.
+ */
+static int
+ascii(const char *in, size_t n)
+{
+	unsigned char hi = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		hi |= (unsigned char)in[i];
+	return (hi & 0x80) == 0;
+}
+
+/*
  * A trailing '=' selects libsodium's padded variant, which then insists on
  * correct padding (length a multiple of 4); otherwise the unpadded one.
  * A NULL end pointer makes libsodium fail on anything left unparsed.
@@ -55,8 +72,8 @@ dec(uint8_t *out, size_t max, size_t *outlen, const char *in, size_t n,
 	size_t len = 0;
 	int variant = n > 0 && in[n - 1] == '=' ? padded : unpadded;
 
-	if (sodium_base642bin(out, max, in, n, NULL, &len, NULL,
-	    variant) != 0) {
+	if (!ascii(in, n) || sodium_base642bin(out, max, in, n, NULL, &len,
+	    NULL, variant) != 0) {
 		if (max > 0)
 			sodium_memzero(out, max);
 		return -1;

@@ -69,7 +69,7 @@ test_bad(void)
 {
 	static const char *bad[] = {
 		"Z", "Zg=", "Zg===", "Zh", "Zm9", "Zm9v!", "Zm 9v", "Zm9v\n",
-		"=Zm9", "Zg==Zg", "Zm8==",
+		"=Zm9", "Zg==Zg", "Zm8==", "\xabm9vYmFy", "Zm9v\xc3\xa9",
 	};
 	uint8_t bin[16], k[32];
 	size_t i, len;
