@@ -32,6 +32,16 @@ mx_signjson_signed_bytes(const json_t *obj, struct mx_err *e)
 	return s;
 }
 
+/* jansson refuses keys that are not UTF-8: check before changing obj. */
+static int
+utf8(const char *s)
+{
+	json_t *v = json_string(s);
+
+	json_decref(v);
+	return v != NULL;
+}
+
 /* signatures[entity], created as needed; NULL when either is no object. */
 static json_t *
 sig_slot(json_t *obj, const char *entity)
@@ -59,18 +69,26 @@ mx_signjson_sign(json_t *obj, const char *entity, const char *key_id,
 	char b64[MX_ED25519_SIG_LEN * 2], *msg, *name;
 	json_t *slot;
 
-	if ((msg = mx_signjson_signed_bytes(obj, e)) == NULL)
+	name = mx_xasprintf("ed25519:%s", key_id);
+	if (!utf8(entity) || !utf8(name)) {
+		free(name);
+		return mx_err_set(e, MX_LOCAL, "signed json: signer or key id "
+		    "is not UTF-8");
+	}
+	if ((msg = mx_signjson_signed_bytes(obj, e)) == NULL) {
+		free(name);
 		return -1;
+	}
 	/* sig_slot changes nothing when it fails. */
 	if ((slot = sig_slot(obj, entity)) == NULL) {
 		free(msg);
+		free(name);
 		return mx_err_set(e, MX_LOCAL, "signed json: malformed "
 		    "signatures");
 	}
 	mx_ed25519_sign(sig, msg, strlen(msg), sk);
 	free(msg);
 	mx_b64_enc(b64, sig, sizeof sig);
-	name = mx_xasprintf("ed25519:%s", key_id);
 	json_object_set_new(slot, name, json_string(b64));
 	free(name);
 	return 0;

@@ -27,7 +27,8 @@ char *mx_signjson_signed_bytes(const json_t *obj, struct mx_err *e);
  * Sign obj in place with the Ed25519 signing key sk, adding
  * signatures[entity]["ed25519:" key_id] and keeping every other signature
  * and "unsigned".  key_id is without the "ed25519:" prefix (a device ID or
- * a key's base64).  0, or -1 with e (MX_LOCAL); obj is unchanged on error.
+ * a key's base64); both UTF-8.  0, or -1 with e (MX_LOCAL); obj is
+ * unchanged on error.
  */
 int mx_signjson_sign(json_t *obj, const char *entity, const char *key_id,
     const uint8_t sk[MX_ED25519_SK_LEN], struct mx_err *e);

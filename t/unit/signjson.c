@@ -130,6 +130,11 @@ test_bad(void)
 	ok(mx_signjson_sign(v, "domain", "1", sk, &e) == -1 &&
 	    json_object_get(v, "signatures") == NULL, "float refused");
 	json_decref(v);
+	v = parse("{}");
+	ok(mx_signjson_sign(v, "\xff", "1", sk, &e) == -1 &&
+	    mx_signjson_sign(v, "d", "\xff", sk, &e) == -1 &&
+	    json_object_size(v) == 0, "non-UTF-8 signer or key id refused");
+	json_decref(v);
 	v = parse("[1]");
 	ok(mx_signjson_sign(v, "domain", "1", sk, &e) == -1,
 	    "array refused");
