@@ -101,7 +101,8 @@ test_roundtrip(void)
 		mx_random(in, n);
 		mx_b64_enc(out, in, n);
 		if (strlen(out) != mx_b64_enclen(n) ||
-		    mx_b64_dec(back, sizeof back, &len, out, strlen(out)) != 0 ||
+		    mx_b64_dec(back, sizeof back, &len, out, strlen(out))
+		    != 0 ||
 		    len != n || memcmp(in, back, n) != 0)
 			bad++;
 		mx_b64url_enc(out, in, n);

@@ -90,7 +90,8 @@ test_nul_key(void)
 static void
 test_strings(void)
 {
-	check("[\"\\\"\\\\/\\b\\f\\n\\r\\t\"]", "[\"\\\"\\\\/\\b\\f\\n\\r\\t\"]",
+	check("[\"\\\"\\\\/\\b\\f\\n\\r\\t\"]",
+	    "[\"\\\"\\\\/\\b\\f\\n\\r\\t\"]",
 	    "short escapes, / not escaped");
 	check("[\"\\u0000\\u0001\\u001f\\u001F\\u007f\"]",
 	    "[\"\\u0000\\u0001\\u001f\\u001f\x7f\"]",

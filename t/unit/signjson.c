@@ -61,7 +61,8 @@ test_spec(void)
 	mx_wipe(seed, sizeof seed);
 	sign_check("{}", "{\"signatures\":{\"domain\":{\"ed25519:1\":\""
 	    SIG_EMPTY "\"}}}", "spec: {}");
-	sign_check("{\"one\": 1, \"two\": \"Two\"}", "{\"one\":1,\"signatures\":"
+	sign_check("{\"one\": 1, \"two\": \"Two\"}",
+	    "{\"one\":1,\"signatures\":"
 	    "{\"domain\":{\"ed25519:1\":\"" SIG_ONETWO "\"}},\"two\":\"Two\"}",
 	    "spec: one two");
 	/* Existing signatures and unsigned do not change the signed bytes. */
