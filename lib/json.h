@@ -28,7 +28,7 @@ char *mx_json_canonical(const json_t *v, struct mx_err *e);
 
 /*
  * Parse n bytes of JSON text (any value; duplicate object keys and invalid
- * UTF-8 refused; "\u0000" in strings allowed).  Returns a new reference
+ * UTF-8 refused; "\u0000" allowed in strings, refused in keys by jansson).  Returns a new reference
  * (caller json_decref()s), or NULL with e set to MX_LOCAL and jansson's
  * line, column and reason.
  */
