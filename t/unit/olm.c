@@ -299,6 +299,22 @@ test_tamper(void)
 	bad.type = 7;
 	ok(!open_is(al.s, &bad, "reply"), "unknown type refused");
 	ok(open_is(al.s, &x, "reply"), "original still opens");
+
+	/* a pre-key message whose outer keys were changed is refused by an
+	 * existing session even though its inner message is intact (libolm
+	 * would decrypt it: the outer keys are not covered by the MAC) */
+	unpair(&al, &bo);
+	pair(&al, &bo);
+	seal(al.s, &x, "second pre-key");
+	bad = x;
+	bad.m[3 + 5] ^= 0x40;	/* inside the one-time key */
+	ok(!mx_olm_session_matches(bo.s, bad.m, bad.n) &&
+	    !open_is(bo.s, &bad, "second pre-key"),
+	    "pre-key message with a changed one-time key refused");
+	bad = x;
+	bad.m[3 + 34 + 5] ^= 0x40;	/* inside the base key */
+	ok(!open_is(bo.s, &bad, "second pre-key"), "changed base key refused");
+	ok(open_is(bo.s, &x, "second pre-key"), "the real one opens");
 	mx_buf_release_wipe(&b0);
 	mx_buf_release_wipe(&b1);
 	unpair(&al, &bo);
