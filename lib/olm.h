@@ -167,7 +167,9 @@ int mx_olm_encrypt_rand(struct mx_olm_session *s, int *type, uint8_t *out,
     size_t max, size_t *outlen, const void *plain, size_t n,
     const uint8_t *r, struct mx_err *e);
 /* Decrypt a message of the given type into out (max bytes of room; n is
- * always enough).  On failure the session is unchanged and out wiped. */
+ * always enough).  On failure the session is unchanged and out wiped.
+ * A pre-key message must match the session (mx_olm_session_matches);
+ * libolm ignores its outer keys here, mx refuses a mismatch. */
 int mx_olm_decrypt(struct mx_olm_session *s, int type, const void *msg,
     size_t n, uint8_t *out, size_t max, size_t *outlen, struct mx_err *e);
 

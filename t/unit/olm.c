@@ -120,6 +120,16 @@ test_kat(void)
 	mx_olm_session_id(bs, k);
 	is_str(k, "5YJ2sIpPkHgSxneh4xbU5XxwG7ZNd6y4ZQasWHyiAoc",
 	    "kat: bob's session id");
+	{
+		uint8_t who[32], want[32];
+
+		mx_olm_session_their_identity(bs, who);
+		mx_olm_account_curve25519(alice, want);
+		ok(memcmp(who, want, 32) == 0, "kat: bob's peer is alice");
+		mx_olm_session_their_identity(as, who);
+		ok(memcmp(who, bob_id, 32) == 0, "kat: alice's peer is bob");
+	}
+	ok(!mx_olm_session_has_received(as), "kat: alice has not received");
 	ok(dec_b64(bs, 0, msg1, plain) == 0, "kat: bob decrypts msg1");
 	is_str(plain, "Hello Bob", "kat: msg1 plaintext");
 	ok(mx_olm_account_remove_otk(bob, bs, NULL) == 0, "kat: otk removed");
