@@ -1,0 +1,53 @@
+/*
+ * keyexport: the room-key export file Element writes and reads
+ * (Client-Server API, "Key exports").  The armoured text
+ *
+ *   -----BEGIN MEGOLM SESSION DATA-----
+ *   base64 of: 0x01 | salt[16] | iv[16] | rounds (u32 BE) | AES-CTR(json)
+ *              | HMAC-SHA-256 of everything before
+ *   -----END MEGOLM SESSION DATA-----
+ *
+ * with PBKDF2-HMAC-SHA-512(passphrase, salt, rounds) giving 64 bytes: the
+ * AES-256 key, then the HMAC key.
+ */
+#ifndef MX_KEYEXPORT_H
+#define MX_KEYEXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Element writes 500000 rounds; the reader refuses more than MAX (DoS). */
+#define MX_KEYEXPORT_ROUNDS 500000
+#define MX_KEYEXPORT_MAX_ROUNDS 10000000
+
+/* Why mx_keyexport_decrypt failed. */
+enum mx_keyexport_why {
+	MX_KEYEXPORT_OK = 0,
+	MX_KEYEXPORT_NOTEXPORT,	/* no armour, bad base64, too short */
+	MX_KEYEXPORT_VERSION,	/* version byte other than 0x01 */
+	MX_KEYEXPORT_ROUNDS_BAD,	/* zero rounds or more than MAX */
+	MX_KEYEXPORT_MAC,	/* wrong passphrase or corrupted file */
+};
+
+/*
+ * Encrypt n bytes of JSON (the array of sessions) under passphrase pass
+ * with the given PBKDF2 rounds (1..MAX).  Returns the armoured text, base64
+ * padded and wrapped at 128 columns, ending in a newline; the caller owns
+ * it (free()).  NULL and e set on failure.
+ */
+char *mx_keyexport_encrypt(const char *json, size_t n, const char *pass,
+    uint32_t rounds, struct mx_err *e);
+
+/*
+ * Decrypt the armoured text (n bytes; text around the armour is ignored)
+ * with passphrase pass.  The MAC is checked before anything is decrypted.
+ * Returns the JSON text, NUL-terminated, its length in *len (may be NULL);
+ * the caller owns it and should wipe it (mx_wipe) before free().  On
+ * failure NULL, e set and *why (may be NULL) saying which failure.
+ */
+char *mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
+    size_t *len, enum mx_keyexport_why *why, struct mx_err *e);
+
+#endif
