@@ -899,6 +899,8 @@ mx_olm_encrypt_rand(struct mx_olm_session *s, int *type, uint8_t *out,
 		return fail(e, "output buffer too small");
 	if (!s->has_sender && new_sender(s, r, e) < 0)
 		return -1;
+	if (s->send_index == UINT32_MAX)
+		return fail(e, "sending chain exhausted");
 	inner = msg_len(s->send_index, mx_aes_cbc_len(n));
 	if (!s->received)
 		head = prekey_head(out, s, inner);
@@ -977,7 +979,9 @@ advance_to(struct pending *pd, const struct chain *c, uint32_t target,
 {
 	uint32_t from = c->index;
 
-	if (target < from || target - from > MX_OLM_MAX_GAP)
+	/* the chain index never wraps: UINT32_MAX is never a message's */
+	if (target < from || target - from > MX_OLM_MAX_GAP ||
+	    target == UINT32_MAX)
 		return -1;
 	pd->chain = *c;
 	pd->n_skip = 0;

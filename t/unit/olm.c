@@ -304,6 +304,25 @@ test_tamper(void)
 	bad.n--;
 	ok(!open_is(al.s, &bad, "reply"), "truncated message refused");
 	bad = x;
+	bad.m[0] = 4;
+	ok(!open_is(al.s, &bad, "reply"), "version 4 refused");
+	/* counter field (tag 0x10 after the 34-byte key) set to 2^32 */
+	bad = x;
+	memmove(bad.m + 36 + 5, bad.m + 36 + 1, bad.n - 37);
+	memcpy(bad.m + 36, "\x80\x80\x80\x80\x10", 5);
+	bad.n += 4;
+	{
+		struct mx_err e;
+		uint8_t p[512];
+		size_t pn;
+
+		mx_err_clear(&e);
+		ok(bad.m[35] == 0x10 && mx_olm_decrypt(al.s, 1, bad.m, bad.n,
+		    p, sizeof(p), &pn, &e) < 0 &&
+		    strstr(e.msg, "malformed") != NULL,
+		    "counter over 32 bits refused as malformed: %s", e.msg);
+	}
+	bad = x;
 	bad.type = 0;
 	ok(!open_is(al.s, &bad, "reply"), "wrong type refused");
 	bad.type = 7;
