@@ -101,6 +101,7 @@ round_once(int i, int *same, int *olm_reads, int *we_read)
 	    json_object_get(sd, "mac"))) != 0 || strcmp(o.eph,
 	    json_string_value(json_object_get(sd, "ephemeral"))) != 0)
 		*same = 0;
+	free(o.ct);
 	pt = olm_dec(priv, sd, &len);
 	*olm_reads &= pt != NULL && len == n && memcmp(pt, msg, n) == 0;
 	free(pt);
