@@ -39,6 +39,8 @@ struct mx_ctx {
 /* Flags for mx_ctx_open. */
 #define MX_CTX_SESSION 0x1	/* a logged-in session is required */
 #define MX_CTX_STORE 0x2	/* open the profile's store (creating it) */
+#define MX_CTX_NO_ENV 0x4	/* ignore MX_ACCESS_TOKEN: the profile's own
+				   session only (mx-keys login, logout) */
 
 /*
  * Resolve the profile directory (creating it 0700 when MX_CTX_STORE), open
@@ -59,5 +61,15 @@ int mx_conf_save_session(struct mx_ctx *c, struct mx_err *e);
 int mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e);
 
 void mx_session_release(struct mx_session *s);
+
+/* Replace the session's token with a copy of tok in secure memory. */
+void mx_session_set_token(struct mx_session *s, const char *tok);
+
+/*
+ * Fill c->sess.user_id and c->sess.device_id when unknown (a token from the
+ * environment), asking the server (GET /account/whoami).  Errors: as
+ * mx_api_whoami (a dead token: MX_PERM).
+ */
+int mx_ctx_whoami(struct mx_ctx *c, struct mx_err *e);
 
 #endif

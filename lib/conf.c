@@ -1,0 +1,303 @@
+/*
+ * conf: profile directories and the session a program runs with (see
+ * conf.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "util.h"
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Profile names: [A-Za-z0-9._-], not empty, no leading dot. */
+static int
+valid_profile(const char *p)
+{
+	if (*p == '\0' || *p == '.' || strlen(p) > 64)
+		return 0;
+	return p[strspn(p, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == '\0';
+}
+
+char *
+mx_conf_profile_dir(const char *profile, struct mx_err *e)
+{
+	const char *base;
+
+	if (profile == NULL && (profile = env("MX_PROFILE")) == NULL)
+		profile = "default";
+	if (!valid_profile(profile)) {
+		mx_err_set(e, MX_USAGE, "bad profile name '%s' (letters, "
+		    "digits, '.', '_', '-'; no leading dot)", profile);
+		return NULL;
+	}
+	if ((base = env("MX_DIR")) != NULL)
+		return mx_xasprintf("%s/%s", base, profile);
+	if ((base = env("XDG_DATA_HOME")) != NULL)
+		return mx_xasprintf("%s/mx/%s", base, profile);
+	if ((base = env("HOME")) != NULL)
+		return mx_xasprintf("%s/.local/share/mx/%s", base, profile);
+	mx_err_set(e, MX_USAGE, "neither MX_DIR nor HOME is set");
+	return NULL;
+}
+
+/* mkdir -p, each directory made here 0700 whatever the umask. */
+static int
+make_dirs(const char *dir, struct mx_err *e)
+{
+	char *p = mx_xstrdup(dir), *s, c;
+	int rc = 0;
+
+	for (s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) == 0) {
+			if (chmod(p, 0700) != 0)
+				rc = mx_err_set(e, MX_LOCAL, "cannot chmod "
+				    "'%s': %s", p, strerror(errno));
+		} else if (errno != EEXIST) {
+			rc = mx_err_set(e, MX_LOCAL, "cannot create directory "
+			    "'%s': %s", p, strerror(errno));
+		}
+		if ((*s = c) == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* 1 when dir exists and is safe, 0 when absent, -1 when refused. */
+static int
+check_dir(const char *dir, struct mx_err *e)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return mx_err_set(e, MX_LOCAL, "cannot stat '%s': %s", dir,
+		    strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return mx_err_set(e, MX_LOCAL, "profile '%s' is not a "
+		    "directory", dir);
+	if (st.st_uid != geteuid())
+		return mx_err_set(e, MX_LOCAL, "profile directory '%s' is not "
+		    "owned by you", dir);
+	if (st.st_mode & 077)
+		return mx_err_set(e, MX_LOCAL, "profile directory '%s' is "
+		    "accessible by others; chmod 700 it", dir);
+	return 1;
+}
+
+void
+mx_session_set_token(struct mx_session *s, const char *tok)
+{
+	size_t n = strlen(tok);
+
+	if (s->access_token != NULL)
+		mx_secure_free(s->access_token);
+	s->access_token = mx_secure_alloc(n + 1);
+	memcpy(s->access_token, tok, n + 1);
+}
+
+void
+mx_session_release(struct mx_session *s)
+{
+	free(s->homeserver);
+	free(s->user_id);
+	free(s->device_id);
+	if (s->access_token != NULL)
+		mx_secure_free(s->access_token);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The session of MX_ACCESS_TOKEN + MX_HOMESERVER: 1 when set, 0 when not,
+ * -1 when half set. */
+static int
+env_session(struct mx_session *s, struct mx_err *e)
+{
+	const char *tok = env("MX_ACCESS_TOKEN"), *hs = env("MX_HOMESERVER");
+	size_t n;
+
+	if (tok == NULL)
+		return 0;
+	if (hs == NULL)
+		return mx_err_set(e, MX_USAGE, "MX_ACCESS_TOKEN is set but "
+		    "MX_HOMESERVER is not");
+	n = strlen(hs);
+	while (n > 0 && hs[n - 1] == '/')
+		n--;
+	s->homeserver = mx_xstrndup(hs, n);
+	mx_session_set_token(s, tok);
+	return 1;
+}
+
+/* The store's session: 1 when there is one, 0 when not, -1 on error. */
+static int
+store_session(struct mx_ctx *c, struct mx_err *e)
+{
+	struct mx_session *s = &c->sess;
+	char *tok = NULL;
+	int rc;
+
+	rc = mx_store_get_secret(c->store, "session", "access_token", &tok,
+	    NULL, e);
+	if (rc <= 0)
+		return rc;
+	mx_session_set_token(s, tok);
+	mx_secure_free(tok);
+	if (mx_store_get(c->store, "session", "homeserver", &s->homeserver,
+	    NULL, e) <= 0 ||
+	    mx_store_get(c->store, "session", "user_id", &s->user_id, NULL,
+	    e) < 0 ||
+	    mx_store_get(c->store, "session", "device_id", &s->device_id,
+	    NULL, e) < 0) {
+		if (s->homeserver == NULL)
+			mx_err_set(e, MX_LOCAL, "store of '%s': session has "
+			    "no homeserver", c->dir);
+		return -1;
+	}
+	return 1;
+}
+
+/* Open the store, creating the profile when asked; 0 without a store when
+ * the profile does not exist and need not be created. */
+static int
+open_store(struct mx_ctx *c, int create, struct mx_err *e)
+{
+	int rc;
+
+	if ((rc = check_dir(c->dir, e)) < 0)
+		return -1;
+	if (rc == 0 && !create)
+		return 0;
+	if (rc == 0 && (make_dirs(c->dir, e) != 0 || check_dir(c->dir, e) < 0))
+		return -1;
+	return mx_store_open(&c->store, c->dir, NULL, e);
+}
+
+static int
+load_session(struct mx_ctx *c, unsigned flags, struct mx_err *e)
+{
+	int rc = 0;
+
+	if (!(flags & MX_CTX_NO_ENV) && (rc = env_session(&c->sess, e)) < 0)
+		return -1;
+	if (rc == 0 && (flags & MX_CTX_SESSION) && c->store == NULL &&
+	    open_store(c, 0, e) != 0)
+		return -1;
+	if (rc == 0 && c->store != NULL && (rc = store_session(c, e)) < 0)
+		return -1;
+	if (rc == 0 && (flags & MX_CTX_SESSION))
+		return mx_err_set(e, MX_USAGE, "not logged in; run mx-keys "
+		    "login%s%s", c->profile ? " -p " : "",
+		    c->profile ? c->profile : "");
+	return 0;
+}
+
+int
+mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e)
+{
+	struct mx_http_opts o = { 0 };
+
+	if ((c->dir = mx_conf_profile_dir(c->profile, e)) == NULL)
+		return -1;
+	if ((flags & MX_CTX_STORE) && open_store(c, 1, e) != 0)
+		return -1;
+	if (load_session(c, flags, e) != 0)
+		return -1;
+	o.prog = c->prog;
+	o.verbose = c->verbose;
+	o.insecure_http = c->insecure_http;
+	if ((c->http = mx_http_new(&o)) == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot set up libcurl");
+	c->api.http = c->http;
+	c->api.hs = c->sess.homeserver;
+	c->api.token = c->sess.access_token;
+	return 0;
+}
+
+void
+mx_ctx_close(struct mx_ctx *c)
+{
+	mx_session_release(&c->sess);
+	mx_store_close(c->store);
+	c->store = NULL;
+	mx_http_free(c->http);
+	c->http = NULL;
+	free(c->dir);
+	c->dir = NULL;
+	memset(&c->api, 0, sizeof(c->api));
+}
+
+int
+mx_ctx_whoami(struct mx_ctx *c, struct mx_err *e)
+{
+	char *user = NULL, *dev = NULL;
+
+	if (c->sess.user_id != NULL && c->sess.device_id != NULL)
+		return 0;
+	if (mx_api_whoami(&c->api, &user, &dev, e) != 0)
+		return -1;
+	if (c->sess.user_id == NULL)
+		c->sess.user_id = user;
+	else
+		free(user);
+	if (c->sess.device_id == NULL)
+		c->sess.device_id = dev;
+	else
+		free(dev);
+	return 0;
+}
+
+static int
+put_str(struct mx_ctx *c, const char *key, const char *v, struct mx_err *e)
+{
+	if (v == NULL)
+		return mx_store_del(c->store, "session", key, e);
+	return mx_store_put(c->store, "session", key, v, strlen(v), e);
+}
+
+int
+mx_conf_save_session(struct mx_ctx *c, struct mx_err *e)
+{
+	struct mx_session *s = &c->sess;
+
+	if (c->store == NULL)
+		return mx_err_set(e, MX_LOCAL, "no store to save the session "
+		    "in");
+	if (mx_store_begin(c->store, e) != 0)
+		return -1;
+	if (mx_store_clear(c->store, "session", e) != 0 ||
+	    put_str(c, "homeserver", s->homeserver, e) != 0 ||
+	    put_str(c, "user_id", s->user_id, e) != 0 ||
+	    put_str(c, "device_id", s->device_id, e) != 0 ||
+	    mx_store_put_secret(c->store, "session", "access_token",
+	    s->access_token, strlen(s->access_token), e) != 0) {
+		mx_store_rollback(c->store);
+		return -1;
+	}
+	return mx_store_commit(c->store, e);
+}
+
+int
+mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e)
+{
+	if (c->store == NULL)
+		return 0;
+	return mx_store_clear(c->store, "session", e);
+}
