@@ -1,0 +1,338 @@
+/*
+ * mx-keys: the profile's identity on the homeserver: log in and out, and
+ * say who we are.  Each subcommand prints one JSON line on success.
+ *
+ * Options may come before or after the subcommand (getopt_long permutes);
+ * the first operand names the subcommand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "cli.h"
+#include "conf.h"
+#include "crypto.h"
+#include "store.h"
+#include "util.h"
+
+enum {
+	O_HOMESERVER = MX_OPT_LONG, O_PASSWORD_STDIN, O_TOKEN_STDIN,
+	O_DEVICE_NAME, O_FORCE,
+};
+
+static const struct mx_opt opts[] = {
+	{ 'u', "user", "USER", "log in as USER (@user:server, or name)", 0 },
+	{ O_HOMESERVER, "homeserver", "URL", "the homeserver (default: from USER)", 0 },
+	{ O_PASSWORD_STDIN, "password-stdin", NULL, "read the password from stdin", 0 },
+	{ O_TOKEN_STDIN, "token-stdin", NULL, "store an access token read from "
+	    "stdin", 0 },
+	{ O_DEVICE_NAME, "device-name", "NAME", "name the new device (\"mx on HOST\")", 0 },
+	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
+	MX_OPT_END
+};
+
+static const struct mx_cli cli = {
+	"mx-keys",
+	"[options] login -u USER [--homeserver URL]\n"
+	"[options] login --token-stdin [-u USER | --homeserver URL]\n"
+	"[options] logout\n[options] whoami",
+	"Log in to a Matrix homeserver, log out, and say who the profile is.",
+	opts,
+};
+
+struct opt {
+	const char *user, *homeserver, *device_name;
+	int password_stdin, token_stdin, force;
+};
+
+static int
+opt_fn(void *u, int id, const char *arg)
+{
+	struct opt *o = u;
+
+	switch (id) {
+	case 'u':
+		o->user = arg;
+		break;
+	case O_HOMESERVER:
+		o->homeserver = arg;
+		break;
+	case O_PASSWORD_STDIN:
+		o->password_stdin = 1;
+		break;
+	case O_TOKEN_STDIN:
+		o->token_stdin = 1;
+		break;
+	case O_DEVICE_NAME:
+		o->device_name = arg;
+		break;
+	case O_FORCE:
+		o->force = 1;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/* {"user_id","device_id","homeserver"} of the session. */
+static int
+print_session(const struct mx_session *s, struct mx_err *e)
+{
+	json_t *j;
+	int rc;
+
+	j = json_pack("{s:s?, s:s?, s:s?}", "user_id", s->user_id,
+	    "device_id", s->device_id, "homeserver", s->homeserver);
+	if (j == NULL)
+		return mx_err_set(e, MX_LOCAL, "session is not UTF-8");
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
+}
+
+/* --- login ---------------------------------------------------------------- */
+
+/* The homeserver to log in to: --homeserver, else discovered from the
+ * server name of @user:server, else $MX_HOMESERVER. */
+static int
+find_homeserver(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	const char *hs = o->homeserver, *colon;
+	size_t n;
+
+	if (hs == NULL && o->user != NULL && o->user[0] == '@' &&
+	    (colon = strchr(o->user, ':')) != NULL && colon[1] != '\0')
+		return mx_api_discover(c->http, colon + 1, &c->sess.homeserver,
+		    e);
+	if (hs == NULL && (hs = getenv("MX_HOMESERVER")) != NULL && !*hs)
+		hs = NULL;
+	if (hs == NULL)
+		return mx_err_set(e, MX_USAGE, o->user ? "a user name without "
+		    "a server needs --homeserver URL" : "no user given; use "
+		    "-u @user:server");
+	if (!mx_startswith(hs, "https://") && !mx_startswith(hs, "http://"))
+		return mx_err_set(e, MX_USAGE, "homeserver '%s' is not an "
+		    "http(s) URL", hs);
+	n = strlen(hs);
+	while (n > 0 && hs[n - 1] == '/')
+		n--;
+	c->sess.homeserver = mx_xstrndup(hs, n);
+	return 0;
+}
+
+/* An existing session: refused, or logged out first with --force. */
+static int
+replace_session(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	struct mx_err le;
+
+	if (c->sess.access_token == NULL)
+		return 0;
+	if (!o->force)
+		return mx_err_set(e, MX_USAGE, "profile already logged in as "
+		    "%s; log out first or use --force", c->sess.user_id ?
+		    c->sess.user_id : "someone");
+	mx_err_clear(&le);
+	if (mx_api_logout(&c->api, &le) != 0)
+		mx_cli_note(c, 0, "could not log the old session out: %s",
+		    le.msg);
+	if (mx_conf_clear_session(c, e) != 0)
+		return -1;
+	mx_session_release(&c->sess);
+	return 0;
+}
+
+static const char *
+jstr(const json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+static int
+password_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	char host[256], *name = NULL, *pw = NULL, *prompt;
+	json_t *j = NULL;
+	int rc = -1;
+
+	prompt = mx_xasprintf("password for %s: ", o->user);
+	pw = mx_cli_read_secret(prompt, o->password_stdin, e);
+	free(prompt);
+	if (pw == NULL)
+		return -1;
+	if (o->device_name == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			strcpy(host, "unknown host");
+		host[sizeof(host) - 1] = '\0';
+		name = mx_xasprintf("mx on %s", host);
+	}
+	if (mx_api_login_password(&c->api, o->user, pw, o->device_name ?
+	    o->device_name : name, NULL, &j, e) != 0) {
+		mx_err_prefix(e, "cannot log in as '%s'", o->user);
+		goto out;
+	}
+	if (jstr(j, "user_id") == NULL || jstr(j, "access_token") == NULL) {
+		mx_err_set(e, MX_TEMP, "login answer without user_id or "
+		    "access_token");
+		goto out;
+	}
+	c->sess.user_id = mx_xstrdup(jstr(j, "user_id"));
+	if (jstr(j, "device_id") != NULL)
+		c->sess.device_id = mx_xstrdup(jstr(j, "device_id"));
+	mx_session_set_token(&c->sess, jstr(j, "access_token"));
+	rc = 0;
+out:
+	if (j != NULL) {
+		/* The token's copy inside the JSON goes with it, wiped. */
+		json_t *t = json_object_get(j, "access_token");
+
+		if (json_is_string(t))
+			mx_wipe((char *)json_string_value(t),
+			    json_string_length(t));
+	}
+	json_decref(j);
+	mx_secure_free(pw);
+	free(name);
+	return rc;
+}
+
+/* --token-stdin: the token's owner and device come from whoami. */
+static int
+token_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	char *tok;
+
+	if ((tok = mx_cli_read_secret("access token: ", 1, e)) == NULL)
+		return -1;
+	mx_session_set_token(&c->sess, tok);
+	mx_secure_free(tok);
+	c->api.token = c->sess.access_token;
+	if (mx_ctx_whoami(c, e) != 0)
+		return mx_err_prefix(e, "cannot check the access token");
+	if (o->user != NULL && o->user[0] == '@' &&
+	    strcmp(o->user, c->sess.user_id) != 0)
+		return mx_err_set(e, MX_USAGE, "the token belongs to %s, not "
+		    "%s", c->sess.user_id, o->user);
+	return 0;
+}
+
+static int
+cmd_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	if (o->password_stdin && o->token_stdin)
+		return mx_err_set(e, MX_USAGE, "--password-stdin and "
+		    "--token-stdin exclude each other");
+	if (o->user == NULL && !o->token_stdin)
+		return mx_err_set(e, MX_USAGE, "no user given; use -u USER");
+	if (mx_ctx_open(c, MX_CTX_STORE | MX_CTX_NO_ENV, e) != 0 ||
+	    replace_session(c, o, e) != 0)
+		return -1;
+	if ((o->token_stdin && o->user == NULL && o->homeserver == NULL &&
+	    getenv("MX_HOMESERVER") == NULL))
+		return mx_err_set(e, MX_USAGE, "--token-stdin needs "
+		    "--homeserver URL or -u @user:server");
+	if (find_homeserver(c, o, e) != 0)
+		return -1;
+	c->api.hs = c->sess.homeserver;
+	c->api.token = NULL;
+	if ((o->token_stdin ? token_login(c, o, e) :
+	    password_login(c, o, e)) != 0)
+		return -1;
+	if (mx_conf_save_session(c, e) != 0)
+		return -1;
+	return print_session(&c->sess, e);
+}
+
+/* --- logout, whoami ------------------------------------------------------- */
+
+static int
+cmd_logout(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	struct mx_err le;
+
+	(void)o;
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_NO_ENV, e) != 0)
+		return -1;
+	mx_err_clear(&le);
+	if (mx_api_logout(&c->api, &le) != 0) {
+		if (strcmp(le.errcode, "M_UNKNOWN_TOKEN") != 0) {
+			*e = le;
+			return mx_err_prefix(e, "cannot log out");
+		}
+		mx_cli_note(c, 0, "the server no longer knew the token; "
+		    "removing the session here");
+	}
+	return mx_conf_clear_session(c, e);
+}
+
+static int
+cmd_whoami(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	char *user = NULL, *dev = NULL;
+
+	(void)o;
+	if (mx_ctx_open(c, MX_CTX_SESSION, e) != 0)
+		return -1;
+	if (mx_api_whoami(&c->api, &user, &dev, e) != 0)
+		return -1;
+	/* The server's answer is the truth; the stored ids were a cache. */
+	free(c->sess.user_id);
+	c->sess.user_id = user;
+	if (dev != NULL) {
+		free(c->sess.device_id);
+		c->sess.device_id = dev;
+	}
+	return print_session(&c->sess, e);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct mx_ctx *, const struct opt *, struct mx_err *);
+} cmds[] = {
+	{ "login", cmd_login },
+	{ "logout", cmd_logout },
+	{ "whoami", cmd_whoami },
+};
+
+static void
+check_opts(const struct opt *o, const char *sub)
+{
+	int login = strcmp(sub, "login") == 0;
+
+	if (!login && (o->user || o->homeserver || o->password_stdin ||
+	    o->token_stdin || o->device_name || o->force))
+		mx_cli_usage(&cli, "'%s' takes no login options", sub);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mx_ctx c = { 0 };
+	struct opt o = { 0 };
+	struct mx_err e;
+	size_t k;
+	int i, rc = MX_OK;
+
+	mx_cli_init();
+	mx_err_clear(&e);
+	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
+	if (i >= argc)
+		mx_cli_usage(&cli, "no subcommand given");
+	if (argc - i > 1)
+		mx_cli_usage(&cli, "unexpected operand '%s'", argv[i + 1]);
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		if (strcmp(argv[i], cmds[k].name) == 0)
+			break;
+	if (k == sizeof(cmds) / sizeof(cmds[0]))
+		mx_cli_usage(&cli, "unknown subcommand '%s'", argv[i]);
+	check_opts(&o, argv[i]);
+	if (cmds[k].fn(&c, &o, &e) != 0)
+		rc = mx_cli_fail(cli.prog, &e);
+	mx_ctx_close(&c);
+	return rc;
+}
