@@ -227,3 +227,22 @@ mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
 	free(body);
 	return out;
 }
+
+int
+mx_keyexport_rounds(const char *text, size_t n, uint32_t *rounds,
+    struct mx_err *e)
+{
+	uint8_t *body;
+	size_t blen = 0;
+	int r = -1;
+
+	body = unarmour(text, n, &blen);
+	if (body == NULL || blen < MIN_LEN)
+		mx_err_set(e, MX_LOCAL, "not a key export file");
+	else {
+		*rounds = get_be32(body + 1 + SALT_LEN + MX_AES_IV_LEN);
+		r = 0;
+	}
+	free(body);
+	return r;
+}

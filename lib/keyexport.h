@@ -50,4 +50,12 @@ char *mx_keyexport_encrypt(const char *json, size_t n, const char *pass,
 char *mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
     size_t *len, enum mx_keyexport_why *why, struct mx_err *e);
 
+/*
+ * The PBKDF2 round count a file asks for, in *rounds, without deriving
+ * anything (a caller may refuse or warn before a long derivation).
+ * -1 and e set when text is not an export file.
+ */
+int mx_keyexport_rounds(const char *text, size_t n, uint32_t *rounds,
+    struct mx_err *e);
+
 #endif

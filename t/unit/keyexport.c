@@ -150,6 +150,14 @@ test_refusals(void)
 	strcpy(bad, text);
 	memcpy(body + 44, "////", 4);
 	ok(why_of(bad, "pw") == MX_KEYEXPORT_ROUNDS_BAD, "huge rounds");
+	{
+		uint32_t r = 0;
+
+		ok(mx_keyexport_rounds(text, strlen(text), &r, &e) == 0 &&
+		    r == 2, "rounds read without deriving");
+		ok(mx_keyexport_rounds("x", 1, &r, &e) != 0,
+		    "rounds: not an export");
+	}
 	ok(mx_keyexport_encrypt("[]", 2, "pw", 0, &e) == NULL,
 	    "zero rounds refused on encrypt");
 	free(bad);
