@@ -455,7 +455,8 @@ mx_ssss_key_check_make(const uint8_t key[32], struct mx_err *e)
 
 	ss_iv(iv);
 	if (ss_check_mac(mac, key, iv) != 0) {
-		mx_err_set(e, MX_LOCAL, "secret storage: cannot make key check");
+		mx_err_set(e, MX_LOCAL,
+		    "secret storage: cannot make key check");
 		return NULL;
 	}
 	return json_pack("{s:s, s:s}", "iv", mx_b64_enc(iv64, iv, sizeof(iv)),

@@ -118,6 +118,38 @@ test_wrap(void)
 	mx_buf_release(&re);
 }
 
+/* Our file read by the independent reader t/unit/data/readexport.py. */
+static void
+test_independent_reader(void)
+{
+	const char *json = "[{\"session_id\":\"abc\",\"n\":\"\xe2\x82\xac\"}]";
+	struct mx_err e;
+	char *text, got[256] = "";
+	FILE *f;
+	size_t n = 0;
+
+	text = mx_keyexport_encrypt(json, strlen(json), "s3cret", 1000, &e);
+	f = fopen("t/unit/keyexport.tmp", "w");
+	if (text == NULL || f == NULL || fputs(text, f) == EOF) {
+		ok(0, "write export for python reader");
+		free(text);
+		if (f != NULL)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	f = popen("python3 t/unit/data/readexport.py s3cret "
+	    "<t/unit/keyexport.tmp 2>/dev/null", "r");
+	if (f != NULL) {
+		n = fread(got, 1, sizeof(got) - 1, f);
+		got[n] = '\0';
+		pclose(f);
+	}
+	is_str(got, json, "python3 hashlib + openssl enc read our export");
+	remove("t/unit/keyexport.tmp");
+	free(text);
+}
+
 static void
 test_refusals(void)
 {
@@ -173,5 +205,6 @@ main(void)
 	test_roundtrip();
 	test_wrap();
 	test_refusals();
+	test_independent_reader();
 	return done();
 }
