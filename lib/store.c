@@ -319,7 +319,7 @@ seal(struct mx_store *s, const char *ns, const char *key, const void *val,
 	mx_buf_adds(&ad, key);
 	randombytes_buf(out, NONCE_LEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, &clen,
-	    val, len, (unsigned char *)ad.p, ad.len, NULL, s->key, out);
+	    val, len, (unsigned char *)ad.p, ad.len, NULL, out, s->key);
 	*outlen = NONCE_LEN + (size_t)clen;
 	mx_buf_release(&ad);
 	return out;
