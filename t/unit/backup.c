@@ -6,6 +6,7 @@
 #include "b64.h"
 #include "backup.h"
 #include "crypto.h"
+#include "util.h"
 #include "tap.h"
 
 static void
@@ -53,6 +54,49 @@ test_pk_vector(void)
 	free(pt);
 	json_object_set_new(sd, "mac", json_string("zpzU6BkZcNJ"));
 	ok(mx_backup_decrypt(sd, priv, NULL, &e) == NULL, "pk: bad mac");
+	json_decref(sd);
+}
+
+/* A real backup record (matrix-rust-sdk backups/keys/decryption.rs
+ * test_decrypt_key; also in matrix-sdk-crypto-wasm's tests). */
+static void
+test_pk_real_record(void)
+{
+	static const char ct[] =
+	    "MuM8E3Yc6TSAvhVGb77rQ++jE6p9dRepx63/3YPD2wACKAppkZHeFrnTH6wJ"
+	    "/HSyrmzo7HfwqVl6tKNpfooSTHqUf6x1LHz+h4B/Id5ITO1WYt16AaI40LOn"
+	    "ZqTkJZCfSPuE2oxalwEHnCS3biWybutcnrBFPR3LMtaeHvvkb+k3ny9l5Zps"
+	    "U9G7vCm3XoeYkWfLekWXvDhbqWrylXD0+CNUuaQJ/S527TzLd4XKctqVjjO/"
+	    "cCH7q+9utt9WJAfK8LGaWT/mZ3AeWjf5kiqOpKKf5Cn4n5SSil5p/pvGYmjn"
+	    "URvZSEeQIzHgvunIBEPtzK/MYEPOXe/P5achNGlCx+5N19Ftyp9TFaTFlTWC"
+	    "Ti0mpD7ePfCNISrwpozAz9HZc0OhA8+1aSc7rhYFIeAYXFU326NuFIFHI5pv"
+	    "pSxjzPQlOA+mavIKmiRAtjlLw11IVKTxgrdT4N8lXeMr4ndCSmvIkAzFMo1u"
+	    "ZA4fzjiAdQJE4/2WeXFNNpvdfoYmX8Zl9CAYjpSO5HvpwkAbk4/iLEH3hDfC"
+	    "VUwDfMh05PdGLnxeRpiEFWSMSsJNp+OWAA+5JsF41BoRGrxoXXT+VKqlUDON"
+	    "d+O296Psu8Q+d8/S618";
+	uint8_t priv[32];
+	struct mx_err e;
+	json_t *sd, *pt_json;
+	char *pt;
+
+	mx_b64_dec_exact(priv, 32,
+	    "Ha9cklU/9NqFo9WKdVfGzmqUL/9wlkdxfEitbSIPVXw");
+	sd = json_pack("{s:s,s:s,s:s}", "ephemeral",
+	    "HlLi76oV6wxHz3PCqE/bxJi6yF1HnYz5Dq3T+d/KpRw", "ciphertext", ct,
+	    "mac", "GtMrurhDTwo");
+	pt = mx_backup_decrypt(sd, priv, NULL, &e);
+	pt_json = pt != NULL ? json_loads(pt, 0, NULL) : NULL;
+	is_str(field(pt_json, "sender_key"),
+	    "wREG/hBdSspoqM9xPCEXd/4YwjpBFXlsobRkyDTo/Q8",
+	    "real record: sender_key");
+	is_str(field(pt_json, "algorithm"), "m.megolm.v1.aes-sha2",
+	    "real record: algorithm");
+	ok(mx_startswith(field(pt_json, "session_key"), "AQAAAABwCEYs"),
+	    "real record: session_key");
+	if (pt != NULL)
+		mx_wipe(pt, strlen(pt));
+	free(pt);
+	json_decref(pt_json);
 	json_decref(sd);
 }
 
@@ -227,6 +271,7 @@ main(void)
 	if (mx_crypto_init() != 0)
 		return 1;
 	test_pk_vector();
+	test_pk_real_record();
 	test_pk_refusals();
 	test_recovery_key();
 	test_ssss();
