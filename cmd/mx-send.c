@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -134,24 +136,64 @@ print_sent(const char *room_id, const char *event_id, const char *txn,
 }
 
 /*
- * The txn id of a send: a pending record of the same room, type and
- * content (left by a run that died before the server answered) is reused
- * so that the server deduplicates; else a fresh id, recorded before the
- * request leaves.
+ * The txn id of a pending record "TXN PID" when the process that left it
+ * is gone (killed, or timed out before the server answered), else NULL:
+ * a live one is sending the same content right now and must not be
+ * deduplicated into ours.  Our own pid can only be an earlier process's
+ * (a container starts its processes at the same pids), since a record of
+ * ours is deleted once the server answered.
  */
 static char *
-txn_begin(struct mx_ctx *c, const char *key, struct mx_err *e)
+txn_orphan(char *rec)
 {
-	char *txn = NULL;
+	char *sp = strchr(rec, ' ');
+	long pid;
+
+	if (sp == NULL)
+		return rec;
+	*sp = '\0';
+	pid = strtol(sp + 1, NULL, 10);
+	if (pid == (long)getpid() || (pid > 0 && kill((pid_t)pid, 0) != 0 &&
+	    errno == ESRCH))
+		return rec;
+	free(rec);
+	return NULL;
+}
+
+/*
+ * The txn id of a send: an orphaned pending record of the same room, type
+ * and content is reused so that the server deduplicates; else a fresh id,
+ * recorded (with our pid) before the request leaves.
+ */
+static char *
+txn_begin(struct mx_ctx *c, const char *key, int *owned, struct mx_err *e)
+{
+	char *rec = NULL, *txn;
 	int rc;
 
+	*owned = 0;
 	if (c->store == NULL || key == NULL)
 		return mx_msg_txn_new();
-	rc = mx_store_get(c->store, "txn", key, &txn, NULL, e);
-	if (rc != 0)
-		return rc < 0 ? NULL : txn;
+	if (mx_store_begin(c->store, e) != 0)
+		return NULL;
+	rc = mx_store_get(c->store, "txn", key, &rec, NULL, e);
+	if (rc > 0 && (txn = txn_orphan(rec)) != NULL) {
+		*owned = 1;
+		rc = mx_store_commit(c->store, e);
+		if (rc == 0)
+			return txn;
+		free(txn);
+		return NULL;
+	}
 	txn = mx_msg_txn_new();
-	if (mx_store_put(c->store, "txn", key, txn, strlen(txn), e) != 0) {
+	if (rc == 0) {
+		*owned = 1;
+		rec = mx_xasprintf("%s %ld", txn, (long)getpid());
+		rc = mx_store_put(c->store, "txn", key, rec, strlen(rec), e);
+		free(rec);
+	}
+	if (rc < 0 || mx_store_commit(c->store, e) != 0) {
+		mx_store_rollback(c->store);
 		free(txn);
 		return NULL;
 	}
@@ -166,14 +208,14 @@ send_event(struct send *s, const char *type, const json_t *content,
 	struct mx_ctx *c = s->c;
 	char *key, *txn, *eid = NULL;
 	size_t n;
-	int rc;
+	int rc, owned;
 
 	n = mx_msg_event_size(s->room_id, c->sess.user_id, type, content);
 	if (n > MX_MSG_PDU_LIMIT)
 		return mx_err_set(e, MX_LOCAL, "message too large (%zu bytes; "
 		    "the limit is %d)", n, MX_MSG_PDU_LIMIT);
 	key = mx_msg_txn_key(s->room_id, type, content);
-	if ((txn = txn_begin(c, key, e)) == NULL) {
+	if ((txn = txn_begin(c, key, &owned, e)) == NULL) {
 		free(key);
 		return -1;
 	}
@@ -185,7 +227,7 @@ send_event(struct send *s, const char *type, const json_t *content,
 		    &eid, e);
 	if (rc != 0)
 		mx_err_prefix(e, "cannot send to '%s'", s->room_id);
-	else if (c->store != NULL && key != NULL)
+	else if (owned)
 		(void)mx_store_del(c->store, "txn", key, NULL);
 	if (rc == 0)
 		rc = print_sent(s->room_id, eid, txn, e);
