@@ -29,7 +29,20 @@ test_expect_success 'a lost answer is retried with the same txn id' '
 
 if ! command -v mx-keys >/dev/null; then
 	test_skip 'no mx-keys yet: pending txn records across runs'
-	test_done
+	test_expect_success 'a live sender of the same content is not deduplicated into' '
+	echo hang >mode && : >puts &&
+	room3=$(create_room "$alice_token") &&
+	{ env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room3" same >o1 2>e1 & } &&
+	pid=$! &&
+	i=0; while [ ! -s puts ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done &&
+	test -s puts && echo pass >mode &&
+	env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room3" same >out &&
+	test "$(jq -r .txn_id out)" != "$(txns | head -n 1)" &&
+	kill $pid && { wait $pid; :; } &&
+	count_messages "$room3" >got && echo 2 >want && test_cmp want got
+'
+
+test_done
 fi
 
 test_expect_success 'set-up: a profile logged in through the proxy' '
@@ -60,6 +73,19 @@ test_expect_success 'after an answered send the record is gone: a new message' '
 	test "$(jq -r .txn_id out2)" != "$first" &&
 	test "$(jq -r .event_id out2)" != "$eid" &&
 	count_messages "$room2" >got && echo 2 >want && test_cmp want got
+'
+
+test_expect_success 'a live sender of the same content is not deduplicated into' '
+	echo hang >mode && : >puts &&
+	room3=$(create_room "$alice_token") &&
+	{ env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room3" same >o1 2>e1 & } &&
+	pid=$! &&
+	i=0; while [ ! -s puts ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done &&
+	test -s puts && echo pass >mode &&
+	env -u MX_HOMESERVER -u MX_ACCESS_TOKEN mx-send -p a "$room3" same >out &&
+	test "$(jq -r .txn_id out)" != "$(txns | head -n 1)" &&
+	kill $pid && { wait $pid; :; } &&
+	count_messages "$room3" >got && echo 2 >want && test_cmp want got
 '
 
 test_done
