@@ -9,7 +9,8 @@ text = sys.stdin.read()
 head = "-----BEGIN MEGOLM SESSION DATA-----"
 body = text[text.index(head) + len(head):
             text.index("-----END MEGOLM SESSION DATA-----")]
-body = base64.b64decode("".join(body.split()))
+body = "".join(body.split())
+body = base64.b64decode(body + "=" * (-len(body) % 4))
 assert body[0] == 1
 salt, iv = body[1:17], body[17:33]
 rounds = int.from_bytes(body[33:37], "big")
