@@ -979,7 +979,7 @@ mx_olm_encrypt(struct mx_olm_session *s, int *type, uint8_t *out,
 
 /* What a successful decryption commits. */
 struct pending {
-	int new_chain;			/* insert chain, set root, drop sender */
+	int new_chain;		/* insert chain, set root, drop sender */
 	uint8_t root[KEY];
 	struct chain chain;		/* the chain after the message */
 	size_t chain_at;		/* index in s->recv when not new */

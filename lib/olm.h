@@ -40,7 +40,7 @@ struct mx_olm_session;
 
 /* A public key with its id, ready for /keys/upload JSON. */
 struct mx_olm_otk {
-	char id[12];			/* unpadded b64 of a u32, e.g. "AAAAAQ" */
+	char id[12];		/* unpadded b64 of a u32 ("AAAAAQ") */
 	char key[MX_OLM_KEY_B64];	/* unpadded b64 Curve25519 public key */
 	uint8_t pub[MX_OLM_KEY_LEN];
 };

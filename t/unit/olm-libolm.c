@@ -129,8 +129,8 @@ side_init(struct side *s, unsigned conv)
 	olm_create_account(s->oa, r, sizeof(r));
 	mx_olm_account_curve25519_b64(s->ma, s->idkey);
 	mx_olm_account_ed25519_b64(s->ma, ed);
-	snprintf(want, sizeof(want), "{\"curve25519\":\"%s\",\"ed25519\":\"%s\"}",
-	    s->idkey, ed);
+	snprintf(want, sizeof(want),
+	    "{\"curve25519\":\"%s\",\"ed25519\":\"%s\"}", s->idkey, ed);
 	json[olm_account_identity_keys(s->oa, json, sizeof(json) - 1)] = '\0';
 	if (strcmp(json, want) != 0)
 		diverge("identity keys", conv);

@@ -82,11 +82,14 @@ test_kat(void)
 	rng(r, 0x40, 64);
 	bob = mx_olm_account_new_rand(r);
 	mx_olm_account_curve25519_b64(alice, k);
-	is_str(k, "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ", "kat: alice curve");
+	is_str(k, "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ",
+	    "kat: alice curve");
 	mx_olm_account_ed25519_b64(alice, k);
-	is_str(k, "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg", "kat: alice ed");
+	is_str(k, "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg",
+	    "kat: alice ed");
 	mx_olm_account_curve25519_b64(bob, k);
-	is_str(k, "Z13VdO13iTELPS52gfN5C0ZsdzsVIf7PNld5WDcepS8", "kat: bob curve");
+	is_str(k, "Z13VdO13iTELPS52gfN5C0ZsdzsVIf7PNld5WDcepS8",
+	    "kat: bob curve");
 	mx_olm_account_sign_b64(alice, k, "test", 4);
 	is_str(k, "pVenqmC6FZx5atGQ7V++5zzx3IcNDlqamwX2VqPQ7ltK8nqbWcGsrxkSm"
 	    "XkznQmoaA+YQmxX0NOz4y4wofn+CQ", "kat: ed25519 signature");
@@ -94,13 +97,15 @@ test_kat(void)
 	mx_olm_account_generate_otks_rand(bob, 1, r);
 	ok(mx_olm_account_otks(bob, &otk, 1) == 1, "kat: one otk");
 	is_str(otk.id, "AAAAAQ", "kat: otk id");
-	is_str(otk.key, "ST6C/HRGSlkmiBdiPSBTxeuOLMSpiLT+4XnsawENUx0", "kat: otk");
+	is_str(otk.key, "ST6C/HRGSlkmiBdiPSBTxeuOLMSpiLT+4XnsawENUx0",
+	    "kat: otk");
 
 	mx_olm_account_curve25519(bob, bob_id);
 	rng(r, 0xA0, 64);
 	as = mx_olm_session_new_outbound_rand(alice, bob_id, otk.pub, r, NULL);
 	mx_olm_session_id(as, k);
-	is_str(k, "5YJ2sIpPkHgSxneh4xbU5XxwG7ZNd6y4ZQasWHyiAoc", "kat: session id");
+	is_str(k, "5YJ2sIpPkHgSxneh4xbU5XxwG7ZNd6y4ZQasWHyiAoc",
+	    "kat: session id");
 	ok(enc_b64(as, "Hello Bob", NULL, out) == 0, "kat: msg1 is pre-key");
 	is_str(out, msg1, "kat: msg1 bytes");
 
