@@ -1,0 +1,37 @@
+# bash completion for mx-keys(1)
+_mx_keys()
+{
+	local cur prev i sub=
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	case $prev in
+	-p|--profile)
+		COMPREPLY=($(compgen -W "$(ls "${MX_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/mx}" 2>/dev/null)" -- "$cur"))
+		return ;;
+	-u|--user|--homeserver|--device-name)
+		return ;;
+	esac
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-p|--profile|-u|--user|--homeserver|--device-name)
+			((i++)) ;;
+		-*) ;;
+		*) sub=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+	if [[ $cur == -* ]]; then
+		local common='-h --help -V --version -v --verbose -q --quiet
+		    -p --profile --insecure-http'
+		case $sub in
+		login|'')
+			COMPREPLY=($(compgen -W "-u --user --homeserver
+			    --password-stdin --token-stdin --device-name --force
+			    $common" -- "$cur")) ;;
+		*)
+			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
+		esac
+	elif [[ -z $sub ]]; then
+		COMPREPLY=($(compgen -W 'login logout whoami' -- "$cur"))
+	fi
+}
+complete -F _mx_keys mx-keys

@@ -1,0 +1,17 @@
+# fish completion for mx-keys(1)
+complete -c mx-keys -f
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami" -a login -d 'log in and store the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami" -a logout -d 'log out and delete the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami" -a whoami -d 'print user, device and homeserver'
+complete -c mx-keys -s u -l user -x -d 'log in as this user'
+complete -c mx-keys -l homeserver -x -d 'the homeserver base URL'
+complete -c mx-keys -l password-stdin -d 'read the password from stdin'
+complete -c mx-keys -l token-stdin -d 'store an access token read from stdin'
+complete -c mx-keys -l device-name -x -d 'name the new device'
+complete -c mx-keys -l force -d 'log out an existing session first'
+complete -c mx-keys -s h -l help -d 'print help and exit'
+complete -c mx-keys -s V -l version -d 'print version and exit'
+complete -c mx-keys -s v -l verbose -d 'say more; twice: trace HTTP'
+complete -c mx-keys -s q -l quiet -d 'print errors only'
+complete -c mx-keys -s p -l profile -x -d 'use this profile'
+complete -c mx-keys -l insecure-http -d 'allow http:// to non-loopback hosts'
