@@ -297,6 +297,75 @@ test_big_jump(void)
 	mx_wipe(r, sizeof r);
 }
 
+/* Messages signed and MACed with the known session's keys but shaped
+ * unusually: an unknown field is skipped; no index, or a ciphertext that
+ * is not whole blocks, is refused. */
+static size_t
+forge(uint8_t *out, const uint8_t *body, size_t n, uint32_t idx)
+{
+	uint8_t r[160], rt[128], k[80], mac[32], pub[32], sk[64];
+	uint32_t c = 0;
+	int i;
+
+	for (i = 0; i < 128; i++)
+		r[i] = (uint8_t)(0x20 + i);
+	for (i = 0; i < 32; i++)
+		r[128 + i] = (uint8_t)(0xa0 + i);
+	memcpy(rt, r, 128);
+	mx_megolm_ratchet_advance_to(rt, &c, idx);
+	mx_hkdf_sha256(k, 80, NULL, 0, rt, 128, "MEGOLM_KEYS", 11);
+	memcpy(out, body, n);
+	mx_hmac_sha256(mac, k + 32, 32, out, n);
+	memcpy(out + n, mac, 8);
+	mx_ed25519_from_seed(pub, sk, r + 128);
+	mx_ed25519_sign(out + n + 8, out, n + 8, sk);
+	return n + 72;
+}
+
+static void
+test_shapes(void)
+{
+	uint8_t msg[400], body[300], pt[300], key[229];
+	struct mx_megolm_in *in;
+	struct mx_megolm_out *o;
+	uint8_t r[160];
+	size_t mn, n, bl;
+	uint32_t idx;
+	int i;
+
+	for (i = 0; i < 160; i++)
+		r[i] = (uint8_t)(i < 128 ? 0x20 + i : 0xa0 + i - 128);
+	o = mx_megolm_out_new_rand(r);
+	mx_megolm_out_session_key(o, key);
+	in = mx_megolm_in_new(key, sizeof key, NULL);
+	mx_b64_dec(msg, sizeof msg, &mn, MSG1, strlen(MSG1));
+	/* MSG1 = 03 08 01 12 10 <16 bytes> <mac> <sig> */
+	memcpy(body, msg, 3);		/* version, index 1 */
+	body[3] = 0x18;			/* field 3, varint 300: unknown */
+	body[4] = 0xac;
+	body[5] = 0x02;
+	memcpy(body + 6, msg + 3, 18);	/* the ciphertext field */
+	bl = 24;
+	n = forge(msg, body, bl, 1);
+	ok(mx_megolm_decrypt(in, pt, sizeof pt, &mn, &idx, msg, n, NULL) == 0
+	    && idx == 1 && mn == 1 && pt[0] == 'x', "unknown field skipped");
+	memmove(body + 1, body + 3, 21);	/* drop the index */
+	n = forge(msg, body, 22, 0);
+	ok(mx_megolm_decrypt(in, pt, sizeof pt, &mn, &idx, msg, n, NULL) < 0,
+	    "message without index refused");
+	memcpy(body, "\x03\x08\x00\x12\x0f", 5);
+	memset(body + 5, 0x41, 15);
+	n = forge(msg, body, 20, 0);
+	ok(mx_megolm_decrypt(in, pt, sizeof pt, &mn, &idx, msg, n, NULL) < 0,
+	    "ciphertext of 15 bytes refused");
+	memcpy(body, "\x03\x08\x00\x12\x7f", 5);
+	n = forge(msg, body, 5, 0);
+	ok(mx_megolm_decrypt(in, pt, sizeof pt, &mn, &idx, msg, n, NULL) < 0,
+	    "ciphertext length past the end refused");
+	mx_megolm_in_free(in);
+	mx_megolm_out_free(o);
+}
+
 int
 main(void)
 {
@@ -307,5 +376,6 @@ main(void)
 	test_tamper();
 	test_jump_and_pickles();
 	test_big_jump();
+	test_shapes();
 	return done();
 }
