@@ -153,7 +153,8 @@ bench_megolm(void)
 {
 	struct mx_megolm_out *mo = mx_megolm_out_new();
 	OlmOutboundGroupSession *lo =
-	    olm_outbound_group_session(malloc(olm_outbound_group_session_size()));
+	    olm_outbound_group_session(malloc(
+	    olm_outbound_group_session_size()));
 	OlmInboundGroupSession *li =
 	    olm_inbound_group_session(malloc(olm_inbound_group_session_size()));
 	uint8_t r[160], key[MX_MEGOLM_SESSION_KEY_LEN], lk[400];
@@ -171,9 +172,11 @@ bench_megolm(void)
 	if (mi == NULL || olm_init_inbound_group_session(li, lk, n) ==
 	    olm_error())
 		die("inbound sessions");
-	BEST(em, el, mx_megolm_enc(mo, i0, CHUNK), lo_megolm_enc(lo, i0, CHUNK));
+	BEST(em, el, mx_megolm_enc(mo, i0, CHUNK),
+	    lo_megolm_enc(lo, i0, CHUNK));
 	report("megolm_encrypt_200B", em, el);
-	BEST(em, el, mx_megolm_dec(mi, i0, CHUNK), lo_megolm_dec(li, i0, CHUNK));
+	BEST(em, el, mx_megolm_dec(mi, i0, CHUNK),
+	    lo_megolm_dec(li, i0, CHUNK));
 	report("megolm_decrypt_200B", em, el);
 	mx_megolm_out_free(mo);
 	mx_megolm_in_free(mi);
@@ -368,7 +371,8 @@ lo_olm_enc(OlmSession *s, int i0, int n)
 		/* a new ratchet key only for the first message of a chain */
 		if ((rl = olm_encrypt_random_length(s)) > 0)
 			mx_random(r, rl);
-		ml = olm_encrypt(s, pl, MSGLEN, r, rl, ct_lo[i0 + i], B64MAX - 1);
+		ml = olm_encrypt(s, pl, MSGLEN, r, rl, ct_lo[i0 + i],
+		    B64MAX - 1);
 		if (ml == olm_error())
 			die("libolm olm encrypt");
 		ct_lo[i0 + i][ml] = '\0';

@@ -94,6 +94,7 @@ mx_megolm_ratchet_advance_to(uint8_t r[MX_MEGOLM_RATCHET_LEN],
     uint32_t *counter, uint32_t to)
 {
 	unsigned j, k, shift, steps;
+	uint8_t *src;
 	uint32_t mask;
 
 	for (j = 0; j < 4; j++) {
@@ -105,10 +106,11 @@ mx_megolm_ratchet_advance_to(uint8_t r[MX_MEGOLM_RATCHET_LEN],
 				continue;
 			steps = 0x100;
 		}
+		src = r + j * PART_LEN;
 		while (--steps > 0)
-			hash_part(r + j * PART_LEN, r + j * PART_LEN, (uint8_t)j);
+			hash_part(src, src, (uint8_t)j);
 		for (k = 4; k-- > j;)
-			hash_part(r + k * PART_LEN, r + j * PART_LEN, (uint8_t)k);
+			hash_part(r + k * PART_LEN, src, (uint8_t)k);
 		*counter = to & mask;
 	}
 }
@@ -302,7 +304,8 @@ mx_megolm_encrypt(struct mx_megolm_out *s, uint8_t *out, size_t max,
 	if (n > MX_MEGOLM_MAX_PLAIN)
 		return mx_err_set(e, MX_LOCAL, "megolm: message too long");
 	if (max < mx_megolm_encrypt_len(n))
-		return mx_err_set(e, MX_LOCAL, "megolm: output buffer too small");
+		return mx_err_set(e, MX_LOCAL,
+		    "megolm: output buffer too small");
 	ct = mx_aes_cbc_len(n);
 	out[0] = MSG_VERSION;
 	out[1] = TAG_INDEX;
@@ -428,7 +431,8 @@ mx_megolm_in_import(const void *key, size_t n, struct mx_err *e)
 	const uint8_t *k = key;
 
 	if (n != MX_MEGOLM_EXPORT_LEN || k[0] != KEY_V_EXPORT) {
-		mx_err_set(e, MX_LOCAL, "megolm: not a v1 exported session key");
+		mx_err_set(e, MX_LOCAL,
+		    "megolm: not a v1 exported session key");
 		return NULL;
 	}
 	return in_from_key(k, 0);
@@ -565,7 +569,8 @@ mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
 	    s->pub) < 0)
 		return mx_err_set(e, MX_LOCAL, "megolm: bad message signature");
 	if (max < f.ctlen)
-		return mx_err_set(e, MX_LOCAL, "megolm: output buffer too small");
+		return mx_err_set(e, MX_LOCAL,
+		    "megolm: output buffer too small");
 	if (in_ratchet(s, f.index, &rt) < 0)
 		return mx_err_set(e, MX_LOCAL,
 		    "megolm: unknown message index %lu (first known %lu)",

@@ -109,10 +109,12 @@ mx_sas_bytes(const struct mx_sas *s, uint8_t *out, size_t n,
     const void *info, size_t infolen, struct mx_err *e)
 {
 	if (!s->have_secret)
-		return mx_err_set(e, MX_LOCAL, "sas: no key from the other side");
+		return mx_err_set(e, MX_LOCAL,
+		    "sas: no key from the other side");
 	if (mx_hkdf_sha256(out, n, NULL, 0, s->secret, sizeof s->secret,
 	    info, infolen) < 0)
-		return mx_err_set(e, MX_LOCAL, "sas: cannot derive %zu bytes", n);
+		return mx_err_set(e, MX_LOCAL, "sas: cannot derive %zu bytes",
+		    n);
 	return 0;
 }
 
@@ -211,7 +213,8 @@ b64_in_place(char out[MX_SAS_MAC_B64], const uint8_t mac[32])
 		v = (uint32_t)buf[3 * g] << 16 | (uint32_t)buf[3 * g + 1] << 8 |
 		    buf[3 * g + 2];
 		for (c = 0; c < 4; c++)
-			buf[4 * g + c] = (uint8_t)tab[(v >> (18 - 6 * c)) & 0x3f];
+			buf[4 * g + c] =
+			    (uint8_t)tab[(v >> (18 - 6 * c)) & 0x3f];
 	}
 	v = (uint32_t)buf[30] << 16 | (uint32_t)buf[31] << 8;
 	for (c = 0; c < 3; c++)

@@ -62,7 +62,8 @@ static OlmOutboundGroupSession *
 lo_out_new(const uint8_t r[160])
 {
 	OlmOutboundGroupSession *s =
-	    olm_outbound_group_session(malloc(olm_outbound_group_session_size()));
+	    olm_outbound_group_session(malloc(
+	    olm_outbound_group_session_size()));
 	uint8_t tmp[160];
 
 	memcpy(tmp, r, 160);	/* libolm wipes its random input */

@@ -222,7 +222,7 @@ test_jump_and_pickles(void)
 		mx_megolm_encrypt(o, msg, sizeof msg, &mn, "a", 1, NULL);
 	mx_buf_reset(&b);
 	mx_megolm_out_pickle(o, &b);
-	b.p[2 + 128] += 1;	/* counter high byte: jump 2^24, ratchet stale */
+	b.p[2 + 128] += 1;	/* counter + 2^24, ratchet stale */
 	o2 = mx_megolm_out_unpickle(b.p, b.len, NULL);
 	mx_megolm_encrypt(o2, msg, sizeof msg, &mn, "j", 1, NULL);
 	ok(mx_megolm_decrypt(in, pt, sizeof pt, &n, &idx, msg, mn, NULL) < 0,

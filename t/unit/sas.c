@@ -45,10 +45,12 @@ test_vectors(void)
 	    "1db92c2a");
 	s = mx_sas_new_rand(priv);
 	mx_sas_pubkey(s, key);
-	is_str(key, "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo", "public key");
+	is_str(key, "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo",
+	    "public key");
 	ok(mx_sas_bytes(s, b, 6, "SAS", 3, NULL) < 0, "no bytes before key");
-	ok(mx_sas_set_their_key(s, "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08",
-	    NULL) == 0, "their key");
+	ok(mx_sas_set_their_key(s,
+	    "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08", NULL) == 0,
+	    "their key");
 	ok(mx_sas_bytes(s, b, 6, "SAS", 3, NULL) == 0, "bytes");
 	unhex(want, "3987a872e7b9");
 	is_mem(b, want, 6, "HKDF(SS, \"SAS\", 6)");
@@ -65,7 +67,8 @@ test_vectors(void)
 	mx_sas_free(s);
 	mx_sas_commitment(mac, "Q/NmNFEUS1fS+YeEmiZkjjblKTitrKOAk7cPEumcMlg",
 	    START, strlen(START));
-	is_str(mac, "CCQmB4JCdB0FW21FdAnHj/Hu8+W9+Nb0vgwPEnZZQ4g", "commitment");
+	is_str(mac, "CCQmB4JCdB0FW21FdAnHj/Hu8+W9+Nb0vgwPEnZZQ4g",
+	    "commitment");
 }
 
 static void
@@ -78,7 +81,8 @@ test_table_and_strings(void)
 	is_str(mx_sas_emoji_name(53), "Aeroplane", "emoji 53");
 	is_str(mx_sas_emoji(63), "📌", "emoji 63");
 	is_str(mx_sas_emoji_name(63), "Pin", "emoji 63 name");
-	ok(mx_sas_emoji(64) == NULL && mx_sas_emoji(-1) == NULL, "out of range");
+	ok(mx_sas_emoji(64) == NULL && mx_sas_emoji(-1) == NULL,
+	    "out of range");
 	p = mx_sas_info("@a:x", "AD", "ka", "@b:y", "BD", "kb", "txn");
 	is_str(p, "MATRIX_KEY_VERIFICATION_SAS|@a:x|AD|ka|@b:y|BD|kb|txn",
 	    "SAS info");
@@ -96,8 +100,9 @@ test_refusals(void)
 	char ka[MX_SAS_KEY_B64], kb[MX_SAS_KEY_B64];
 	uint8_t x[6], y[6];
 
-	ok(mx_sas_set_their_key(a, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	    NULL) < 0, "all-zero (low-order) key refused");
+	ok(mx_sas_set_their_key(a,
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL) < 0,
+	    "all-zero (low-order) key refused");
 	ok(mx_sas_set_their_key(a, "short", NULL) < 0, "bad base64 refused");
 	mx_sas_pubkey(a, ka);
 	mx_sas_pubkey(b, kb);
