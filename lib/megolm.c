@@ -12,12 +12,16 @@
  * Speed: each session keeps one EVP context, set up once with the cipher,
  * and only re-keyed per message (no allocation, no implicit fetch).  The
  * context then holds the key schedule of the last message key; it is wiped
- * and freed with the session.  The Ed25519 key is kept expanded.
+ * and freed with the session.  The Ed25519 key is kept expanded.  HKDF is
+ * written out here on libsodium's incremental HMAC so that the keyed
+ * states (the constant zero salt, then the PRK) are set up once rather
+ * than once per HMAC: 12 SHA-256 blocks per message instead of 18.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "b64.h"
 #include "crypto.h"
@@ -44,6 +48,7 @@ struct ratchet {
 
 struct mx_megolm_out {
 	struct ratchet rt;
+	crypto_auth_hmacsha256_state salt;	/* HMAC keyed with zero salt */
 	uint8_t seed[MX_ED25519_SEED_LEN];
 	uint8_t pub[MX_ED25519_PUB_LEN];
 	uint8_t sk[MX_ED25519_SK_LEN];	/* expanded once */
@@ -53,6 +58,7 @@ struct mx_megolm_out {
 struct mx_megolm_in {
 	struct ratchet first;	/* the earliest known ratchet, never moved */
 	struct ratchet latest;	/* of the last decrypted message, a cache */
+	crypto_auth_hmacsha256_state salt;
 	uint8_t pub[MX_ED25519_PUB_LEN];
 	int verified;
 	EVP_CIPHER_CTX *ctx;
@@ -122,10 +128,44 @@ ratchet_to(struct ratchet *rt, uint32_t to)
 }
 
 static void
-derive_keys(struct keys *k, const struct ratchet *rt)
+salt_init(crypto_auth_hmacsha256_state *st)
 {
-	(void)mx_hkdf_sha256((uint8_t *)k, sizeof *k, NULL, 0, rt->r,
-	    MX_MEGOLM_RATCHET_LEN, "MEGOLM_KEYS", 11);
+	static const uint8_t zero[32];
+
+	crypto_auth_hmacsha256_init(st, zero, sizeof zero);
+}
+
+/* RFC 5869 with salt = 32 zero bytes (the keyed state *salt), ikm = the
+ * ratchet, info = "MEGOLM_KEYS", L = 80: T(1..3), each HMAC(PRK, T(i-1) ||
+ * info || i), from one PRK-keyed state copied per block. */
+static void
+derive_keys(struct keys *k, const struct ratchet *rt,
+    const crypto_auth_hmacsha256_state *salt)
+{
+	crypto_auth_hmacsha256_state st, prk_st;
+	uint8_t prk[32], t[32], *out = (uint8_t *)k;
+	size_t off, tlen = 0;
+	uint8_t i;
+
+	st = *salt;
+	crypto_auth_hmacsha256_update(&st, rt->r, MX_MEGOLM_RATCHET_LEN);
+	crypto_auth_hmacsha256_final(&st, prk);
+	crypto_auth_hmacsha256_init(&prk_st, prk, sizeof prk);
+	for (i = 1, off = 0; off < sizeof *k; i++, off += sizeof t) {
+		st = prk_st;
+		crypto_auth_hmacsha256_update(&st, t, tlen);
+		crypto_auth_hmacsha256_update(&st,
+		    (const uint8_t *)"MEGOLM_KEYS", 11);
+		crypto_auth_hmacsha256_update(&st, &i, 1);
+		crypto_auth_hmacsha256_final(&st, t);
+		tlen = sizeof t;
+		memcpy(out + off, t, sizeof *k - off < sizeof t ?
+		    sizeof *k - off : sizeof t);
+	}
+	mx_wipe(&st, sizeof st);
+	mx_wipe(&prk_st, sizeof prk_st);
+	mx_wipe(prk, sizeof prk);
+	mx_wipe(t, sizeof t);
 }
 
 /* ---- shared helpers ---- */
@@ -214,6 +254,7 @@ out_alloc(void)
 
 	memset(s, 0, sizeof *s);
 	s->ctx = cbc_ctx_new();
+	salt_init(&s->salt);
 	return s;
 }
 
@@ -312,7 +353,7 @@ mx_megolm_encrypt(struct mx_megolm_out *s, uint8_t *out, size_t max,
 	pos = 2 + varint_put(out + 2, s->rt.counter);
 	out[pos++] = TAG_CIPHER;
 	pos += varint_put(out + pos, ct);
-	derive_keys(&k, &s->rt);
+	derive_keys(&k, &s->rt, &s->salt);
 	if (cbc_run(s->ctx, 1, &k, out + pos, &ctl, pt, n) < 0 || ctl != ct) {
 		mx_wipe(&k, sizeof k);
 		return mx_err_set(e, MX_LOCAL, "megolm: encryption failed");
@@ -381,6 +422,7 @@ in_alloc(void)
 
 	memset(s, 0, sizeof *s);
 	s->ctx = cbc_ctx_new();
+	salt_init(&s->salt);
 	return s;
 }
 
@@ -575,7 +617,7 @@ mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
 		return mx_err_set(e, MX_LOCAL,
 		    "megolm: unknown message index %lu (first known %lu)",
 		    (unsigned long)f.index, (unsigned long)s->first.counter);
-	derive_keys(&k, &rt);
+	derive_keys(&k, &rt, &s->salt);
 	mx_hmac_sha256(mac, k.mac, sizeof k.mac, m, body);
 	if (!mx_ct_eq(mac, m + body, MAC_LEN))
 		mx_err_set(e, MX_LOCAL, "megolm: bad message MAC");
