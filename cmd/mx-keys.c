@@ -26,11 +26,14 @@ enum {
 
 static const struct mx_opt opts[] = {
 	{ 'u', "user", "USER", "log in as USER (@user:server, or name)", 0 },
-	{ O_HOMESERVER, "homeserver", "URL", "the homeserver (default: from USER)", 0 },
-	{ O_PASSWORD_STDIN, "password-stdin", NULL, "read the password from stdin", 0 },
+	{ O_HOMESERVER, "homeserver", "URL", "the homeserver (default: from "
+	    "USER)", 0 },
+	{ O_PASSWORD_STDIN, "password-stdin", NULL, "read the password from "
+	    "stdin", 0 },
 	{ O_TOKEN_STDIN, "token-stdin", NULL, "store an access token read from "
 	    "stdin", 0 },
-	{ O_DEVICE_NAME, "device-name", "NAME", "name the new device (\"mx on HOST\")", 0 },
+	{ O_DEVICE_NAME, "device-name", "NAME", "name the new device "
+	    "(\"mx on HOST\")", 0 },
 	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
 	MX_OPT_END
 };

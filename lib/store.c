@@ -444,9 +444,10 @@ verify_key(struct mx_store *s, int pass, struct mx_err *e)
 	if (rc == 0)
 		return mx_store_put_secret(s, "meta", "verifier", VERIFIER,
 		    strlen(VERIFIER), e);
+	if (rc == UNSEAL_FAILED && pass)
+		return mx_err_set(e, MX_LOCAL, "wrong store passphrase");
 	if (rc == UNSEAL_FAILED)
-		return pass ? mx_err_set(e, MX_LOCAL, "wrong store passphrase") :
-		    mx_err_set(e, MX_LOCAL, "the store key file does not "
+		return mx_err_set(e, MX_LOCAL, "the store key file does not "
 		    "match the store '%s'", s->path);
 	if (rc < 0)
 		return -1;

@@ -5,6 +5,7 @@
 need_homeserver
 
 HS=$MX_TEST_HOMESERVER
+WHOAMI=/_matrix/client/v3/account/whoami
 
 # http_code TOKEN PATH: the HTTP status of GET PATH with TOKEN.
 http_code() {
@@ -75,7 +76,9 @@ test_expect_success 'wrong password: exit 3 and the server error' '
 	echo nope | test_expect_code 3 mx-keys -p wrong login -u "$alice_id" \
 		--homeserver "$HS" --password-stdin >out 2>err &&
 	! test -s out &&
-	echo "mx-keys: cannot log in as '"'"'$alice_id'"'"': M_FORBIDDEN: Invalid username or password" >want &&
+	q="'"'"'" &&
+	echo "mx-keys: cannot log in as $q$alice_id$q:" \
+		"M_FORBIDDEN: Invalid username or password" >want &&
 	test_cmp want err
 '
 
@@ -122,7 +125,7 @@ test_expect_success '--force logs the old session out first' '
 		--homeserver "$HS" --password-stdin --force >out &&
 	test "$(jq -r .user_id out)" = "$carol_id" &&
 	test "$(jq -r .device_id out)" != "$carol_device" &&
-	test "$(http_code "$carol_token" /_matrix/client/v3/account/whoami)" = 401
+	test "$(http_code "$carol_token" "$WHOAMI")" = 401
 '
 
 test_expect_success 'logout invalidates the token on the server' '
@@ -130,7 +133,7 @@ test_expect_success 'logout invalidates the token on the server' '
 		mx-keys -p dave login --token-stdin --homeserver "$HS" &&
 	mx-keys -p dave logout >out 2>err &&
 	! test -s out &&
-	test "$(http_code "$dave_token" /_matrix/client/v3/account/whoami)" = 401
+	test "$(http_code "$dave_token" "$WHOAMI")" = 401
 '
 
 test_expect_success 'whoami after logout: exit 2, not logged in' '
@@ -163,7 +166,9 @@ test_expect_success 'a group-readable profile directory is refused' '
 	chmod 750 "$MX_DIR/alice" &&
 	test_expect_code 5 mx-keys -p alice whoami >out 2>err &&
 	chmod 700 "$MX_DIR/alice" &&
-	echo "mx-keys: profile directory '"'"'$MX_DIR/alice'"'"' is accessible by others; chmod 700 it" >want &&
+	q="'"'"'" &&
+	echo "mx-keys: profile directory $q$MX_DIR/alice$q is" \
+		"accessible by others; chmod 700 it" >want &&
 	test_cmp want err
 '
 
