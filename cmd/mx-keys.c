@@ -163,7 +163,7 @@ password_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	json_t *j = NULL;
 	int rc = -1;
 
-	prompt = mx_xasprintf("password for %s: ", o->user);
+	prompt = mx_xasprintf("password for %s", o->user);
 	pw = mx_cli_read_secret(prompt, o->password_stdin, e);
 	free(prompt);
 	if (pw == NULL)
