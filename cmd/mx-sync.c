@@ -1,0 +1,495 @@
+/*
+ * mx-sync: print a Matrix account's events as JSON Lines: one sync since
+ * the stored position, follow forever, a room's whole history or its last
+ * events.  Each line is the client event as the server sent it plus
+ * "room_id"; what mx adds goes under "mx".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "cli.h"
+#include "conf.h"
+#include "history.h"
+#include "json.h"
+#include "room.h"
+#include "store.h"
+#include "sync.h"
+#include "util.h"
+
+enum {
+	O_HISTORY = MX_OPT_LONG, O_FROM, O_LIMIT, O_TYPES, O_ACCEPT,
+};
+
+static const struct mx_opt opts[] = {
+	{ 'f', "follow", NULL, "keep syncing, printing events as they come",
+	    0 },
+	{ O_HISTORY, "history", "ROOM", "print ROOM's whole history, oldest "
+	    "first", 0 },
+	{ O_FROM, "from", "TOKEN", "continue --history from TOKEN (see -v)",
+	    0 },
+	{ O_LIMIT, "limit", "N", "print the last N events of each ROOM", 0 },
+	{ O_TYPES, "types", "TYPE,...", "only events of these types",
+	    MX_OPT_REPEAT },
+	{ O_ACCEPT, "accept-invites", NULL, "join the rooms we are invited to",
+	    0 },
+	MX_OPT_END
+};
+
+static const struct mx_cli cli = {
+	"mx-sync", "[options] [ROOM...]\n--history ROOM [--from TOKEN] "
+	    "[options]\n--limit N [options] ROOM...",
+	"Print Matrix events as JSON Lines.", opts,
+};
+
+#define FOLLOW_TIMEOUT_MS 30000L
+#define BACKOFF_MAX_MS 30000L
+
+struct opt {
+	int follow, accept;
+	const char *history, *from;
+	long limit;
+	struct mx_sync_sel sel;
+};
+
+struct run {
+	struct mx_ctx *c;
+	struct opt *o;
+	FILE *spool;		/* the batch being built, or NULL: stdout */
+	const char *room;	/* --history: the room argument */
+	const char *room_id;	/* --history: its room ID */
+	char *resume;		/* --history: the last page's end token */
+};
+
+/*
+ * While a request or a backoff wait is under way, no output of the batch
+ * exists yet and the position of the last one is stored: a SIGTERM or
+ * SIGINT then ends the process at once.  Otherwise the batch is finished
+ * first.
+ */
+static volatile sig_atomic_t waiting, stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (waiting)
+		_exit(MX_OK);
+	stop = 1;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static int
+opt_fn(void *u, int id, const char *arg)
+{
+	struct opt *o = u;
+	char *end;
+
+	switch (id) {
+	case 'f': o->follow = 1; break;
+	case O_HISTORY: o->history = arg; break;
+	case O_FROM: o->from = arg; break;
+	case O_ACCEPT: o->accept = 1; break;
+	case O_TYPES:
+		mx_sync_split(arg, &o->sel.types, &o->sel.ntypes);
+		break;
+	case O_LIMIT:
+		errno = 0;
+		o->limit = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || o->limit < 1 ||
+		    o->limit > 1000000)
+			mx_cli_usage(&cli, "--limit wants a number from 1 to "
+			    "1000000");
+		break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static void
+check_opts(const struct opt *o, int nrooms)
+{
+	if (o->history && o->limit)
+		mx_cli_usage(&cli, "--history and --limit exclude each other");
+	if (o->history && nrooms > 0)
+		mx_cli_usage(&cli, "--history takes its ROOM as its argument");
+	if (o->from && !o->history)
+		mx_cli_usage(&cli, "--from needs --history");
+	if (o->limit && nrooms == 0)
+		mx_cli_usage(&cli, "--limit needs a ROOM");
+	if ((o->history || o->limit) && (o->follow || o->accept))
+		mx_cli_usage(&cli, "--history and --limit read a room once: "
+		    "no --follow or --accept-invites");
+}
+
+/*
+ * The output line of ev: a copy with "room_id" and, for what is not a
+ * timeline event, "mx":{"section":...}.
+ */
+static json_t *
+output(const char *room_id, const json_t *ev, const char *section)
+{
+	json_t *o = json_copy((json_t *)ev);
+
+	/* E2EE (a later issue): an m.room.encrypted event is decrypted here,
+	 * its verdict added under "mx". */
+	json_object_set_new(o, "room_id", json_string(room_id));
+	if (section)
+		json_object_set_new(o, "mx", json_pack("{s:s}", "section",
+		    section));
+	return o;
+}
+
+/* Write o to the batch's spool, or straight to stdout. */
+static int
+put(struct run *r, json_t *o, struct mx_err *e)
+{
+	char *s;
+	int rc = 0;
+
+	if (r->spool == NULL) {
+		rc = mx_cli_print_json(o, e);
+		json_decref(o);
+		return rc;
+	}
+	s = mx_json_compact(o);
+	json_decref(o);
+	if (s == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot encode an event");
+	if (fputs(s, r->spool) == EOF || putc('\n', r->spool) == EOF)
+		rc = mx_err_set(e, MX_LOCAL, "cannot write the spool file: %s",
+		    strerror(errno));
+	free(s);
+	return rc;
+}
+
+static int
+on_event(void *u, const char *room_id, const json_t *ev,
+    enum mx_sync_kind kind, struct mx_err *e)
+{
+	struct run *r = u;
+
+	if (!mx_sync_wants(&r->o->sel, ev))
+		return 0;
+	return put(r, output(room_id, ev, kind == MX_SYNC_STATE ? "state" :
+	    NULL), e);
+}
+
+/* An invite: join when asked (a refusal is a note, not a failure), then
+ * print the invite event. */
+static int
+on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
+{
+	struct run *r = u;
+	char *joined = NULL;
+	json_t *o;
+
+	if (r->o->accept && mx_api_join(&r->c->api, room_id, &joined,
+	    e) != 0) {
+		if (e->status == MX_TEMP)
+			return -1;
+		mx_cli_note(r->c, 0, "cannot join '%s': %s", room_id, e->msg);
+		mx_err_clear(e);
+	}
+	if (ev != NULL && mx_sync_wants(&r->o->sel, ev)) {
+		o = output(room_id, ev, "invite");
+		json_object_set_new(json_object_get(o, "mx"), "joined",
+		    json_boolean(joined != NULL));
+		free(joined);
+		return put(r, o, e);
+	}
+	free(joined);
+	return 0;
+}
+
+/* Copy the finished batch to stdout. */
+static int
+flush_spool(FILE *spool, struct mx_err *e)
+{
+	char buf[8192];
+	size_t n;
+
+	rewind(spool);
+	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	if (ferror(spool))
+		return mx_err_set(e, MX_LOCAL, "cannot read the spool file");
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return mx_err_set(e, MX_LOCAL, "cannot write to stdout: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* Spool the events of one answer, then print them all. */
+static int
+print_batch(struct run *r, const char *since, const json_t *resp,
+    struct mx_err *e)
+{
+	struct mx_sync_walk w = { 0 };
+	int rc;
+
+	w.api = &r->c->api;
+	w.sel = &r->o->sel;
+	w.since = since;
+	w.event = on_event;
+	w.invite = on_invite;
+	w.u = r;
+	if ((r->spool = tmpfile()) == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot create a spool file: "
+		    "%s", strerror(errno));
+	rc = mx_sync_walk(&w, resp, e);
+	if (rc == 0)
+		rc = flush_spool(r->spool, e);
+	fclose(r->spool);
+	r->spool = NULL;
+	return rc;
+}
+
+/* One /sync: print its events; *next is the new position. */
+static int
+batch(struct run *r, const char *since, char **next, struct mx_err *e)
+{
+	char *filter = mx_sync_filter(&r->o->sel, since == NULL);
+	long timeout = r->o->follow && since ? FOLLOW_TIMEOUT_MS : 0;
+	const char *nb;
+	json_t *resp = NULL;
+	int rc;
+
+	waiting = 1;
+	rc = mx_api_sync(&r->c->api, since, filter, timeout, &resp, e);
+	waiting = 0;
+	free(filter);
+	if (rc != 0)
+		return -1;
+	if ((nb = mx_sync_next_batch(resp)) == NULL)
+		rc = mx_err_set(e, MX_TEMP, "sync answer without next_batch");
+	else if ((rc = print_batch(r, since, resp, e)) == 0)
+		*next = mx_xstrdup(nb);
+	json_decref(resp);
+	return rc;
+}
+
+/* Wait before the next attempt: 1 s doubling up to 30 s. */
+static void
+backoff(struct run *r, int fails, const struct mx_err *e)
+{
+	long ms = 1000L << (fails < 5 ? fails : 5);
+	struct timespec ts;
+
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	mx_cli_note(r->c, 0, "%s; retrying in %ld s", e->msg, ms / 1000);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	waiting = 1;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	waiting = 0;
+}
+
+static int
+save_pos(struct run *r, const char *key, const char *tok, struct mx_err *e)
+{
+	if (mx_store_put(r->c->store, "sync", key, tok, strlen(tok), e) != 0)
+		return mx_err_prefix(e, "cannot store the sync position");
+	return 0;
+}
+
+/* Sync once, or forever with -f; the position is stored after each batch
+ * has been written. */
+static int
+sync_loop(struct run *r, struct mx_err *e)
+{
+	char *key = mx_sync_token_key(&r->o->sel), *since = NULL, *next;
+	int rc, fails = 0;
+
+	rc = mx_store_get(r->c->store, "sync", key, &since, NULL, e);
+	if (rc > 0)
+		rc = 0;
+	while (rc == 0) {
+		next = NULL;
+		if (batch(r, since, &next, e) != 0) {
+			if (e->status != MX_TEMP || !r->o->follow || stop) {
+				rc = -1;
+				break;
+			}
+			backoff(r, fails++, e);
+			continue;
+		}
+		fails = 0;
+		free(since);
+		since = next;
+		rc = save_pos(r, key, since, e);
+		if (!r->o->follow || stop)
+			break;
+	}
+	free(since);
+	free(key);
+	return rc;
+}
+
+static int
+hist_event(void *u, const json_t *ev, struct mx_err *e)
+{
+	struct run *r = u;
+
+	if (!mx_sync_wants(&r->o->sel, ev))
+		return 0;
+	return put(r, output(r->room_id, ev, NULL), e);
+}
+
+static int
+hist_page(void *u, const char *tok, struct mx_err *e)
+{
+	struct run *r = u;
+
+	(void)e;
+	free(r->resume);
+	r->resume = mx_xstrdup(tok);
+	mx_cli_note(r->c, 1, "history of '%s' printed up to --from %s",
+	    r->room, tok);
+	return 0;
+}
+
+/* --history ROOM: forward from the room's start (or --from). */
+static int
+history(struct run *r, struct mx_err *e)
+{
+	struct mx_history h = { 0 };
+	char *room_id = NULL, *filter = mx_sync_room_filter(&r->o->sel);
+	int rc;
+
+	r->room = r->o->history;
+	rc = mx_room_resolve(r->c, r->room, 0, &room_id, e);
+	if (rc == 0) {
+		r->room_id = room_id;
+		h.api = &r->c->api;
+		h.room_id = room_id;
+		h.filter = filter;
+		h.from = r->o->from;
+		h.event = hist_event;
+		h.page_end = hist_page;
+		h.u = r;
+		rc = mx_history_forward(&h, e);
+		if (rc != 0 && r->resume && e->status != MX_LOCAL)
+			mx_cli_note(r->c, 0, "resume with --history '%s' "
+			    "--from %s", r->room, r->resume);
+	}
+	free(r->resume);
+	free(room_id);
+	free(filter);
+	return rc;
+}
+
+/* --limit N: the last N events of each room of the selection. */
+static int
+last_events(struct run *r, struct mx_err *e)
+{
+	char *filter = mx_sync_room_filter(&r->o->sel);
+	const struct mx_sync_sel *s = &r->o->sel;
+	json_t *evs, *ev;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < s->nrooms && rc == 0; i++) {
+		rc = mx_history_last(&r->c->api, s->rooms[i], NULL, filter,
+		    (int)r->o->limit, &evs, e);
+		if (rc != 0)
+			break;
+		json_array_foreach(evs, j, ev)
+			if (rc == 0 && mx_sync_wants(s, ev))
+				rc = put(r, output(s->rooms[i], ev, NULL), e);
+		json_decref(evs);
+	}
+	free(filter);
+	return rc;
+}
+
+/* 1 when room_id is one of the joined rooms. */
+static int
+joined(const json_t *rooms, const char *room_id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(rooms, i, v)
+		if (strcmp(json_string_value(v) ? json_string_value(v) : "",
+		    room_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Resolve the ROOM operands into the selection; each must be joined. */
+static int
+resolve_rooms(struct run *r, int argc, char **argv, struct mx_err *e)
+{
+	struct mx_sync_sel *s = &r->o->sel;
+	json_t *rooms = NULL;
+	char *id;
+	int i, rc = 0;
+
+	if (argc > 0 && !r->o->accept &&
+	    mx_api_joined_rooms(&r->c->api, &rooms, e) != 0)
+		return -1;
+	for (i = 0; i < argc && rc == 0; i++) {
+		if ((rc = mx_room_resolve(r->c, argv[i], 0, &id, e)) != 0)
+			break;
+		s->rooms = mx_xrealloc(s->rooms, (s->nrooms + 1) *
+		    sizeof(*s->rooms));
+		s->rooms[s->nrooms++] = id;
+		if (rooms && !joined(rooms, id))
+			rc = mx_err_set(e, MX_PERM, "not joined to '%s'",
+			    argv[i]);
+	}
+	json_decref(rooms);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mx_ctx c = { 0 };
+	struct opt o = { 0 };
+	struct run r = { &c, &o, NULL, NULL, NULL, NULL };
+	struct mx_err e;
+	unsigned flags = MX_CTX_SESSION;
+	int i, rc;
+
+	mx_cli_init();
+	mx_err_clear(&e);
+	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
+	check_opts(&o, argc - i);
+	if (!o.history && !o.limit)
+		flags |= MX_CTX_STORE;
+	if (o.follow)
+		catch_signals();
+	rc = mx_ctx_open(&c, flags, &e);
+	if (rc == 0 && !o.history)
+		rc = resolve_rooms(&r, argc - i, argv + i, &e);
+	if (rc == 0)
+		rc = o.history ? history(&r, &e) : o.limit ?
+		    last_events(&r, &e) : sync_loop(&r, &e);
+	rc = rc == 0 ? MX_OK : mx_cli_fail(cli.prog, &e);
+	mx_sync_sel_release(&o.sel);
+	mx_ctx_close(&c);
+	return rc;
+}

@@ -1,0 +1,179 @@
+/*
+ * history: paging a room's timeline through /messages (see history.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "err.h"
+#include "history.h"
+#include "util.h"
+
+static void
+query(struct mx_buf *b, const char *name, const char *value)
+{
+	char *enc;
+
+	if (value == NULL)
+		return;
+	enc = mx_urlenc(value);
+	mx_buf_addf(b, "&%s=%s", name, enc);
+	free(enc);
+}
+
+char *
+mx_history_path(const char *room_id, char dir, const char *from,
+    const char *to, int limit, const char *filter)
+{
+	struct mx_buf b = MX_BUF_INIT;
+	char *room = mx_urlenc(room_id);
+
+	mx_buf_addf(&b, "/_matrix/client/v3/rooms/%s/messages?dir=%c&limit=%d",
+	    room, dir == 'b' ? 'b' : 'f', limit > 0 ? limit : MX_HISTORY_PAGE);
+	free(room);
+	query(&b, "from", from);
+	query(&b, "to", to);
+	query(&b, "filter", filter);
+	return mx_buf_detach(&b);
+}
+
+/* One page: GET it, check its shape. */
+static int
+get_page(struct mx_api *a, const char *path, json_t **out, json_t **chunk,
+    struct mx_err *e)
+{
+	if (mx_api_call(a, "GET", path, NULL, 1, out, e) != 0)
+		return -1;
+	*chunk = json_object_get(*out, "chunk");
+	if (!json_is_array(*chunk)) {
+		json_decref(*out);
+		*out = NULL;
+		return mx_err_set(e, MX_TEMP, "/messages answer without a "
+		    "chunk");
+	}
+	return 0;
+}
+
+/*
+ * The token to continue from after a page, or NULL at the end: the server
+ * leaves "end" out when there is nothing more; an empty page that does not
+ * move on is the end too (it would loop otherwise).
+ */
+static const char *
+next_token(const json_t *out, const json_t *chunk, const char *tok)
+{
+	const char *end = json_string_value(json_object_get(out, "end"));
+
+	if (end == NULL || *end == '\0')
+		return NULL;
+	if (json_array_size(chunk) == 0 && tok != NULL && strcmp(end, tok) == 0)
+		return NULL;
+	return end;
+}
+
+static int
+page_events(const struct mx_history *h, const json_t *chunk, struct mx_err *e)
+{
+	const json_t *ev;
+	size_t i;
+	int rc;
+
+	json_array_foreach(chunk, i, ev)
+		if (json_is_object(ev) && (rc = h->event(h->u, ev, e)) != 0)
+			return rc;
+	return 0;
+}
+
+int
+mx_history_forward(const struct mx_history *h, struct mx_err *e)
+{
+	char *tok = h->from ? mx_xstrdup(h->from) : NULL, *path;
+	json_t *out, *chunk;
+	const char *next;
+	int rc;
+
+	for (;;) {
+		path = mx_history_path(h->room_id, 'f', tok, h->to, h->page,
+		    h->filter);
+		rc = get_page(h->api, path, &out, &chunk, e);
+		free(path);
+		if (rc != 0)
+			break;
+		rc = page_events(h, chunk, e);
+		next = next_token(out, chunk, tok);
+		if (rc == 0 && next != NULL) {
+			free(tok);
+			tok = mx_xstrdup(next);
+			if (h->page_end)
+				rc = h->page_end(h->u, tok, e);
+		}
+		json_decref(out);
+		if (rc != 0 || next == NULL)
+			break;
+	}
+	free(tok);
+	return rc;
+}
+
+/* Append the events of a backward page (newest first) to acc, up to n. */
+static void
+take(json_t *acc, const json_t *chunk, int n)
+{
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(chunk, i, ev)
+		if (json_is_object(ev) && json_array_size(acc) < (size_t)n)
+			json_array_append(acc, ev);
+}
+
+/* Reverse arr in place. */
+static void
+reverse(json_t *arr)
+{
+	size_t i, n = json_array_size(arr);
+	json_t *a, *b;
+
+	for (i = 0; i < n / 2; i++) {
+		a = json_incref(json_array_get(arr, i));
+		b = json_incref(json_array_get(arr, n - 1 - i));
+		json_array_set_new(arr, i, b);
+		json_array_set_new(arr, n - 1 - i, a);
+	}
+}
+
+int
+mx_history_last(struct mx_api *a, const char *room_id, const char *from,
+    const char *filter, int n, json_t **events, struct mx_err *e)
+{
+	json_t *acc = json_array(), *out, *chunk;
+	char *tok = from ? mx_xstrdup(from) : NULL, *path;
+	const char *next;
+	size_t want;
+
+	while ((want = (size_t)n - json_array_size(acc)) > 0) {
+		path = mx_history_path(room_id, 'b', tok, NULL,
+		    want < MX_HISTORY_PAGE ? (int)want : MX_HISTORY_PAGE,
+		    filter);
+		if (get_page(a, path, &out, &chunk, e) != 0) {
+			free(path);
+			free(tok);
+			json_decref(acc);
+			return -1;
+		}
+		free(path);
+		take(acc, chunk, n);
+		next = next_token(out, chunk, tok);
+		free(tok);
+		tok = next ? mx_xstrdup(next) : NULL;
+		json_decref(out);
+		if (tok == NULL)
+			break;
+	}
+	free(tok);
+	reverse(acc);
+	*events = acc;
+	return 0;
+}
