@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -158,11 +159,42 @@ out:
 	return rc;
 }
 
+/*
+ * Switch to WAL.  The switch of a new database needs the exclusive lock,
+ * and SQLite answers SQLITE_BUSY there without calling the busy handler
+ * when another process opens the same new store at that moment: retry for
+ * as long as the busy timeout.  Once in WAL the mode is persistent and this
+ * is a read.
+ */
+static int
+set_wal(struct mx_store *s, struct mx_err *e)
+{
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	sqlite3_stmt *st;
+	const char *mode;
+	int i, rc;
+
+	for (i = 0; i < BUSY_MS / 10; i++) {
+		if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1,
+		    &st, NULL) != SQLITE_OK)
+			return db_err(s, e, "journal_mode");
+		rc = sqlite3_step(st);
+		mode = rc == SQLITE_ROW ?
+		    (const char *)sqlite3_column_text(st, 0) : NULL;
+		rc = mode != NULL && strcmp(mode, "wal") == 0 ? 0 :
+		    rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? 1 : -1;
+		sqlite3_finalize(st);
+		if (rc <= 0)
+			return rc == 0 ? 0 : db_err(s, e, "journal_mode");
+		nanosleep(&pause, NULL);
+	}
+	return db_err(s, e, "journal_mode");
+}
+
 static int
 open_db(struct mx_store *s, struct mx_err *e)
 {
 	static const char pragmas[] =
-	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;";
 
@@ -170,7 +202,7 @@ open_db(struct mx_store *s, struct mx_err *e)
 	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
 		return db_err(s, e, "cannot open");
 	sqlite3_busy_timeout(s->db, BUSY_MS);
-	if (exec(s, pragmas, e) != 0)
+	if (set_wal(s, e) != 0 || exec(s, pragmas, e) != 0)
 		return -1;
 	return migrate(s, e);
 }

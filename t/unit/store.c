@@ -347,6 +347,49 @@ two_processes(void)
 	mx_store_close(s);
 }
 
+/* Eight processes create one fresh store at once: one key, all agree. */
+static void
+racing_creation(void)
+{
+	struct mx_store *s;
+	struct mx_err e;
+	char *d = subdir("race"), *v = NULL, key[8];
+	pid_t p[8];
+	int i, st, good = 0;
+
+	fflush(stdout);
+	for (i = 0; i < 8; i++)
+		if ((p[i] = fork()) == 0) {
+			mx_err_clear(&e);
+			snprintf(key, sizeof(key), "k%d", i);
+			if (mx_store_open(&s, d, NULL, &e) != 0 ||
+			    mx_store_put_secret(s, "r", key, "v", 1, &e) != 0) {
+				fprintf(stderr, "# child %d: %s\n", i, e.msg);
+				_exit(1);
+			}
+			mx_store_close(s);
+			_exit(0);
+		}
+	for (i = 0; i < 8; i++)
+		if (waitpid(p[i], &st, 0) == p[i] && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0)
+			good++;
+	ok(good == 8, "eight processes created and used one new store");
+	mx_err_clear(&e);
+	ok(mx_store_open(&s, d, NULL, &e) == 0, "it opens: %s", e.msg);
+	for (i = 0, good = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		if (mx_store_get_secret(s, "r", key, &v, NULL, &e) == 1)
+			good++;
+		if (v != NULL)
+			mx_secure_free(v);
+		v = NULL;
+	}
+	ok(good == 8, "every value opens under the one key");
+	mx_store_close(s);
+	free(d);
+}
+
 static void
 schema(void)
 {
@@ -376,6 +419,7 @@ main(void)
 	wrong_key_file();
 	transactions();
 	two_processes();
+	racing_creation();
 	schema();
 	cmd = mx_xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
