@@ -1,0 +1,13 @@
+# fish completion for mx-sync(1)
+complete -c mx-sync -s f -l follow -d 'keep syncing'
+complete -c mx-sync -l history -x -d 'print the history of ROOM, oldest first'
+complete -c mx-sync -l from -x -d 'continue --history from TOKEN'
+complete -c mx-sync -l limit -x -d 'print the last N events of each ROOM'
+complete -c mx-sync -l types -x -d 'only events of these types'
+complete -c mx-sync -l accept-invites -d 'join the rooms we are invited to'
+complete -c mx-sync -s h -l help -d 'print help and exit'
+complete -c mx-sync -s V -l version -d 'print version and exit'
+complete -c mx-sync -s v -l verbose -d 'say more; twice: trace HTTP'
+complete -c mx-sync -s q -l quiet -d 'print errors only'
+complete -c mx-sync -s p -l profile -x -d 'use this profile'
+complete -c mx-sync -l insecure-http -d 'allow http:// to non-loopback hosts'
