@@ -220,6 +220,15 @@ on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
 	return 0;
 }
 
+static void
+on_gap(void *u, const char *room_id)
+{
+	struct run *r = u;
+
+	mx_cli_note(r->c, 1, "filling a timeline gap of '%s' from /messages",
+	    room_id);
+}
+
 /* Copy the finished batch to stdout. */
 static int
 flush_spool(FILE *spool, struct mx_err *e)
@@ -252,6 +261,7 @@ print_batch(struct run *r, const char *since, const json_t *resp,
 	w.since = since;
 	w.event = on_event;
 	w.invite = on_invite;
+	w.gap = on_gap;
 	w.u = r;
 	if ((r->spool = tmpfile()) == NULL)
 		return mx_err_set(e, MX_LOCAL, "cannot create a spool file: "

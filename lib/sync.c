@@ -212,6 +212,8 @@ fill_gap(const struct mx_sync_walk *w, const char *room_id,
 	char *filter = mx_sync_room_filter(w->sel);
 	int rc;
 
+	if (w->gap)
+		w->gap(w->u, room_id);
 	h.api = w->api;
 	h.room_id = room_id;
 	h.filter = filter;

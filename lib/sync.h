@@ -77,6 +77,8 @@ struct mx_sync_walk {
 	 * server sent none.  May be NULL. */
 	int (*invite)(void *u, const char *room_id, const json_t *ev,
 	    struct mx_err *e);
+	/* Told before a gap of room_id is filled; may be NULL. */
+	void (*gap)(void *u, const char *room_id);
 	void *u;
 };
 

@@ -96,7 +96,8 @@ test_expect_success 'a limited timeline: its gap is filled, nothing skipped' '
 		send_text "$alice_token" "$room" "g$i" >>want || exit 1
 		i=$((i + 1))
 	done &&
-	mx-sync >out && ids out >got && test_cmp want got
+	mx-sync -v >out 2>err && ids out >got && test_cmp want got &&
+	grep -q "^mx-sync: filling a timeline gap of .$room. from /messages" err
 '
 
 test_expect_success '--accept-invites joins and prints the invite' '
