@@ -45,7 +45,7 @@ static const struct mx_opt opts[] = {
 
 static const struct mx_cli cli = {
 	"mx-sync", "[options] [ROOM...]\n--history ROOM [--from TOKEN] "
-	    "[options]\n--limit N [options] ROOM...",
+	    "[options]\n--limit N [-f] [options] ROOM...",
 	"Print Matrix events as JSON Lines.", opts,
 };
 
@@ -135,9 +135,11 @@ check_opts(const struct opt *o, int nrooms)
 		mx_cli_usage(&cli, "--from needs --history");
 	if (o->limit && nrooms == 0)
 		mx_cli_usage(&cli, "--limit needs a ROOM");
-	if ((o->history || o->limit) && (o->follow || o->accept))
-		mx_cli_usage(&cli, "--history and --limit read a room once: "
-		    "no --follow or --accept-invites");
+	if (o->history && (o->follow || o->accept))
+		mx_cli_usage(&cli, "--history reads a room once: no --follow "
+		    "or --accept-invites");
+	if (o->limit && o->accept)
+		mx_cli_usage(&cli, "--limit takes no --accept-invites");
 }
 
 /*
@@ -278,7 +280,8 @@ print_batch(struct run *r, const char *since, const json_t *resp,
 static int
 batch(struct run *r, const char *since, char **next, struct mx_err *e)
 {
-	char *filter = mx_sync_filter(&r->o->sel, since == NULL);
+	char *filter = mx_sync_filter(&r->o->sel, since == NULL,
+	    (int)r->o->limit);
 	long timeout = r->o->follow && since ? FOLLOW_TIMEOUT_MS : 0;
 	const char *nb;
 	json_t *resp = NULL;
@@ -332,7 +335,10 @@ sync_loop(struct run *r, struct mx_err *e)
 	char *key = mx_sync_token_key(&r->o->sel), *since = NULL, *next;
 	int rc, fails = 0;
 
-	rc = mx_store_get(r->c->store, "sync", key, &since, NULL, e);
+	/* --limit N -f: the last N events (a first sync's timeline), then on
+	 * from there. */
+	rc = r->o->limit ? 0 : mx_store_get(r->c->store, "sync", key, &since,
+	    NULL, e);
 	if (rc > 0)
 		rc = 0;
 	while (rc == 0) {
@@ -348,7 +354,9 @@ sync_loop(struct run *r, struct mx_err *e)
 		fails = 0;
 		free(since);
 		since = next;
-		rc = save_pos(r, key, since, e);
+		/* --limit -f starts afresh each time: nothing to store. */
+		if (!r->o->limit)
+			rc = save_pos(r, key, since, e);
 		if (!r->o->follow || stop)
 			break;
 	}
@@ -496,7 +504,7 @@ main(int argc, char **argv)
 	if (rc == 0 && !o.history)
 		rc = resolve_rooms(&r, argc - i, argv + i, &e);
 	if (rc == 0)
-		rc = o.history ? history(&r, &e) : o.limit ?
+		rc = o.history ? history(&r, &e) : o.limit && !o.follow ?
 		    last_events(&r, &e) : sync_loop(&r, &e);
 	rc = rc == 0 ? MX_OK : mx_cli_fail(cli.prog, &e);
 	mx_sync_sel_release(&o.sel);

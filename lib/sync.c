@@ -67,13 +67,14 @@ none(void)
 }
 
 char *
-mx_sync_filter(const struct mx_sync_sel *s, int first)
+mx_sync_filter(const struct mx_sync_sel *s, int first, int limit)
 {
 	json_t *f, *room, *tl, *st;
 	char *r;
 
-	tl = json_pack("{s:i}", "limit", first ? MX_SYNC_FIRST_LIMIT :
-	    MX_SYNC_LIMIT);
+	if (limit <= 0)
+		limit = first ? MX_SYNC_FIRST_LIMIT : MX_SYNC_LIMIT;
+	tl = json_pack("{s:i}", "limit", first ? limit : MX_SYNC_LIMIT);
 	st = first ? none() : json_object();
 	if (s->ntypes > 0) {
 		json_object_set_new(tl, "types", str_array(s->types,

@@ -47,10 +47,11 @@ void mx_sync_sel_release(struct mx_sync_sel *s);
 /*
  * The /sync filter (JSON text) of s: its rooms and types, no presence,
  * account data or ephemeral events.  first: a first sync (no since
- * token), which asks for MX_SYNC_FIRST_LIMIT timeline events and no state
- * (the room's standing state is not news); else MX_SYNC_LIMIT and state.
+ * token), which asks for limit (0: MX_SYNC_FIRST_LIMIT) timeline events
+ * and no state (the room's standing state is not news); else
+ * MX_SYNC_LIMIT and state.
  */
-char *mx_sync_filter(const struct mx_sync_sel *s, int first);
+char *mx_sync_filter(const struct mx_sync_sel *s, int first, int limit);
 /* The RoomEventFilter (JSON text) of s's types for /messages, or NULL
  * when s selects every type. */
 char *mx_sync_room_filter(const struct mx_sync_sel *s);

@@ -148,6 +148,17 @@ test_expect_success '--follow: events appear; SIGTERM exits 0; restart resumes' 
 	cat f1 f2 | ids >got && test_cmp want got
 '
 
+test_expect_success '--limit N -f: the last N, then new events' '
+	jq -r .event_id f2 | tail -2 >want &&
+	: >f3 &&
+	{ mx-sync --limit 2 -f --types m.room.message "$room" >f3 & } &&
+	pid=$! && wait_lines f3 2 &&
+	send_text "$alice_token" "$room" f6 >>want &&
+	wait_lines f3 3 && sleep 1 &&
+	kill -TERM $pid && wait $pid &&
+	ids f3 >got && test_cmp want got
+'
+
 test_expect_success 'unknown or not joined room: exit 3' '
 	test_expect_code 3 mx-sync "#nope:$MX_TEST_SERVER_NAME" 2>err &&
 	grep -q "^mx-sync: unknown alias" err &&
@@ -169,6 +180,7 @@ test_expect_success 'usage errors: exit 2' '
 	test_expect_code 2 mx-sync --limit 0 "$room" 2>err &&
 	test_expect_code 2 mx-sync --limit x "$room" 2>err &&
 	test_expect_code 2 mx-sync -f --history "$room" 2>err &&
+	test_expect_code 2 mx-sync --limit 2 --accept-invites "$room" 2>err &&
 	test_expect_code 2 mx-sync --history "$room" "$room" 2>err &&
 	test_expect_code 2 mx-sync --history "$room" --limit 2 2>err &&
 	test_expect_code 2 mx-sync -f -f 2>err &&

@@ -39,7 +39,7 @@ t_filters(void)
 	struct mx_sync_sel s = { 0 };
 	char *f;
 
-	f = mx_sync_filter(&s, 1);
+	f = mx_sync_filter(&s, 1, 0);
 	is_str(f, "{\"room\":{\"timeline\":{\"limit\":10},\"state\":"
 	    "{\"types\":[]},\"ephemeral\":{\"types\":[]},\"account_data\":"
 	    "{\"types\":[]}},\"presence\":{\"types\":[]},\"account_data\":"
@@ -48,7 +48,7 @@ t_filters(void)
 	ok(mx_sync_room_filter(&s) == NULL, "no types: no /messages filter");
 	mx_sync_split("m.room.message", &s.types, &s.ntypes);
 	mx_sync_split("!a:hs", &s.rooms, &s.nrooms);
-	f = mx_sync_filter(&s, 0);
+	f = mx_sync_filter(&s, 0, 7);
 	is_str(f, "{\"room\":{\"timeline\":{\"limit\":100,\"types\":"
 	    "[\"m.room.message\"]},\"state\":{\"types\":[\"m.room.message\"]},"
 	    "\"ephemeral\":{\"types\":[]},\"account_data\":{\"types\":[]},"
@@ -57,6 +57,10 @@ t_filters(void)
 	free(f);
 	f = mx_sync_room_filter(&s);
 	is_str(f, "{\"types\":[\"m.room.message\"]}", "/messages filter");
+	free(f);
+	f = mx_sync_filter(&s, 1, 7);
+	ok(strstr(f, "\"timeline\":{\"limit\":7,") != NULL,
+	    "a first sync's own limit");
 	free(f);
 	mx_sync_sel_release(&s);
 }
