@@ -35,8 +35,8 @@ struct mx_sync_sel {
 /* Where an event came from in the answer. */
 enum mx_sync_kind {
 	MX_SYNC_TIMELINE,	/* rooms.join/leave.*.timeline */
-	MX_SYNC_GAP,		/* a limited timeline's gap, from /messages */
-	MX_SYNC_STATE,		/* rooms.join/leave.*.state (a state delta) */
+	MX_SYNC_GAP,		/* a limited timeline's gap (/messages) */
+	MX_SYNC_STATE,		/* rooms.join/leave.*.state: a state delta */
 };
 
 /* Append each comma-separated item of list to *v (strings copied). */
