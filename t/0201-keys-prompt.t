@@ -8,23 +8,30 @@ need_homeserver
 # CMD did.
 on_tty() {
 	python3 - "$@" <<-\EOT
-	import os, pty, sys
+	import os, pty, select, signal, sys, termios, time
 	pw = sys.argv[1].encode() + b"\n"
 	pid, fd = pty.fork()
 	if pid == 0:
 	    os.execvp(sys.argv[2], sys.argv[2:])
-	seen, sent = b"", False
-	while True:
-	    try:
-	        chunk = os.read(fd, 4096)
-	    except OSError:
-	        break
-	    if not chunk:
-	        break
-	    seen += chunk
-	    if not sent and b"password for " in seen:
+	seen, sent, end = b"", False, time.time() + 20
+	while time.time() < end:
+	    r, _, _ = select.select([fd], [], [], 0.05)
+	    if r:
+	        try:
+	            chunk = os.read(fd, 4096)
+	        except OSError:
+	            break
+	        if not chunk:
+	            break
+	        seen += chunk
+	    # Type only once the prompt is shown and echo is off: the program
+	    # flushes typed-ahead input when it turns echo off.
+	    if (not sent and b"password for " in seen and
+	            not termios.tcgetattr(fd)[3] & termios.ECHO):
 	        os.write(fd, pw)
 	        sent = True
+	else:
+	    os.kill(pid, signal.SIGKILL)
 	_, st = os.waitpid(pid, 0)
 	sys.stdout.write(seen.decode(errors="replace").replace("\r", ""))
 	sys.exit(os.waitstatus_to_exitcode(st))
