@@ -309,9 +309,11 @@ mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
+	/* Echo goes off before the prompt shows, so nothing typed after the
+	 * prompt is flushed away or echoed. */
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	fprintf(tty, "%s: ", prompt);
 	fflush(tty);
-	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	s = read_line(tty, e);
 	tcsetattr(fileno(tty), TCSAFLUSH, &old);
 	fclose(tty);
