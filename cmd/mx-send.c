@@ -506,7 +506,10 @@ main(int argc, char **argv)
 	 * ids then make retries idempotent within this run only. */
 	if (getenv("MX_ACCESS_TOKEN") == NULL)
 		flags |= MX_CTX_STORE;
-	if (mx_ctx_open(&c, flags, &e) != 0 ||
+	/* Pending txn records need only survive a killed process, which
+	 * WAL without a sync per commit guarantees. */
+	if (mx_ctx_open(&c, flags, &e) != 0 || (c.store != NULL &&
+	    mx_store_set_durable(c.store, 0, &e) != 0) ||
 	    run(&s, argv[i], argc - i - 1, argv + i + 1, &e) != 0)
 		rc = mx_cli_fail(cli.prog, &e);
 	free(s.room_id);

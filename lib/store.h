@@ -59,6 +59,14 @@ int mx_store_begin(struct mx_store *s, struct mx_err *e);
 int mx_store_commit(struct mx_store *s, struct mx_err *e);
 void mx_store_rollback(struct mx_store *s);
 
+/*
+ * Durability of this connection's commits: full (the default) syncs every
+ * commit, surviving power loss (Megolm indexes need it); !full keeps WAL's
+ * crash safety against a killed process without an fsync per commit, for
+ * state that only has to survive the process (pending txn ids).
+ */
+int mx_store_set_durable(struct mx_store *s, int full, struct mx_err *e);
+
 /* Delete every row of a namespace (logout). */
 int mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e);
 
