@@ -15,9 +15,9 @@ WARN = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 ifeq ($(CI),true)
 WARN += -Werror
 endif
+# Sanitizers go into the flags a command-line CFLAGS/LDFLAGS cannot override.
 ifneq ($(SANITIZE),)
-CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=$(SANITIZE)
+SAN = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 
 PKGS = libcurl jansson libsodium libedit libcrypto sqlite3 libcmark libmagic
@@ -26,7 +26,7 @@ DEP_CFLAGS = $(eval DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(DEP_CFL
 DEP_LIBS = $(eval DEP_LIBS := $(shell pkg-config --libs $(PKGS)))$(DEP_LIBS)
 OLM_LIBS = $(eval OLM_LIBS := $(shell pkg-config --libs olm))$(OLM_LIBS)
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Ilib \
-	$(DEP_CFLAGS) $(CFLAGS)
+	$(DEP_CFLAGS) $(CFLAGS) $(SAN)
 
 CMDS = $(patsubst cmd/%.c,%,$(wildcard cmd/mx-*.c))
 LIB_SRC = $(wildcard lib/*.c)

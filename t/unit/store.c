@@ -353,7 +353,7 @@ racing_creation(void)
 {
 	struct mx_store *s;
 	struct mx_err e;
-	char *d = subdir("race"), *v = NULL, key[8];
+	char *d = subdir("race"), *v = NULL, key[16];
 	pid_t p[8];
 	int i, st, good = 0;
 
