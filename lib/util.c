@@ -63,12 +63,11 @@ char *
 mx_xasprintf(const char *fmt, ...)
 {
 	struct mx_buf b = MX_BUF_INIT;
-	char probe[1];	/* measures; GCC's sanitizer build warns on NULL */
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(probe, sizeof(probe), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		oom();
@@ -112,12 +111,11 @@ mx_buf_adds(struct mx_buf *b, const char *s)
 void
 mx_buf_addf(struct mx_buf *b, const char *fmt, ...)
 {
-	char probe[1];	/* measures; GCC's sanitizer build warns on NULL */
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(probe, sizeof(probe), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		oom();
