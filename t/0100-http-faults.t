@@ -8,29 +8,6 @@ DRV=$MX_SRC/t/unit/httpdrv.t
 [ -x "$DRV" ] || skip_all "t/unit/httpdrv.t not built (make t/unit/httpdrv.t)"
 command -v python3 >/dev/null || skip_all "no python3"
 
-FAKE_PID=
-# start_fake SCENARIO [fakehs options]: sets FAKE (base URL); log in fake.log
-start_fake() {
-	stop_fake
-	rm -f fake.log fake.port
-	python3 "$MX_SRC/t/fakehs.py" --log fake.log "$@" >fake.port &
-	FAKE_PID=$!
-	_i=0
-	while [ ! -s fake.port ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	FAKE_PORT=$(head -1 fake.port)
-	FAKE=http://127.0.0.1:$FAKE_PORT
-	: >fake.log
-}
-stop_fake() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID"
-	FAKE_PID=
-	return 0
-}
-trap stop_fake EXIT
-
 # requests: the request lines the fake received
 requests() {
 	grep -v '^ ' fake.log

@@ -3,39 +3,20 @@
 # backs off and carries on after temporary failures; a one-shot sync exits 4.
 . "${0%/*}/lib.sh"
 
-FAKE_PID=
-start_fake() {
-	rm -f fake.log fake.port
-	python3 "$MX_SRC/t/fakehs.py" --log fake.log "$@" >fake.port &
-	FAKE_PID=$!
-	_i=0
-	while [ ! -s fake.port ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	MX_HOMESERVER=http://127.0.0.1:$(head -1 fake.port)
-	export MX_HOMESERVER
-	: >fake.log
-}
-stop_fake() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID"
-	FAKE_PID=
-	return 0
-}
 MX_ACCESS_TOKEN=secret-token
 export MX_ACCESS_TOKEN
 
 syncs() { grep -c '^GET /_matrix/client/v3/sync' fake.log || :; }
 
 test_expect_success 'one sync through 500s that outlast the retries: exit 4' '
-	start_fake always-500 &&
+	start_fake always-500 && export MX_HOMESERVER=$FAKE &&
 	test_expect_code 4 mx-sync >out 2>err &&
 	test ! -s out && grep -q "^mx-sync: " err && stop_fake
 '
 
 test_expect_success '--follow backs off, then goes on from the stored position' '
 	rm -rf "$MX_DIR" &&
-	start_fake --count 6 500 &&
+	start_fake --count 6 500 && export MX_HOMESERVER=$FAKE &&
 	{ mx-sync -f >out 2>err & } && pid=$! &&
 	i=0 && while [ "$(syncs)" -lt 10 ] && [ $i -lt 200 ]; do
 		sleep 0.1; i=$((i + 1)); done &&

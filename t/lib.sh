@@ -143,6 +143,32 @@ send_text() {
 		jq -r .event_id
 }
 
+# start_fake SCENARIO [fakehs options]: a fault-injecting fake homeserver
+# (t/fakehs.py) on a free loopback port; sets FAKE (its base URL) and
+# FAKE_PORT; the requests it receives are logged in fake.log.  stop_fake
+# ends it; it is also ended when the script exits.
+FAKE_PID=
+start_fake() {
+	stop_fake
+	rm -f fake.log fake.port
+	python3 "$MX_SRC/t/fakehs.py" --log fake.log "$@" >fake.port &
+	FAKE_PID=$!
+	_i=0
+	while [ ! -s fake.port ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	FAKE_PORT=$(head -1 fake.port)
+	FAKE=http://127.0.0.1:$FAKE_PORT
+	: >fake.log
+}
+stop_fake() {
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID"
+	FAKE_PID=
+	return 0
+}
+trap stop_fake EXIT
+
 # urlenc STRING: percent-encode for one path segment.
 urlenc() {
 	printf '%s' "$1" | jq -sRr @uri
