@@ -202,22 +202,6 @@ mx_api_call(struct mx_api *a, const char *method, const char *p,
 	return call(a, method, mx_xstrdup(p), body, idempotent, out, e);
 }
 
-/* Copy the string member key of j into *dst; -1 (MX_TEMP) if absent. */
-static int
-take_str(json_t *j, const char *key, char **dst, struct mx_err *e)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	if (s == NULL) {
-		json_decref(j);
-		return mx_err_set(e, MX_TEMP, "malformed answer from the "
-		    "server: no \"%s\"", key);
-	}
-	*dst = mx_xstrdup(s);
-	json_decref(j);
-	return 0;
-}
-
 /* Take member key (of type want) out of j and drop j. */
 static int
 take_member(json_t *j, const char *key, json_type want, json_t **dst,
@@ -232,6 +216,19 @@ take_member(json_t *j, const char *key, json_type want, json_t **dst,
 	}
 	*dst = json_incref(v);
 	json_decref(j);
+	return 0;
+}
+
+/* Copy the string member key of j into *dst and drop j. */
+static int
+take_str(json_t *j, const char *key, char **dst, struct mx_err *e)
+{
+	json_t *v;
+
+	if (take_member(j, key, JSON_STRING, &v, e) != 0)
+		return -1;
+	*dst = mx_xstrdup(json_string_value(v));
+	json_decref(v);
 	return 0;
 }
 
