@@ -15,6 +15,7 @@
 #include "api.h"
 #include "cli.h"
 #include "conf.h"
+#include "e2ee.h"
 #include "crypto.h"
 #include "store.h"
 #include "util.h"
@@ -225,6 +226,21 @@ token_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 }
 
 static int
+upload_keys(struct mx_ctx *c, struct mx_err *e)
+{
+	struct mx_e2ee *x = NULL;
+	int rc;
+
+	c->api.token = c->sess.access_token;
+	rc = mx_e2ee_open(&x, c, e);
+
+	mx_e2ee_close(x);
+	if (rc != 0)
+		mx_err_prefix(e, "logged in, but");
+	return rc;
+}
+
+static int
 cmd_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 {
 	if (o->password_stdin && o->token_stdin)
@@ -247,6 +263,10 @@ cmd_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	    password_login(c, o, e)) != 0)
 		return -1;
 	if (mx_conf_save_session(c, e) != 0)
+		return -1;
+	/* The new device's identity and one-time keys go up at once, so
+	 * others can encrypt to it before it first sends. */
+	if (upload_keys(c, e) != 0)
 		return -1;
 	return print_session(&c->sess, e);
 }

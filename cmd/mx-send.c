@@ -15,6 +15,7 @@
 #include "api.h"
 #include "cli.h"
 #include "conf.h"
+#include "e2ee.h"
 #include "json.h"
 #include "msg.h"
 #include "room.h"
@@ -23,7 +24,7 @@
 
 enum {
 	O_HTML = MX_OPT_LONG, O_CODE, O_REPLY, O_THREAD, O_EDIT, O_REACT,
-	O_REDACT, O_REASON, O_JSON, O_JOIN, O_LINES,
+	O_REDACT, O_REASON, O_JSON, O_JOIN, O_LINES, O_TRUST,
 };
 
 static const struct mx_opt opts[] = {
@@ -43,6 +44,8 @@ static const struct mx_opt opts[] = {
 	    "{type,content}", 0 },
 	{ O_LINES, "lines", NULL, "send each line of stdin as it arrives", 0 },
 	{ O_JOIN, "join", NULL, "join the room first (invited or public)", 0 },
+	{ O_TRUST, "trust", "POLICY", "encrypted rooms: share keys with "
+	    "tofu (default) or verified devices", 0 },
 	MX_OPT_END
 };
 
@@ -57,6 +60,7 @@ struct opt {
 	const char *lang, *file, *reply, *thread, *edit, *react, *redact;
 	const char *reason;
 	int json, lines, join, nfmt, ntype;
+	enum mx_e2ee_policy trust;
 };
 
 struct send {
@@ -64,6 +68,8 @@ struct send {
 	const struct opt *o;
 	char *room_id;
 	char *latest;		/* the thread's latest event (--thread) */
+	json_t *enc;		/* m.room.encryption content, or NULL */
+	struct mx_e2ee *x;	/* when the room is encrypted */
 };
 
 static int
@@ -87,6 +93,14 @@ opt_fn(void *u, int id, const char *arg)
 	case O_JSON: o->json = 1; break;
 	case O_LINES: o->lines = 1; break;
 	case O_JOIN: o->join = 1; break;
+	case O_TRUST:
+		if (strcmp(arg, "tofu") == 0)
+			o->trust = MX_E2EE_TOFU;
+		else if (strcmp(arg, "verified") == 0)
+			o->trust = MX_E2EE_VERIFIED;
+		else
+			mx_cli_usage(&cli, "--trust wants tofu or verified");
+		break;
 	default: return -1;
 	}
 	return 0;
@@ -200,6 +214,30 @@ txn_begin(struct mx_ctx *c, const char *key, int *owned, struct mx_err *e)
 	return txn;
 }
 
+/*
+ * Send content encrypted: the room's keys are brought up to date first
+ * (a device added or a member gone since the last send), then the event
+ * leaves as m.room.encrypted under the same txn id, so a retried send is
+ * still deduplicated by the server.
+ */
+static int
+send_encrypted(struct send *s, const char *type, const char *txn,
+    const json_t *content, char **eid, struct mx_err *e)
+{
+	json_t *env = NULL;
+	int rc;
+
+	rc = mx_e2ee_refresh(s->x, s->room_id, e);
+	if (rc == 0)
+		rc = mx_e2ee_encrypt(s->x, s->room_id, s->enc, s->o->trust,
+		    type, content, &env, e);
+	if (rc == 0)
+		rc = mx_api_send(&s->c->api, s->room_id, "m.room.encrypted",
+		    txn, env, eid, e);
+	json_decref(env);
+	return rc;
+}
+
 /* Send one event (content borrowed); print its line. */
 static int
 send_event(struct send *s, const char *type, const json_t *content,
@@ -222,6 +260,8 @@ send_event(struct send *s, const char *type, const json_t *content,
 	if (strcmp(type, "m.room.redaction") == 0)
 		rc = mx_api_redact(&c->api, s->room_id, s->o->redact, txn,
 		    s->o->reason, &eid, e);
+	else if (s->x != NULL)
+		rc = send_encrypted(s, type, txn, content, &eid, e);
 	else
 		rc = mx_api_send(&c->api, s->room_id, type, txn, content,
 		    &eid, e);
@@ -446,6 +486,30 @@ get_text(int argc, char **argv, struct mx_err *e)
 	return mx_buf_detach(&b);
 }
 
+/* An encrypted room: load the account (plaintext is never sent there). */
+static int
+open_e2ee(struct send *s, struct mx_err *e)
+{
+	int rc = mx_e2ee_room_encryption(s->c, s->room_id, &s->enc, e);
+
+	if (rc < 0)
+		return mx_err_prefix(e, "cannot send to '%s'", s->room_id);
+	if (rc == 0)
+		return 0;
+	if (strcmp(json_string_value(json_object_get(s->enc, "algorithm")),
+	    "m.megolm.v1.aes-sha2") != 0)
+		return mx_err_set(e, MX_LOCAL, "'%s' is encrypted with '%s', "
+		    "which mx does not know", s->room_id, json_string_value(
+		    json_object_get(s->enc, "algorithm")));
+	if (s->c->store == NULL)
+		return mx_err_set(e, MX_USAGE, "'%s' is encrypted: that needs "
+		    "a profile (mx-keys login), not MX_ACCESS_TOKEN alone",
+		    s->room_id);
+	mx_cli_note(s->c, 1, "'%s' is encrypted (%s)", s->room_id,
+	    json_string_value(json_object_get(s->enc, "algorithm")));
+	return mx_e2ee_open(&s->x, s->c, e);
+}
+
 static int
 run(struct send *s, const char *room, int argc, char **argv,
     struct mx_err *e)
@@ -466,6 +530,10 @@ run(struct send *s, const char *room, int argc, char **argv,
 	if (s->c->store == NULL)
 		mx_cli_note(s->c, 1, "no profile store: a txn id guards "
 		    "retries within this run only");
+	if (!o->redact && (rc = open_e2ee(s, e)) != 0) {
+		free(text);
+		return rc;
+	}
 	if (o->thread)
 		s->latest = thread_latest(s->c, s->room_id, o->thread);
 	if (o->redact) {
@@ -491,7 +559,7 @@ main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
 	struct opt o = { 0 };
-	struct send s = { &c, &o, NULL, NULL };
+	struct send s = { &c, &o, NULL, NULL, NULL, NULL };
 	struct mx_err e;
 	unsigned flags = MX_CTX_SESSION;
 	int i, rc = MX_OK;
@@ -514,6 +582,8 @@ main(int argc, char **argv)
 		rc = mx_cli_fail(cli.prog, &e);
 	free(s.room_id);
 	free(s.latest);
+	json_decref(s.enc);
+	mx_e2ee_close(s.x);
 	mx_ctx_close(&c);
 	return rc;
 }

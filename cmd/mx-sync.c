@@ -17,6 +17,7 @@
 #include "api.h"
 #include "cli.h"
 #include "conf.h"
+#include "e2ee.h"
 #include "history.h"
 #include "json.h"
 #include "room.h"
@@ -25,7 +26,7 @@
 #include "util.h"
 
 enum {
-	O_HISTORY = MX_OPT_LONG, O_FROM, O_LIMIT, O_TYPES, O_ACCEPT,
+	O_HISTORY = MX_OPT_LONG, O_FROM, O_LIMIT, O_TYPES, O_ACCEPT, O_RAW,
 };
 
 static const struct mx_opt opts[] = {
@@ -40,6 +41,8 @@ static const struct mx_opt opts[] = {
 	    MX_OPT_REPEAT },
 	{ O_ACCEPT, "accept-invites", NULL, "join the rooms we are invited to",
 	    0 },
+	{ O_RAW, "raw", NULL, "keep each encrypted event's envelope as "
+	    "mx.raw", 0 },
 	MX_OPT_END
 };
 
@@ -53,7 +56,7 @@ static const struct mx_cli cli = {
 #define BACKOFF_MAX_MS 30000L
 
 struct opt {
-	int follow, accept;
+	int follow, accept, raw;
 	const char *history, *from;
 	long limit;
 	struct mx_sync_sel sel;
@@ -66,6 +69,7 @@ struct run {
 	const char *room;	/* --history: the room argument */
 	const char *room_id;	/* --history: its room ID */
 	char *resume;		/* --history: the last page's end token */
+	struct mx_e2ee *x;	/* NULL without a profile store */
 };
 
 /*
@@ -108,6 +112,7 @@ opt_fn(void *u, int id, const char *arg)
 	case O_HISTORY: o->history = arg; break;
 	case O_FROM: o->from = arg; break;
 	case O_ACCEPT: o->accept = 1; break;
+	case O_RAW: o->raw = 1; break;
 	case O_TYPES:
 		mx_sync_split(arg, &o->sel.types, &o->sel.ntypes);
 		break;
@@ -147,16 +152,16 @@ check_opts(const struct opt *o, int nrooms)
  * timeline event, "mx":{"section":...}.
  */
 static json_t *
-output(const char *room_id, const json_t *ev, const char *section)
+output(struct run *r, const char *room_id, const json_t *ev,
+    const char *section)
 {
-	json_t *o = json_copy((json_t *)ev);
+	json_t *o = mx_e2ee_event(r->x, room_id, ev, r->o->raw), *mx;
 
-	/* E2EE (a later issue): an m.room.encrypted event is decrypted here,
-	 * its verdict added under "mx". */
-	json_object_set_new(o, "room_id", json_string(room_id));
-	if (section)
-		json_object_set_new(o, "mx", json_pack("{s:s}", "section",
-		    section));
+	if (section) {
+		if ((mx = json_object_get(o, "mx")) == NULL)
+			json_object_set_new(o, "mx", mx = json_object());
+		json_object_set_new(mx, "section", json_string(section));
+	}
 	return o;
 }
 
@@ -191,7 +196,7 @@ on_event(void *u, const char *room_id, const json_t *ev,
 
 	if (!mx_sync_wants(&r->o->sel, ev))
 		return 0;
-	return put(r, output(room_id, ev, kind == MX_SYNC_STATE ? "state" :
+	return put(r, output(r, room_id, ev, kind == MX_SYNC_STATE ? "state" :
 	    NULL), e);
 }
 
@@ -212,7 +217,7 @@ on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
 		mx_err_clear(e);
 	}
 	if (ev != NULL && mx_sync_wants(&r->o->sel, ev)) {
-		o = output(room_id, ev, "invite");
+		o = output(r, room_id, ev, "invite");
 		json_object_set_new(json_object_get(o, "mx"), "joined",
 		    json_boolean(joined != NULL));
 		free(joined);
@@ -295,6 +300,9 @@ batch(struct run *r, const char *since, char **next, struct mx_err *e)
 		return -1;
 	if ((nb = mx_sync_next_batch(resp)) == NULL)
 		rc = mx_err_set(e, MX_TEMP, "sync answer without next_batch");
+	/* Keys first: the room keys of this answer decrypt its events. */
+	else if (r->x != NULL && (rc = mx_e2ee_sync(r->x, resp, e)) != 0)
+		;
 	else if ((rc = print_batch(r, since, resp, e)) == 0)
 		*next = mx_xstrdup(nb);
 	json_decref(resp);
@@ -372,7 +380,7 @@ hist_event(void *u, const json_t *ev, struct mx_err *e)
 
 	if (!mx_sync_wants(&r->o->sel, ev))
 		return 0;
-	return put(r, output(r->room_id, ev, NULL), e);
+	return put(r, output(r, r->room_id, ev, NULL), e);
 }
 
 static int
@@ -435,7 +443,7 @@ last_events(struct run *r, struct mx_err *e)
 			break;
 		json_array_foreach(evs, j, ev)
 			if (rc == 0 && mx_sync_wants(s, ev))
-				rc = put(r, output(s->rooms[i], ev, NULL), e);
+				rc = put(r, output(r, s->rooms[i], ev, NULL), e);
 		json_decref(evs);
 	}
 	free(filter);
@@ -487,7 +495,7 @@ main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
 	struct opt o = { 0 };
-	struct run r = { &c, &o, NULL, NULL, NULL, NULL };
+	struct run r = { &c, &o, NULL, NULL, NULL, NULL, NULL };
 	struct mx_err e;
 	unsigned flags = MX_CTX_SESSION;
 	int i, rc;
@@ -496,11 +504,15 @@ main(int argc, char **argv)
 	mx_err_clear(&e);
 	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
 	check_opts(&o, argc - i);
-	if (!o.history && !o.limit)
+	/* The store holds the sync position and the keys that decrypt (the
+	 * profile's own device's: not with a token from the environment). */
+	if ((!o.history && !o.limit) || getenv("MX_ACCESS_TOKEN") == NULL)
 		flags |= MX_CTX_STORE;
 	if (o.follow)
 		catch_signals();
 	rc = mx_ctx_open(&c, flags, &e);
+	if (rc == 0 && c.store != NULL && getenv("MX_ACCESS_TOKEN") == NULL)
+		rc = mx_e2ee_open(&r.x, &c, &e);
 	if (rc == 0 && !o.history)
 		rc = resolve_rooms(&r, argc - i, argv + i, &e);
 	if (rc == 0)
@@ -508,6 +520,7 @@ main(int argc, char **argv)
 		    last_events(&r, &e) : sync_loop(&r, &e);
 	rc = rc == 0 ? MX_OK : mx_cli_fail(cli.prog, &e);
 	mx_sync_sel_release(&o.sel);
+	mx_e2ee_close(r.x);
 	mx_ctx_close(&c);
 	return rc;
 }

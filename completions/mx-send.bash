@@ -11,13 +11,16 @@ _mx_send()
 	-p|--profile)
 		COMPREPLY=($(compgen -W "$(ls "${MX_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/mx}" 2>/dev/null)" -- "$cur"))
 		return ;;
+	--trust)
+		COMPREPLY=($(compgen -W "tofu verified" -- "$cur"))
+		return ;;
 	--code|--reply-to|--thread|--edit|--react|--redact|--reason)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-m --markdown --html --code -n --notice
 		    -e --emote -f --file --reply-to --thread --edit --react
-		    --redact --reason --json --lines --join -h --help
+		    --redact --reason --json --lines --join --trust -h --help
 		    -V --version -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

@@ -18,7 +18,7 @@ _mx_sync()
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-f --follow --history --from --limit
-		    --types --accept-invites -h --help -V --version
+		    --types --accept-invites --raw -h --help -V --version
 		    -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

@@ -297,7 +297,20 @@ mx_conf_save_session(struct mx_ctx *c, struct mx_err *e)
 int
 mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e)
 {
+	/* The session and everything the device's keys protect: a later
+	 * login is a new device with new keys. */
+	static const char *const ns[] = { "session", "e2ee", "olm",
+	    "megolm_out", "megolm_in", "megolm_idx", "withheld", "txn" };
+	size_t i;
+
 	if (c->store == NULL)
 		return 0;
-	return mx_store_clear(c->store, "session", e);
+	if (mx_store_begin(c->store, e) != 0)
+		return -1;
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		if (mx_store_clear(c->store, ns[i], e) != 0) {
+			mx_store_rollback(c->store);
+			return -1;
+		}
+	return mx_store_commit(c->store, e);
 }

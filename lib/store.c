@@ -42,6 +42,8 @@ struct mx_store {
 	int depth;		/* nesting of mx_store_begin */
 	int doomed;		/* an inner rollback: the outermost commit
 				   rolls back instead */
+	int lax;		/* synchronous = NORMAL (mx_store_set_durable) */
+	int restore;		/* lower it again when this transaction ends */
 };
 
 /*
@@ -626,6 +628,16 @@ mx_store_put_secret(struct mx_store *s, const char *ns, const char *key,
 	return rc;
 }
 
+/* After a durable transaction: back to the connection's sync level. */
+static void
+relax(struct mx_store *s)
+{
+	if (s->restore)
+		(void)sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL,
+		    NULL, NULL);
+	s->restore = 0;
+}
+
 int
 mx_store_begin(struct mx_store *s, struct mx_err *e)
 {
@@ -647,13 +659,16 @@ mx_store_commit(struct mx_store *s, struct mx_err *e)
 		return 0;
 	if (s->doomed) {
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		relax(s);
 		return mx_err_set(e, MX_LOCAL, "store '%s': transaction rolled "
 		    "back", s->path);
 	}
 	if (exec(s, "COMMIT", e) != 0) {
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		relax(s);
 		return -1;
 	}
+	relax(s);
 	return 0;
 }
 
@@ -667,6 +682,7 @@ mx_store_rollback(struct mx_store *s)
 		return;
 	}
 	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	relax(s);
 }
 
 int
@@ -687,6 +703,22 @@ mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e)
 int
 mx_store_set_durable(struct mx_store *s, int full, struct mx_err *e)
 {
-	return exec(s, full ? "PRAGMA synchronous = FULL" :
-	    "PRAGMA synchronous = NORMAL", e);
+	if (exec(s, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", e) != 0)
+		return -1;
+	s->lax = !full;
+	return 0;
+}
+
+int
+mx_store_begin_durable(struct mx_store *s, struct mx_err *e)
+{
+	/* SQLite refuses to change the sync level inside a transaction:
+	 * raise it before, lower it again after the commit. */
+	if (s->lax && s->depth == 0) {
+		if (exec(s, "PRAGMA synchronous = FULL", e) != 0)
+			return -1;
+		s->restore = 1;
+	}
+	return mx_store_begin(s, e);
 }

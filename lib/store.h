@@ -67,6 +67,9 @@ void mx_store_rollback(struct mx_store *s);
  */
 int mx_store_set_durable(struct mx_store *s, int full, struct mx_err *e);
 
+/* Begin a transaction whose commit syncs to disk whatever the durability
+ * set above (a Megolm index, before its ciphertext leaves). */
+int mx_store_begin_durable(struct mx_store *s, struct mx_err *e);
 /* Delete every row of a namespace (logout). */
 int mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e);
 
