@@ -1,6 +1,7 @@
 /*
- * mx-keys: the profile's identity on the homeserver: log in and out, and
- * say who we are.  Each subcommand prints one JSON line on success.
+ * mx-keys: the profile's identity on the homeserver: log in and out, say
+ * who we are, list other devices' keys and mark devices verified.  Each
+ * subcommand prints JSON lines on success.
  *
  * Options may come before or after the subcommand (getopt_long permutes);
  * the first operand names the subcommand.
@@ -15,6 +16,7 @@
 #include "api.h"
 #include "cli.h"
 #include "conf.h"
+#include "devices.h"
 #include "e2ee.h"
 #include "crypto.h"
 #include "store.h"
@@ -43,8 +45,11 @@ static const struct mx_cli cli = {
 	"mx-keys",
 	"[options] login -u USER [--homeserver URL]\n"
 	"[options] login --token-stdin [-u USER | --homeserver URL]\n"
-	"[options] logout\n[options] whoami",
-	"Log in to a Matrix homeserver, log out, and say who the profile is.",
+	"[options] logout\n[options] whoami\n"
+	"[options] devices [USER...]\n"
+	"[options] trust USER DEVICE ED25519",
+	"Log in to a Matrix homeserver, log out, say who the profile is, and "
+	"list and verify devices.",
 	opts,
 };
 
@@ -241,8 +246,11 @@ upload_keys(struct mx_ctx *c, struct mx_err *e)
 }
 
 static int
-cmd_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
 {
+	(void)argc;
+	(void)argv;
 	if (o->password_stdin && o->token_stdin)
 		return mx_err_set(e, MX_USAGE, "--password-stdin and "
 		    "--token-stdin exclude each other");
@@ -274,8 +282,11 @@ cmd_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 /* --- logout, whoami ------------------------------------------------------- */
 
 static int
-cmd_logout(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+cmd_logout(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
 {
+	(void)argc;
+	(void)argv;
 	struct mx_err le;
 
 	(void)o;
@@ -294,8 +305,11 @@ cmd_logout(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 }
 
 static int
-cmd_whoami(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
 {
+	(void)argc;
+	(void)argv;
 	char *user = NULL, *dev = NULL;
 
 	(void)o;
@@ -313,13 +327,75 @@ cmd_whoami(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	return print_session(&c->sess, e);
 }
 
+static json_t *
+device_json(const struct mx_device *d)
+{
+	return json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s}", "user_id", d->user_id,
+	    "device_id", d->device_id, "name", d->name, "curve25519",
+	    d->curve, "ed25519", d->ed, "trust", mx_trust_name(d->trust));
+}
+
+/* devices [USER...]: every device of the users (default: ourselves). */
+static int
+cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	struct mx_devlist l = { 0 };
+	const char *me;
+	json_t *j;
+	size_t i;
+	int rc;
+
+	(void)o;
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV,
+	    e) != 0 || mx_ctx_whoami(c, e) != 0)
+		return -1;
+	me = c->sess.user_id;
+	rc = mx_devices_get(&c->api, c->store, argc ? (const char *const *)
+	    argv : &me, argc ? (size_t)argc : 1, &l, e);
+	for (i = 0; i < l.n && rc == 0; i++) {
+		j = device_json(&l.v[i]);
+		rc = mx_cli_print_json(j, e);
+		json_decref(j);
+	}
+	mx_devlist_release(&l);
+	return rc;
+}
+
+/* trust USER DEVICE ED25519: mark the device verified, after checking
+ * the fingerprint compared out of band. */
+static int
+cmd_trust(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *j;
+	int rc;
+
+	(void)o;
+	(void)argc;
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV,
+	    e) != 0)
+		return -1;
+	if (mx_e2ee_verify_device(c, argv[0], argv[1], argv[2], e) != 0)
+		return -1;
+	j = json_pack("{s:s,s:s,s:s}", "user_id", argv[0], "device_id",
+	    argv[1], "trust", "verified");
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
+}
+
 static const struct {
 	const char *name;
-	int (*fn)(struct mx_ctx *, const struct opt *, struct mx_err *);
+	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
+	    struct mx_err *);
+	int min, max;		/* operands after the subcommand */
 } cmds[] = {
-	{ "login", cmd_login },
-	{ "logout", cmd_logout },
-	{ "whoami", cmd_whoami },
+	{ "login", cmd_login, 0, 0 },
+	{ "logout", cmd_logout, 0, 0 },
+	{ "whoami", cmd_whoami, 0, 0 },
+	{ "devices", cmd_devices, 0, 1000 },
+	{ "trust", cmd_trust, 3, 3 },
 };
 
 static void
@@ -346,15 +422,19 @@ main(int argc, char **argv)
 	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
 	if (i >= argc)
 		mx_cli_usage(&cli, "no subcommand given");
-	if (argc - i > 1)
-		mx_cli_usage(&cli, "unexpected operand '%s'", argv[i + 1]);
 	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(argv[i], cmds[k].name) == 0)
 			break;
 	if (k == sizeof(cmds) / sizeof(cmds[0]))
 		mx_cli_usage(&cli, "unknown subcommand '%s'", argv[i]);
+	if (argc - i - 1 > cmds[k].max)
+		mx_cli_usage(&cli, "unexpected operand '%s'",
+		    argv[i + 1 + cmds[k].max]);
+	if (argc - i - 1 < cmds[k].min)
+		mx_cli_usage(&cli, "'%s' needs %d operands", argv[i],
+		    cmds[k].min);
 	check_opts(&o, argv[i]);
-	if (cmds[k].fn(&c, &o, &e) != 0)
+	if (cmds[k].fn(&c, &o, argc - i - 1, argv + i + 1, &e) != 0)
 		rc = mx_cli_fail(cli.prog, &e);
 	mx_ctx_close(&c);
 	return rc;

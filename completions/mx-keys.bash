@@ -31,7 +31,7 @@ _mx_keys()
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust' -- "$cur"))
 	fi
 }
 complete -F _mx_keys mx-keys

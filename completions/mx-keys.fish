@@ -1,8 +1,10 @@
 # fish completion for mx-keys(1)
 complete -c mx-keys -f
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami" -a login -d 'log in and store the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami" -a logout -d 'log out and delete the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami" -a whoami -d 'print user, device and homeserver'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust" -a login -d 'log in and store the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust" -a logout -d 'log out and delete the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust" -a whoami -d 'print user, device and homeserver'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust" -a devices -d 'list devices and their keys'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust" -a trust -d 'mark a device verified'
 complete -c mx-keys -s u -l user -x -d 'log in as this user'
 complete -c mx-keys -l homeserver -x -d 'the homeserver base URL'
 complete -c mx-keys -l password-stdin -d 'read the password from stdin'

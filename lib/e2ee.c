@@ -843,6 +843,11 @@ outrec_release(struct outrec *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/*
+ * The stored outbound session: the Megolm pickle, when it was made, and
+ * who has it: {"user device curve": "S" shared | "W" withheld (the policy
+ * excluded the device) | "N" no Olm session could be made}.
+ */
 static int
 out_load(struct mx_store *st, const char *room_id, struct outrec *o,
     struct mx_err *e)
@@ -975,6 +980,7 @@ static int
 all_shared(const struct outrec *o, const struct mx_devlist *l,
     const int *elig)
 {
+	const char *v;
 	size_t i;
 	char *dk;
 	int ok = 1;
@@ -983,7 +989,10 @@ all_shared(const struct outrec *o, const struct mx_devlist *l,
 		if (elig[i] == -1)
 			continue;
 		dk = dev_key(&l->v[i]);
-		ok = json_object_get(o->shared, dk) != NULL;
+		v = json_string_value(json_object_get(o->shared, dk));
+		/* a recipient has it (or no Olm session could be made); an
+		 * excluded device was told it is withheld */
+		ok = v != NULL && (elig[i] == 0 || strcmp(v, "W") != 0);
 		free(dk);
 	}
 	return ok;
@@ -1033,6 +1042,7 @@ share(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 	    sizeof(int)), *nolm = mx_xcalloc(l->n + 1, sizeof(int));
 	uint8_t key[MX_MEGOLM_SESSION_KEY_LEN];
 	struct outrec cur;
+	const char *st;
 	size_t i, nw = 0, nh = 0;
 	char *dk, *kb;
 	json_t *rk = NULL;
@@ -1042,12 +1052,13 @@ share(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 		if (elig[i] == -1)
 			continue;
 		dk = dev_key(&l->v[i]);
-		if (json_object_get(o->shared, dk) == NULL) {
-			want[i] = elig[i] == 1;
-			wh[i] = elig[i] == 0;
-			nw += want[i];
-			nh += wh[i];
-		}
+		st = json_string_value(json_object_get(o->shared, dk));
+		/* "W": withheld until now, "N": no Olm session could be made
+		 * (tried again with the next session) */
+		want[i] = elig[i] == 1 && (st == NULL || strcmp(st, "W") == 0);
+		wh[i] = elig[i] == 0 && st == NULL;
+		nw += want[i];
+		nh += wh[i];
 		free(dk);
 	}
 	if (nw > 0) {
@@ -1079,7 +1090,8 @@ share(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 					continue;
 				dk = dev_key(&l->v[i]);
 				json_object_set_new(cur.shared, dk,
-				    json_string(ok[i] ? "S" : "W"));
+				    json_string(wh[i] ? "W" : ok[i] ? "S" :
+				    "N"));
 				free(dk);
 			}
 			rc = out_save(x->c->store, room_id, &cur, e);

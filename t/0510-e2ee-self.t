@@ -23,13 +23,64 @@ test_expect_success 'mx-send encrypts into an encrypted room' '
 
 test_expect_success 'mx-sync decrypts it, with a verdict' '
 	mx-sync -p bob "$room" >sync &&
-	jq -e "select(.type == \"m.room.message\") | select(.content.body == \"hello encrypted\") | .mx.decrypted and .mx.encrypted and .mx.trust == \"tofu\" and .mx.session_id != null" sync
+	jq -s -e "map(select(.content.body == \"hello encrypted\")) | length == 1 and all(.[]; .type == \"m.room.message\" and .mx.decrypted and .mx.encrypted and .mx.trust == \"tofu\" and .mx.session_id != null)" sync
 '
 
 test_expect_success 'the other way round' '
 	mx-send -p bob "$room" "reply from bob" >/dev/null &&
 	mx-sync -p alice "$room" >sync2 &&
-	jq -e "select(.content.body == \"reply from bob\") | .mx.decrypted" sync2
+	jq -s -e "map(select(.content.body == \"reply from bob\")) | length > 0 and all(.[]; .mx.decrypted)" sync2
+'
+
+test_expect_success 'mx-keys devices lists the other side with pinned keys' '
+	mx-keys -p bob devices "$alice_id" >devs &&
+	test $(wc -l <devs) = 1 &&
+	jq -e ".trust == \"tofu\" and (.ed25519 | length) == 43" devs
+'
+
+test_expect_success 'mx-keys trust refuses a wrong fingerprint (1)' '
+	dev=$(jq -r .device_id devs) &&
+	test_expect_code 1 mx-keys -p bob trust "$alice_id" "$dev" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 2>err &&
+	grep -q "^mx-keys: the Ed25519 key of" err
+'
+
+test_expect_success 'mx-keys trust marks it verified; mx-sync says so' '
+	mx-keys -p bob trust "$alice_id" "$dev" "$(jq -r .ed25519 devs)" >out &&
+	jq -e ".trust == \"verified\"" out &&
+	mx-send -p alice "$room" "now verified" >/dev/null &&
+	mx-sync -p bob "$room" >sync3 &&
+	jq -s -e "map(select(.content.body == \"now verified\")) | length > 0 and all(.[]; .mx.trust == \"verified\")" sync3
+'
+
+test_expect_success '--trust verified withholds from an unverified device' '
+	mx-send -p alice --trust verified "$room" "for verified eyes" >/dev/null &&
+	mx-sync -p bob "$room" >sync4 &&
+	jq -s -e "map(select(.type == \"m.room.encrypted\")) | length > 0 and all(.[]; (.mx.decrypted | not) and .mx.error == \"withheld: m.unverified\")" sync4
+'
+
+test_expect_success '--trust verified shares once the device is verified' '
+	mx-keys -p alice devices "$bob_id" >bdevs &&
+	mx-keys -p alice trust "$bob_id" "$(jq -r .device_id bdevs)" "$(jq -r .ed25519 bdevs)" >/dev/null &&
+	mx-send -p alice --trust verified "$room" "verified now" >/dev/null &&
+	mx-sync -p bob "$room" >sync5 &&
+	jq -s -e "map(select(.content.body == \"verified now\")) | length > 0 and all(.[]; .mx.decrypted)" sync5
+'
+
+test_expect_success 'a replayed event is refused with the reason' '
+	eid=$(jq -r .event_id out2 2>/dev/null || :) &&
+	mx-send -p alice "$room" "original" >out2 &&
+	eid=$(jq -r .event_id out2) &&
+	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$eid")" >ev &&
+	api "$alice_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$room")/send/m.room.encrypted/replay-$$" "$(jq -c .content ev)" >/dev/null &&
+	mx-sync -p bob "$room" >sync6 &&
+	jq -s -e "map(select(.content.body == \"original\")) | length > 0 and all(.[]; .mx.decrypted)" sync6 &&
+	jq -s -e "map(select(.type == \"m.room.encrypted\")) | length > 0 and all(.[]; .mx.error | startswith(\"replay\"))" sync6
+'
+
+test_expect_success 'mx-send refuses an encrypted room with only MX_ACCESS_TOKEN (2)' '
+	MX_ACCESS_TOKEN=$alice_token MX_HOMESERVER=$MX_TEST_HOMESERVER \
+		test_expect_code 2 mx-send "$room" hi >out 2>err &&
+	test ! -s out && grep -q "is encrypted: that needs a profile" err
 '
 
 test_done
