@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "attach.h"
 #include "cli.h"
 #include "conf.h"
 #include "e2ee.h"
@@ -426,6 +427,36 @@ open_file(struct send *s, struct stat *st, struct mx_err *e)
 	return NULL;
 }
 
+/*
+ * Encrypt f into a temporary file and upload that (the server sees
+ * neither the content nor the name); *file: the key, IV and hash.
+ */
+static int
+upload_encrypted(struct send *s, FILE *f, char **mxc, json_t **file,
+    struct mx_err *e)
+{
+	FILE *tmp = tmpfile();
+	long len;
+	int rc;
+
+	if (tmp == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot create a temporary "
+		    "file: %s", strerror(errno));
+	rc = mx_attach_encrypt_stream(f, tmp, file, e);
+	if (rc == 0) {
+		len = ftell(tmp);
+		rewind(tmp);
+		rc = mx_api_upload(&s->c->api, tmp, len,
+		    "application/octet-stream", NULL, mxc, e);
+	}
+	fclose(tmp);
+	if (rc != 0) {
+		json_decref(*file);
+		*file = NULL;
+	}
+	return rc;
+}
+
 /* Upload o->file and send it. */
 static int
 send_file(struct send *s, struct mx_err *e)
@@ -433,7 +464,7 @@ send_file(struct send *s, struct mx_err *e)
 	const struct opt *o = s->o;
 	const char *base = strrchr(o->file, '/');
 	char *mime, *mxc = NULL;
-	json_t *content;
+	json_t *content, *enc = NULL;
 	struct stat st;
 	long w, h;
 	FILE *f;
@@ -442,12 +473,23 @@ send_file(struct send *s, struct mx_err *e)
 	if ((f = open_file(s, &st, e)) == NULL)
 		return -1;
 	mime = mx_msg_probe(o->file, &w, &h);
-	rc = mx_api_upload(&s->c->api, f, (long)st.st_size, mime,
-	    base ? base + 1 : o->file, &mxc, e);
+	if (s->x != NULL)
+		rc = upload_encrypted(s, f, &mxc, &enc, e);
+	else
+		rc = mx_api_upload(&s->c->api, f, (long)st.st_size, mime,
+		    base ? base + 1 : o->file, &mxc, e);
 	fclose(f);
 	if (rc == 0) {
 		content = mx_msg_file(o->file, mxc, mime,
 		    (long long)st.st_size, w, h);
+		if (enc != NULL) {
+			/* the file object replaces url (spec: "Sending
+			 * encrypted attachments") */
+			json_object_set_new(enc, "url", json_string(mxc));
+			json_object_del(content, "url");
+			json_object_set_new(content, "file", enc);
+			enc = NULL;
+		}
 		if (o->thread)
 			mx_msg_thread(content, o->thread, o->reply, s->latest);
 		else if (o->reply)

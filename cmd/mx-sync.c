@@ -5,16 +5,19 @@
  * "room_id"; what mx adds goes under "mx".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "api.h"
+#include "attach.h"
 #include "cli.h"
 #include "conf.h"
 #include "e2ee.h"
@@ -27,6 +30,7 @@
 
 enum {
 	O_HISTORY = MX_OPT_LONG, O_FROM, O_LIMIT, O_TYPES, O_ACCEPT, O_RAW,
+	O_DOWNLOAD,
 };
 
 static const struct mx_opt opts[] = {
@@ -43,6 +47,8 @@ static const struct mx_opt opts[] = {
 	    0 },
 	{ O_RAW, "raw", NULL, "keep each encrypted event's envelope as "
 	    "mx.raw", 0 },
+	{ O_DOWNLOAD, "download", "DIR", "save the files of file events in "
+	    "DIR (decrypted, hash checked)", 0 },
 	MX_OPT_END
 };
 
@@ -57,7 +63,7 @@ static const struct mx_cli cli = {
 
 struct opt {
 	int follow, accept, raw;
-	const char *history, *from;
+	const char *history, *from, *download;
 	long limit;
 	struct mx_sync_sel sel;
 };
@@ -113,6 +119,7 @@ opt_fn(void *u, int id, const char *arg)
 	case O_FROM: o->from = arg; break;
 	case O_ACCEPT: o->accept = 1; break;
 	case O_RAW: o->raw = 1; break;
+	case O_DOWNLOAD: o->download = arg; break;
 	case O_TYPES:
 		mx_sync_split(arg, &o->sel.types, &o->sel.ntypes);
 		break;
@@ -132,6 +139,8 @@ opt_fn(void *u, int id, const char *arg)
 static void
 check_opts(const struct opt *o, int nrooms)
 {
+	struct stat st;
+
 	if (o->history && o->limit)
 		mx_cli_usage(&cli, "--history and --limit exclude each other");
 	if (o->history && nrooms > 0)
@@ -145,17 +154,117 @@ check_opts(const struct opt *o, int nrooms)
 		    "or --accept-invites");
 	if (o->limit && o->accept)
 		mx_cli_usage(&cli, "--limit takes no --accept-invites");
+	if (o->download && (stat(o->download, &st) != 0 ||
+	    !S_ISDIR(st.st_mode)))
+		mx_cli_usage(&cli, "--download: '%s' is not a directory",
+		    o->download);
 }
 
 /*
  * The output line of ev: a copy with "room_id" and, for what is not a
  * timeline event, "mx":{"section":...}.
  */
+/* mx of o, created when absent (borrowed). */
+static json_t *
+mx_of(json_t *o)
+{
+	json_t *mx = json_object_get(o, "mx");
+
+	if (mx == NULL)
+		json_object_set_new(o, "mx", mx = json_object());
+	return mx;
+}
+
+/* A file name for the attachment of event eid named name: both reduced to
+ * [A-Za-z0-9._-], so nothing the sender chose can leave DIR. */
+static char *
+file_name(const char *eid, const char *name)
+{
+	char *s = mx_xasprintf("%s-%s", eid, name ? name : "file"), *p;
+
+	for (p = s; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '-')
+			*p = '_';
+	if (s[0] == '.')
+		s[0] = '_';
+	return s;
+}
+
+/* Fetch (and decrypt) the file into a temporary file, renamed into place
+ * only once complete and its hash checked. */
+static int
+fetch(struct run *r, const char *url, const json_t *file, const char *path,
+    struct mx_err *e)
+{
+	char *tmp = mx_xasprintf("%s.part-XXXXXX", path);
+	FILE *ct = file ? tmpfile() : NULL, *out = NULL;
+	int fd = mkstemp(tmp), rc = -1;
+
+	if (fd < 0 || (out = fdopen(fd, "wb")) == NULL || (file && !ct))
+		mx_err_set(e, MX_LOCAL, "cannot create '%s': %s", tmp,
+		    strerror(errno));
+	else if (mx_api_download(&r->c->api, url, file ? ct : out, e) == 0) {
+		rc = 0;
+		if (file) {
+			rewind(ct);
+			rc = mx_attach_decrypt_stream(file, ct, out, e);
+		}
+		if (rc == 0 && (fflush(out) != 0 || fsync(fileno(out)) != 0))
+			rc = mx_err_set(e, MX_LOCAL, "cannot write '%s': %s",
+			    tmp, strerror(errno));
+	}
+	if (out != NULL)
+		fclose(out);
+	else if (fd >= 0)
+		close(fd);
+	if (ct != NULL)
+		fclose(ct);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = mx_err_set(e, MX_LOCAL, "cannot rename into '%s': %s",
+		    path, strerror(errno));
+	if (rc != 0 && fd >= 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* --download: save the file of a file event; mx.file says where, or
+ * mx.file_error why not. */
+static void
+download(struct run *r, json_t *o)
+{
+	const json_t *c = json_object_get(o, "content");
+	const json_t *file = json_object_get(c, "file");
+	const char *url = json_string_value(json_object_get(file ? file : c,
+	    "url")), *eid = json_string_value(json_object_get(o, "event_id"));
+	const char *name = json_string_value(json_object_get(c, "filename"));
+	char *fn, *path;
+	struct mx_err e;
+
+	if (url == NULL || eid == NULL || !mx_startswith(url, "mxc://"))
+		return;
+	if (name == NULL)
+		name = json_string_value(json_object_get(c, "body"));
+	fn = file_name(eid + (*eid == '$'), name);
+	path = mx_xasprintf("%s/%s", r->o->download, fn);
+	mx_err_clear(&e);
+	if (fetch(r, url, file, path, &e) == 0)
+		json_object_set_new(mx_of(o), "file", json_string(path));
+	else
+		json_object_set_new(mx_of(o), "file_error", json_string(e.msg));
+	free(path);
+	free(fn);
+}
+
 static json_t *
 output(struct run *r, const char *room_id, const json_t *ev,
     const char *section)
 {
 	json_t *o = mx_e2ee_event(r->x, room_id, ev, r->o->raw), *mx;
+
+	if (r->o->download && json_is_object(json_object_get(o, "content")))
+		download(r, o);
 
 	if (section) {
 		if ((mx = json_object_get(o, "mx")) == NULL)

@@ -13,12 +13,15 @@ _mx_sync()
 		    m.room.name m.room.topic m.reaction m.room.redaction
 		    m.room.encrypted' -- "$cur"))
 		return ;;
+	--download)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return ;;
 	--history|--from|--limit)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-f --follow --history --from --limit
-		    --types --accept-invites --raw -h --help -V --version
+		    --types --accept-invites --raw --download -h --help -V --version
 		    -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

@@ -4,6 +4,7 @@
  * the ciphertext only, so the decryptor hashes what it is fed and the
  * caller must not use the plaintext before mx_attach_dec_final says yes.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,4 +212,62 @@ mx_attach_free(struct mx_attach *a)
 		mx_aes_ctr_free(a->ctr);
 	mx_wipe(a, sizeof(*a));
 	free(a);
+}
+
+/* Run a over in into out, 64 KiB at a time. */
+static int
+pump(struct mx_attach *a, FILE *in, FILE *out, struct mx_err *e)
+{
+	uint8_t *buf = mx_xmalloc(1 << 16);
+	size_t n;
+	int rc = 0;
+
+	while (rc == 0 && (n = fread(buf, 1, 1 << 16, in)) > 0) {
+		rc = mx_attach_update(a, buf, buf, n, e);
+		if (rc == 0 && fwrite(buf, 1, n, out) != n)
+			rc = mx_err_set(e, MX_LOCAL, "cannot write: %s",
+			    strerror(errno));
+	}
+	if (rc == 0 && ferror(in))
+		rc = mx_err_set(e, MX_LOCAL, "cannot read: %s",
+		    strerror(errno));
+	if (rc == 0 && fflush(out) != 0)
+		rc = mx_err_set(e, MX_LOCAL, "cannot write: %s",
+		    strerror(errno));
+	mx_wipe(buf, 1 << 16);
+	free(buf);
+	return rc;
+}
+
+int
+mx_attach_encrypt_stream(FILE *in, FILE *out, json_t **file,
+    struct mx_err *e)
+{
+	struct mx_attach *a = mx_attach_enc_new();
+	int rc;
+
+	*file = NULL;
+	if (a == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot set up AES-CTR");
+	rc = pump(a, in, out, e);
+	if (rc == 0 && (*file = mx_attach_enc_final(a, e)) == NULL)
+		rc = -1;
+	mx_attach_free(a);
+	return rc;
+}
+
+int
+mx_attach_decrypt_stream(const json_t *file, FILE *in, FILE *out,
+    struct mx_err *e)
+{
+	struct mx_attach *a = mx_attach_dec_new(file, e);
+	int rc;
+
+	if (a == NULL)
+		return -1;
+	rc = pump(a, in, out, e);
+	if (rc == 0)
+		rc = mx_attach_dec_final(a, e);
+	mx_attach_free(a);
+	return rc;
 }

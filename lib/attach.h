@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -50,5 +51,16 @@ int mx_attach_dec_final(struct mx_attach *a, struct mx_err *e);
 
 /* Wipe and free (NULL is fine). */
 void mx_attach_free(struct mx_attach *a);
+
+/*
+ * Whole streams: encrypt in (to its end) into out, *file the "file"
+ * object without "url" (caller's); decrypt in into out with the "file"
+ * object of an event, 0 only when the hash matched (out must then be
+ * discarded on -1).  out is flushed.  Errors: MX_LOCAL.
+ */
+int mx_attach_encrypt_stream(FILE *in, FILE *out, json_t **file,
+    struct mx_err *e);
+int mx_attach_decrypt_stream(const json_t *file, FILE *in, FILE *out,
+    struct mx_err *e);
 
 #endif

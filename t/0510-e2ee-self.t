@@ -77,6 +77,37 @@ test_expect_success 'a replayed event is refused with the reason' '
 	jq -s -e "map(select(.type == \"m.room.encrypted\")) | length > 0 and all(.[]; .mx.error | startswith(\"replay\"))" sync6
 '
 
+test_expect_success 'an encrypted file: the server sees ciphertext only' '
+	head -c 300000 /dev/urandom >blob.bin &&
+	mx-send -p alice --file blob.bin "$room" >fout &&
+	eid=$(jq -r .event_id fout) &&
+	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$eid")" >fev &&
+	jq -e ".type == \"m.room.encrypted\" and (.content | has(\"ciphertext\"))" fev
+'
+
+test_expect_success 'mx-sync --download decrypts it, hash checked' '
+	mkdir dl &&
+	mx-sync -p bob --download dl "$room" >fsync &&
+	jq -s -e "map(select(.content.msgtype == \"m.file\")) | length == 1 and all(.[]; .content.file.v == \"v2\" and (.content | has(\"url\") | not) and (.mx.file | startswith(\"dl/\")))" fsync &&
+	cmp blob.bin "$(jq -r "select(.mx.file) | .mx.file" fsync)" &&
+	test -z "$(ls dl | grep part)"
+'
+
+test_expect_success 'a tampered attachment is refused, nothing saved' '
+	mx-send -p alice --json "$room" <<-EOF >/dev/null &&
+	$(jq -c "select(.mx.file) | .content | .file.hashes.sha256 = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" | .filename = \"evil.bin\"" fsync)
+	EOF
+	mkdir dl2 &&
+	mx-sync -p bob --download dl2 "$room" >tsync &&
+	jq -s -e "map(select(.content.filename == \"evil.bin\")) | length == 1 and all(.[]; .mx.file_error != null and .mx.file == null)" tsync &&
+	test -z "$(ls dl2)"
+'
+
+test_expect_success '--download wants a directory (2)' '
+	test_expect_code 2 mx-sync -p bob --download nonexistent 2>err &&
+	grep -q "is not a directory" err
+'
+
 test_expect_success 'mx-send refuses an encrypted room with only MX_ACCESS_TOKEN (2)' '
 	MX_ACCESS_TOKEN=$alice_token MX_HOMESERVER=$MX_TEST_HOMESERVER \
 		test_expect_code 2 mx-send "$room" hi >out 2>err &&
