@@ -17,14 +17,16 @@
 #include "cli.h"
 #include "conf.h"
 #include "devices.h"
+#include "b64.h"
 #include "e2ee.h"
+#include "identity.h"
 #include "crypto.h"
 #include "store.h"
 #include "util.h"
 
 enum {
 	O_HOMESERVER = MX_OPT_LONG, O_PASSWORD_STDIN, O_TOKEN_STDIN,
-	O_DEVICE_NAME, O_FORCE,
+	O_DEVICE_NAME, O_FORCE, O_PASSPHRASE_FILE,
 };
 
 static const struct mx_opt opts[] = {
@@ -38,6 +40,9 @@ static const struct mx_opt opts[] = {
 	{ O_DEVICE_NAME, "device-name", "NAME", "name the new device "
 	    "(\"mx on HOST\")", 0 },
 	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
+	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE", "login: protect the "
+	    "new store with the passphrase in FILE; export-identity: seal "
+	    "with it", 0 },
 	MX_OPT_END
 };
 
@@ -47,14 +52,15 @@ static const struct mx_cli cli = {
 	"[options] login --token-stdin [-u USER | --homeserver URL]\n"
 	"[options] logout\n[options] whoami\n"
 	"[options] devices [USER...]\n"
-	"[options] trust USER DEVICE ED25519",
+	"[options] trust USER DEVICE ED25519\n"
+	"[options] export-identity [--passphrase-file FILE]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, and "
 	"list and verify devices.",
 	opts,
 };
 
 struct opt {
-	const char *user, *homeserver, *device_name;
+	const char *user, *homeserver, *device_name, *passphrase_file;
 	int password_stdin, token_stdin, force;
 };
 
@@ -81,6 +87,9 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_FORCE:
 		o->force = 1;
+		break;
+	case O_PASSPHRASE_FILE:
+		o->passphrase_file = arg;
 		break;
 	default:
 		return -1;
@@ -249,6 +258,9 @@ static int
 cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
+	char *pass = NULL;
+	int rc;
+
 	(void)argc;
 	(void)argv;
 	if (o->password_stdin && o->token_stdin)
@@ -256,8 +268,17 @@ cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		    "--token-stdin exclude each other");
 	if (o->user == NULL && !o->token_stdin)
 		return mx_err_set(e, MX_USAGE, "no user given; use -u USER");
-	if (mx_ctx_open(c, MX_CTX_STORE | MX_CTX_NO_ENV, e) != 0 ||
-	    replace_session(c, o, e) != 0)
+	/* A new store is created under the passphrase; an existing one must
+	 * open with it. */
+	if (o->passphrase_file && (pass = mx_conf_read_secret_file(
+	    o->passphrase_file, e)) == NULL)
+		return -1;
+	c->store_pass = pass;
+	rc = mx_ctx_open(c, MX_CTX_STORE | MX_CTX_NO_ENV, e) != 0 ||
+	    replace_session(c, o, e) != 0;
+	c->store_pass = NULL;
+	mx_secure_free(pass);
+	if (rc)
 		return -1;
 	if ((o->token_stdin && o->user == NULL && o->homeserver == NULL &&
 	    getenv("MX_HOMESERVER") == NULL))
@@ -385,6 +406,55 @@ cmd_trust(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	return rc;
 }
 
+/* export-identity: the profile's device, sealed into one line for
+ * MX_IDENTITY. */
+static int
+cmd_export_identity(struct mx_ctx *c, const struct opt *o, int argc,
+    char **argv, struct mx_err *e)
+{
+	struct mx_e2ee *x = NULL;
+	char *pass = NULL, *acct = NULL, *b64 = NULL, *line = NULL;
+	size_t n = 0;
+	json_t *j;
+	int rc = -1;
+
+	(void)argc;
+	(void)argv;
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV,
+	    e) != 0 || mx_e2ee_open(&x, c, e) != 0)
+		goto out;
+	pass = o->passphrase_file ? mx_conf_read_secret_file(
+	    o->passphrase_file, e) : mx_cli_read_secret("passphrase for the "
+	    "identity: ", !isatty(STDIN_FILENO), e);
+	if (pass == NULL || mx_store_get_secret(c->store, "e2ee", "account",
+	    &acct, &n, e) <= 0)
+		goto out;
+	b64 = mx_b64_encdup(acct, n);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "homeserver",
+	    c->sess.homeserver, "user_id", c->sess.user_id, "device_id",
+	    c->sess.device_id, "access_token", c->sess.access_token,
+	    "account", b64);
+	line = mx_identity_seal(j, pass, e);
+	json_decref(j);
+	if (line != NULL && printf("%s\n", line) > 0 && fflush(stdout) == 0)
+		rc = 0;
+	else if (line != NULL)
+		mx_err_set(e, MX_LOCAL, "cannot write to stdout");
+out:
+	if (line != NULL)
+		mx_wipe(line, strlen(line));
+	free(line);
+	if (b64 != NULL)
+		mx_wipe(b64, strlen(b64));
+	free(b64);
+	if (acct != NULL)
+		mx_secure_free(acct);
+	if (pass != NULL)
+		mx_secure_free(pass);
+	mx_e2ee_close(x);
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
@@ -396,6 +466,7 @@ static const struct {
 	{ "whoami", cmd_whoami, 0, 0 },
 	{ "devices", cmd_devices, 0, 1000 },
 	{ "trust", cmd_trust, 3, 3 },
+	{ "export-identity", cmd_export_identity, 0, 0 },
 };
 
 static void
@@ -406,6 +477,10 @@ check_opts(const struct opt *o, const char *sub)
 	if (!login && (o->user || o->homeserver || o->password_stdin ||
 	    o->token_stdin || o->device_name || o->force))
 		mx_cli_usage(&cli, "'%s' takes no login options", sub);
+	if (o->passphrase_file && !login && strcmp(sub,
+	    "export-identity") != 0)
+		mx_cli_usage(&cli, "--passphrase-file is for login and "
+		    "export-identity");
 }
 
 int

@@ -8,12 +8,15 @@ _mx_keys()
 	-p|--profile)
 		COMPREPLY=($(compgen -W "$(ls "${MX_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/mx}" 2>/dev/null)" -- "$cur"))
 		return ;;
+	--passphrase-file)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
 	-u|--user|--homeserver|--device-name)
 		return ;;
 	esac
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-p|--profile|-u|--user|--homeserver|--device-name)
+		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file)
 			((i++)) ;;
 		-*) ;;
 		*) sub=${COMP_WORDS[i]}; break ;;
@@ -26,12 +29,15 @@ _mx_keys()
 		login|'')
 			COMPREPLY=($(compgen -W "-u --user --homeserver
 			    --password-stdin --token-stdin --device-name --force
-			    $common" -- "$cur")) ;;
+			    --passphrase-file $common" -- "$cur")) ;;
+		export-identity)
+			COMPREPLY=($(compgen -W "--passphrase-file $common" \
+			    -- "$cur")) ;;
 		*)
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami devices trust' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust export-identity' -- "$cur"))
 	fi
 }
 complete -F _mx_keys mx-keys

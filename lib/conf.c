@@ -3,13 +3,16 @@
  * conf.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "conf.h"
 #include "crypto.h"
+#include "identity.h"
 #include "util.h"
 
 static const char *
@@ -174,11 +177,40 @@ store_session(struct mx_ctx *c, struct mx_err *e)
 	return 1;
 }
 
+char *
+mx_conf_read_secret_file(const char *path, struct mx_err *e)
+{
+	char *buf = mx_secure_alloc(4096);
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot read '%s': %s", path,
+		    strerror(errno));
+		mx_secure_free(buf);
+		return NULL;
+	}
+	n = fread(buf, 1, 4095, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		mx_err_set(e, MX_LOCAL, "'%s' holds no passphrase", path);
+		mx_secure_free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* Open the store, creating the profile when asked; 0 without a store when
- * the profile does not exist and need not be created. */
+ * the profile does not exist and need not be created.  The store key comes
+ * from c->store_pass, else the file MX_STORE_PASSPHRASE_FILE names, else
+ * the profile's key file. */
 static int
 open_store(struct mx_ctx *c, int create, struct mx_err *e)
 {
+	const char *pf = env("MX_STORE_PASSPHRASE_FILE");
+	char *pass = NULL;
 	int rc;
 
 	if ((rc = check_dir(c->dir, e)) < 0)
@@ -187,7 +219,77 @@ open_store(struct mx_ctx *c, int create, struct mx_err *e)
 		return 0;
 	if (rc == 0 && (make_dirs(c->dir, e) != 0 || check_dir(c->dir, e) < 0))
 		return -1;
-	return mx_store_open(&c->store, c->dir, NULL, e);
+	if (c->store_pass == NULL && pf != NULL &&
+	    (pass = mx_conf_read_secret_file(pf, e)) == NULL)
+		return -1;
+	rc = mx_store_open(&c->store, c->dir, c->store_pass ? c->store_pass :
+	    pass, e);
+	mx_secure_free(pass);
+	return rc;
+}
+
+/* MX_IDENTITY: the session and the device's account from a sealed
+ * identity (the line itself, or a file holding it), in a store that lives
+ * in memory only. */
+static int
+identity_session(struct mx_ctx *c, const char *id, struct mx_err *e)
+{
+	const char *pf = env("MX_IDENTITY_PASSPHRASE_FILE");
+	const char *pv = env("MX_IDENTITY_PASSPHRASE"), *acct;
+	char *pass = NULL, *line = NULL;
+	struct mx_session *s = &c->sess;
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	json_t *j = NULL;
+	int rc = -1;
+
+	if (pf == NULL && pv == NULL)
+		return mx_err_set(e, MX_USAGE, "MX_IDENTITY needs "
+		    "MX_IDENTITY_PASSPHRASE_FILE or MX_IDENTITY_PASSPHRASE");
+	if (pf != NULL && (pass = mx_conf_read_secret_file(pf, e)) == NULL)
+		return -1;
+	if (strncmp(id, MX_IDENTITY_PREFIX, strlen(MX_IDENTITY_PREFIX)) != 0 &&
+	    (line = mx_conf_read_secret_file(id, e)) == NULL)
+		goto out;
+	if ((j = mx_identity_open(line ? line : id, pass ? pass : pv,
+	    e)) == NULL)
+		goto out;
+	acct = json_string_value(json_object_get(j, "account"));
+	if (json_string_value(json_object_get(j, "homeserver")) == NULL ||
+	    json_string_value(json_object_get(j, "user_id")) == NULL ||
+	    json_string_value(json_object_get(j, "device_id")) == NULL ||
+	    json_string_value(json_object_get(j, "access_token")) == NULL ||
+	    acct == NULL) {
+		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: incomplete identity");
+		goto out;
+	}
+	raw = mx_secure_alloc(strlen(acct) + 1);
+	if (mx_b64_dec(raw, strlen(acct), &n, acct, strlen(acct)) != 0) {
+		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: bad account");
+		goto out;
+	}
+	s->homeserver = mx_xstrdup(json_string_value(json_object_get(j,
+	    "homeserver")));
+	s->user_id = mx_xstrdup(json_string_value(json_object_get(j,
+	    "user_id")));
+	s->device_id = mx_xstrdup(json_string_value(json_object_get(j,
+	    "device_id")));
+	mx_session_set_token(s, json_string_value(json_object_get(j,
+	    "access_token")));
+	if (mx_store_open_memory(&c->store, e) == 0 &&
+	    mx_store_put_secret(c->store, "e2ee", "account", raw, n, e) == 0 &&
+	    mx_store_put(c->store, "e2ee", "uploaded", s->device_id,
+	    strlen(s->device_id), e) == 0)
+		rc = 0;
+out:
+	if (raw != NULL) {
+		mx_wipe(raw, n);
+		mx_secure_free(raw);
+	}
+	mx_secure_free(pass);
+	mx_secure_free(line);
+	json_decref(j);
+	return rc;
 }
 
 static int
@@ -214,11 +316,15 @@ mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 {
 	struct mx_http_opts o = { 0 };
 
+	const char *id = env("MX_IDENTITY");
+
 	if ((c->dir = mx_conf_profile_dir(c->profile, e)) == NULL)
 		return -1;
-	if ((flags & MX_CTX_STORE) && open_store(c, 1, e) != 0)
-		return -1;
-	if (load_session(c, flags, e) != 0)
+	if (!(flags & MX_CTX_NO_ENV) && id != NULL) {
+		if (identity_session(c, id, e) != 0)
+			return -1;
+	} else if (((flags & MX_CTX_STORE) && open_store(c, 1, e) != 0) ||
+	    load_session(c, flags, e) != 0)
 		return -1;
 	o.prog = c->prog;
 	o.verbose = c->verbose;

@@ -31,7 +31,9 @@ struct mx_ctx {
 	int verbose, quiet, insecure_http;
 	char *dir;		/* the profile directory */
 	struct mx_session sess;
-	struct mx_store *store;	/* NULL until opened */
+	struct mx_store *store;	/* NULL until opened; in memory only with
+				   MX_IDENTITY */
+	const char *store_pass;	/* store passphrase (borrowed), or NULL */
 	struct mx_http *http;
 	struct mx_api api;	/* points into sess and http */
 };
@@ -56,6 +58,9 @@ void mx_ctx_close(struct mx_ctx *c);
 /* The profile directory path for profile (NULL: default); caller frees. */
 char *mx_conf_profile_dir(const char *profile, struct mx_err *e);
 
+/* The first line of the file path, in secure memory (mx_secure_free), or
+ * NULL with e (unreadable or empty). */
+char *mx_conf_read_secret_file(const char *path, struct mx_err *e);
 /* Save the session into the store (token sealed); clear it (logout). */
 int mx_conf_save_session(struct mx_ctx *c, struct mx_err *e);
 int mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e);

@@ -561,6 +561,36 @@ mx_store_open(struct mx_store **sp, const char *dir, const char *passphrase,
 	return 0;
 }
 
+int
+mx_store_open_memory(struct mx_store **sp, struct mx_err *e)
+{
+	struct mx_store *s = mx_xcalloc(1, sizeof(*s));
+
+	*sp = NULL;
+	s->path = mx_xstrdup(":memory:");
+	s->key = mx_secure_alloc(KEY_LEN);
+	mx_random(s->key, KEY_LEN);
+	s->lax = 1;	/* nothing here survives the process anyway */
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		db_err(s, e, "cannot open");
+		mx_store_close(s);
+		return -1;
+	}
+	if (migrate(s, e) != 0) {
+		mx_store_close(s);
+		return -1;
+	}
+	*sp = s;
+	return 0;
+}
+
+int
+mx_store_is_memory(const struct mx_store *s)
+{
+	return strcmp(s->path, ":memory:") == 0;
+}
+
 void
 mx_store_close(struct mx_store *s)
 {

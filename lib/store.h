@@ -31,6 +31,10 @@ struct mx_store;
 int mx_store_open(struct mx_store **s, const char *dir,
     const char *passphrase, struct mx_err *e);
 void mx_store_close(struct mx_store *s);
+/* A store in memory only, under a random key (MX_IDENTITY runs: nothing
+ * is written anywhere).  Same interface; durability requests are moot. */
+int mx_store_open_memory(struct mx_store **s, struct mx_err *e);
+int mx_store_is_memory(const struct mx_store *s);
 
 /*
  * Plain values.  get: 1 and *val (NUL-terminated after *len bytes, caller

@@ -1,0 +1,86 @@
+#!/bin/sh
+# MX_IDENTITY: a CI bot without device sprawl.  One exported identity,
+# twenty runs with no store anywhere: one device on the server, every
+# message decryptable, nothing written to disk.
+. "$(dirname "$0")/lib.sh"
+need_homeserver
+
+register_user ci
+register_user bob
+login_profile ci >/dev/null
+login_profile bob >/dev/null
+room=$(create_room "$bob_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}')
+api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
+	"{\"user_id\":\"$ci_id\"}" >/dev/null
+api "$ci_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
+mx-sync -p bob "$room" >/dev/null
+printf 'correct horse battery staple\n' >pass
+chmod 600 pass
+
+test_expect_success 'export-identity seals the device into one line' '
+	mx-keys -p ci export-identity --passphrase-file pass >id &&
+	test $(wc -l <id) = 1 &&
+	grep -q "^mx-identity-v1:" id &&
+	! grep -q "$ci_token" id
+'
+
+test_expect_success 'the profile can go: the identity is all CI keeps' '
+	rm -rf "$MX_DIR/ci" &&
+	MX_IDENTITY=$(cat id) && export MX_IDENTITY
+'
+
+test_expect_success 'a wrong passphrase is refused (5)' '
+	MX_IDENTITY_PASSPHRASE=wrong test_expect_code 5 mx-send "$room" x 2>err &&
+	grep -q "wrong passphrase" err
+'
+
+test_expect_success 'no passphrase at all is a usage error (2)' '
+	test_expect_code 2 mx-send "$room" x 2>err &&
+	grep -q "MX_IDENTITY needs" err
+'
+
+test_expect_success 'twenty stateless runs' '
+	mkdir -p empty && chmod 700 empty &&
+	i=0 && while [ $i -lt 20 ]; do
+		i=$((i + 1)) &&
+		MX_DIR=$PWD/empty MX_IDENTITY_PASSPHRASE_FILE=pass \
+			mx-send "$room" "run $i" >>sent || return 1
+	done &&
+	test $(wc -l <sent) = 20 &&
+	test -z "$(ls -A empty)"
+'
+
+test_expect_success 'one device on the server' '
+	unset MX_IDENTITY &&
+	mx-keys -p bob devices "$ci_id" >devs &&
+	test $(wc -l <devs) = 1
+'
+
+test_expect_success 'the peer decrypts all twenty, each run its own session' '
+	mx-sync -p bob "$room" >sync &&
+	jq -s -e "map(select(.content.body | tostring | startswith(\"run \"))) | length == 20 and all(.[]; .mx.decrypted and .mx.trust == \"tofu\")" sync &&
+	test $(jq -r "select(.mx.decrypted) | .mx.session_id" sync | sort -u | wc -l) = 20
+'
+
+test_expect_success 'login --passphrase-file: a store under a passphrase, no key file' '
+	unset MX_IDENTITY &&
+	register_user pp &&
+	printf "%s\n" "$pp_pw" | mx-keys -p pp login --homeserver "$MX_TEST_HOMESERVER" \
+		-u "$pp_id" --password-stdin --passphrase-file pass >/dev/null &&
+	test ! -e "$MX_DIR/pp/store.key"
+'
+
+test_expect_success 'it does not open without the passphrase (5)' '
+	test_expect_code 5 mx-keys -p pp devices 2>err &&
+	grep -q "protected by a passphrase" err &&
+	printf "wrong\n" >wrongpass &&
+	MX_STORE_PASSPHRASE_FILE=wrongpass test_expect_code 5 mx-keys -p pp devices 2>err &&
+	grep -q "wrong store passphrase" err
+'
+
+test_expect_success 'MX_STORE_PASSPHRASE_FILE opens it' '
+	MX_STORE_PASSPHRASE_FILE=pass mx-keys -p pp devices >devs &&
+	test $(wc -l <devs) = 1
+'
+
+test_done
