@@ -436,10 +436,20 @@ backoff(struct run *r, int fails, const struct mx_err *e)
 	waiting = 0;
 }
 
+/* The position survives even a power loss (other writes of mx-sync, such
+ * as the replay records of decrypted events, need only survive the
+ * process: see main). */
 static int
 save_pos(struct run *r, const char *key, const char *tok, struct mx_err *e)
 {
-	if (mx_store_put(r->c->store, "sync", key, tok, strlen(tok), e) != 0)
+	struct mx_store *s = r->c->store;
+
+	if (mx_store_begin_durable(s, e) != 0 ||
+	    mx_store_put(s, "sync", key, tok, strlen(tok), e) != 0) {
+		mx_store_rollback(s);
+		return mx_err_prefix(e, "cannot store the sync position");
+	}
+	if (mx_store_commit(s, e) != 0)
 		return mx_err_prefix(e, "cannot store the sync position");
 	return 0;
 }
@@ -620,6 +630,10 @@ main(int argc, char **argv)
 	if (o.follow)
 		catch_signals();
 	rc = mx_ctx_open(&c, flags, &e);
+	/* One replay record per decrypted event: a sync to disk for each
+	 * would make reading a long history crawl. */
+	if (rc == 0 && c.store != NULL)
+		rc = mx_store_set_durable(c.store, 0, &e);
 	if (rc == 0 && c.store != NULL && getenv("MX_ACCESS_TOKEN") == NULL)
 		rc = mx_e2ee_open(&r.x, &c, &e);
 	if (rc == 0 && !o.history)
