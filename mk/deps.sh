@@ -5,7 +5,8 @@
 #   deps.sh test    what `make check`, `demo`, `bench` and `fuzz` need too
 set -eu
 build="pkg-config libcurl4-openssl-dev libjansson-dev libsodium-dev
-	libedit-dev libssl-dev libsqlite3-dev libcmark-dev libmagic-dev"
+	libedit-dev libssl-dev libsqlite3-dev libcmark-dev libmagic-dev
+	liblzma-dev libbz2-dev zlib1g-dev"
 test="libolm-dev debootstrap python3 curl jq hyperfine clang
 	libclang-rt-14-dev valgrind mandoc"
 
