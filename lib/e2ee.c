@@ -830,6 +830,54 @@ mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e)
 	return rc;
 }
 
+static char *
+in_key(const char *room_id, const char *sid)
+{
+	return mx_xasprintf("%s %s", room_id, sid);
+}
+
+/* Keep inbound session in as room_id's, bound to the Curve25519 key skey,
+ * the claimed Ed25519 key ed and the user sender, unless one with the same
+ * ID and an earlier first index is already kept.  Inside a transaction. */
+static int
+in_store(struct mx_e2ee *x, const char *room_id, const char *sid,
+    const struct mx_megolm_in *in, const char *skey, const char *ed,
+    const char *sender, struct mx_err *e)
+{
+	struct mx_buf b = MX_BUF_INIT, p = MX_BUF_INIT;
+	struct mx_megolm_in *old = NULL;
+	char *k = in_key(room_id, sid), *v = NULL;
+	const uint8_t *pp;
+	struct mx_pk_r r;
+	size_t n, len;
+	int rc = 0;
+
+	if (mx_store_get_secret(x->c->store, "megolm_in", k, &v, &n, e) > 0) {
+		mx_pk_r_init(&r, v, n);
+		pp = mx_pk_r_blob(&r, 4096, &len);
+		old = pp ? mx_megolm_in_unpickle(pp, len, NULL) : NULL;
+		mx_secure_free(v);
+		if (old != NULL && mx_megolm_in_first_index(old) <=
+		    mx_megolm_in_first_index(in)) {
+			mx_megolm_in_free(old);
+			free(k);
+			return 0;
+		}
+		mx_megolm_in_free(old);
+	}
+	mx_megolm_in_pickle(in, &p);
+	mx_pk_blob(&b, p.p, p.len);
+	mx_buf_release_wipe(&p);
+	mx_pk_blob(&b, skey, strlen(skey));
+	mx_pk_blob(&b, ed, strlen(ed));
+	mx_pk_blob(&b, sender, strlen(sender));
+	rc = put_buf(x->c->store, "megolm_in", k, &b, e);
+	if (rc == 0)
+		rc = mx_store_del(x->c->store, "withheld", k, e);
+	free(k);
+	return rc;
+}
+
 /* ---- Megolm: the room's outbound session --------------------------- */
 
 struct outrec {
@@ -1002,6 +1050,27 @@ all_shared(const struct outrec *o, const struct mx_devlist *l,
 	return ok;
 }
 
+/* Our own messages must decrypt too (mx-sync, another process): the new
+ * session is also kept as an inbound one. */
+static int
+keep_own(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
+    struct mx_err *e)
+{
+	uint8_t key[MX_MEGOLM_SESSION_KEY_LEN];
+	struct mx_megolm_in *in;
+	int rc;
+
+	mx_megolm_out_session_key(o->s, key);
+	in = mx_megolm_in_new(key, sizeof(key), e);
+	mx_wipe(key, sizeof(key));
+	if (in == NULL)
+		return -1;
+	rc = in_store(x, room_id, o->id, in, x->curve, x->ed,
+	    x->c->sess.user_id, e);
+	mx_megolm_in_free(in);
+	return rc;
+}
+
 /* Load the room's session, making a new one when there is none or it
  * must rotate; *o filled. */
 static int
@@ -1026,6 +1095,8 @@ ensure_out(struct mx_e2ee *x, const char *room_id, const json_t *enc,
 		o->shared = json_object();
 		mx_megolm_out_id(o->s, o->id);
 		rc = out_save(st, room_id, o, e);
+		if (rc == 0)
+			rc = keep_own(x, room_id, o, e);
 	}
 	if (rc < 0) {
 		mx_store_rollback(st);
@@ -1316,14 +1387,9 @@ olm_check(struct mx_e2ee *x, const char *sender, const json_t *pl,
 	return 0;
 }
 
-static char *
-in_key(const char *room_id, const char *sid)
-{
-	return mx_xasprintf("%s %s", room_id, sid);
-}
 
-/* An m.room_key delivered by Olm: keep the session, unless one with the
- * same ID and an earlier first index is already kept. */
+
+/* An m.room_key delivered by Olm: keep the session. */
 static int
 room_key(struct mx_e2ee *x, const char *sender, const char *skey,
     const json_t *pl, struct mx_err *e)
@@ -1331,10 +1397,9 @@ room_key(struct mx_e2ee *x, const char *sender, const char *skey,
 	const json_t *c = json_object_get(pl, "content");
 	const char *room = jstr(c, "room_id"), *sid = jstr(c, "session_id");
 	const char *kb = jstr(c, "session_key"), *alg = jstr(c, "algorithm");
-	struct mx_megolm_in *in = NULL, *old = NULL;
-	struct mx_buf b = MX_BUF_INIT, p = MX_BUF_INIT;
+	struct mx_megolm_in *in = NULL;
 	uint8_t raw[MX_MEGOLM_SESSION_KEY_LEN + 3];
-	char id[MX_MEGOLM_ID_B64], *k = NULL, *v = NULL;
+	char id[MX_MEGOLM_ID_B64];
 	size_t n = 0;
 	int rc = 0;
 
@@ -1355,40 +1420,13 @@ room_key(struct mx_e2ee *x, const char *sender, const char *skey,
 		mx_megolm_in_free(in);
 		return 0;
 	}
-	k = in_key(room, sid);
-	if ((rc = mx_store_begin(x->c->store, e)) != 0)
-		goto out;
-	if (mx_store_get_secret(x->c->store, "megolm_in", k, &v, &n, e) > 0) {
-		struct mx_pk_r r;
-		const uint8_t *pp;
-		size_t len;
-
-		mx_pk_r_init(&r, v, n);
-		pp = mx_pk_r_blob(&r, 4096, &len);
-		if (pp != NULL && (old = mx_megolm_in_unpickle(pp, len,
-		    NULL)) != NULL && mx_megolm_in_first_index(old) <=
-		    mx_megolm_in_first_index(in)) {
-			mx_store_rollback(x->c->store);
-			goto out;
-		}
+	if ((rc = mx_store_begin(x->c->store, e)) == 0) {
+		rc = in_store(x, room, sid, in, skey, jstr(json_object_get(pl,
+		    "keys"), "ed25519"), sender, e);
+		rc = rc == 0 ? mx_store_commit(x->c->store, e) :
+		    (mx_store_rollback(x->c->store), -1);
 	}
-	mx_megolm_in_pickle(in, &p);
-	mx_pk_blob(&b, p.p, p.len);
-	mx_pk_blob(&b, skey, strlen(skey));
-	mx_pk_blob(&b, jstr(json_object_get(pl, "keys"), "ed25519"),
-	    strlen(jstr(json_object_get(pl, "keys"), "ed25519")));
-	mx_pk_blob(&b, sender, strlen(sender));
-	rc = put_buf(x->c->store, "megolm_in", k, &b, e);
-	if (rc == 0)
-		rc = mx_store_del(x->c->store, "withheld", k, e);
-	rc = rc == 0 ? mx_store_commit(x->c->store, e) :
-	    (mx_store_rollback(x->c->store), -1);
-out:
-	mx_buf_release_wipe(&p);
-	mx_secure_free(v);
-	mx_megolm_in_free(old);
 	mx_megolm_in_free(in);
-	free(k);
 	return rc;
 }
 
@@ -1552,6 +1590,11 @@ sender_trust(struct mx_e2ee *x, const struct inrec *r, const char *sender,
 
 	if (strcmp(r->sender, sender) != 0)
 		return MX_TRUST_MISMATCH;
+	if (strcmp(r->sender_key, x->curve) == 0 && strcmp(r->ed, x->ed) == 0 &&
+	    strcmp(sender, x->c->sess.user_id) == 0) {
+		*device_id = mx_xstrdup(x->c->sess.device_id);
+		return MX_TRUST_VERIFIED;	/* this device: ourselves */
+	}
 	mx_err_clear(&e);
 	if (mx_devices_by_curve(&x->c->api, x->c->store, sender,
 	    r->sender_key, &d, &e) != 1)

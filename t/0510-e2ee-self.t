@@ -32,6 +32,11 @@ test_expect_success 'the other way round' '
 	jq -s -e "map(select(.content.body == \"reply from bob\")) | length > 0 and all(.[]; .mx.decrypted)" sync2
 '
 
+test_expect_success 'the sender reads its own messages, as itself' '
+	mx-sync -p alice "$room" >own &&
+	jq -s -e "map(select(.content.body == \"hello encrypted\")) | length == 1 and all(.[]; .mx.decrypted and .mx.trust == \"verified\")" own
+'
+
 test_expect_success 'mx-keys devices lists the other side with pinned keys' '
 	mx-keys -p bob devices "$alice_id" >devs &&
 	test $(wc -l <devs) = 1 &&
