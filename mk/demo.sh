@@ -14,7 +14,7 @@ show() { printf '\n$ %s\n' "$*" >&2; }
 reg() { python3 "$top/t/synapse/register.py" "$hs" "$MX_TEST_SHARED_SECRET" "$1" "$2"; }
 
 suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-reg "alice-$suffix" alicepw >/dev/null
+atok=$(reg "alice-$suffix" alicepw | cut -d' ' -f2)
 reg "bob-$suffix" bobpw >/dev/null
 alice="@alice-$suffix:$MX_TEST_SERVER_NAME"
 bob="@bob-$suffix:$MX_TEST_SERVER_NAME"
@@ -37,6 +37,21 @@ mx-sync -p bob --accept-invites >"$demo/sync.jsonl"
 room=$(jq -r 'select(.type=="m.room.member" and .state_key=="'"$bob"'") | .room_id' "$demo/sync.jsonl" | head -n1)
 mx-sync -p bob --history "$room" |
 	jq -c 'select(.type=="m.room.message") | {sender, body: .content.body}'
+
+alice_curl() {
+	printf 'header = "Authorization: Bearer %s"\n' "$atok" |
+		curl -sS -K - -X POST "$hs/_matrix/client/v3/createRoom" -d "$1"
+}
+show "curl .../createRoom   # an encrypted room (m.megolm.v1.aes-sha2), bob invited"
+room=$(alice_curl '{"name":"ops","invite":["'"$bob"'"],"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}' |
+	jq -r .room_id)
+show "mx-sync -p bob -q --accept-invites"
+mx-sync -p bob -q --accept-invites >/dev/null
+show "echo deployed | mx-send -p alice '$room'   # encrypted: Megolm, key shared over Olm"
+echo deployed | mx-send -p alice "$room"
+show "mx-sync -p bob '$room' | jq -c '{type, body: .content.body, mx: .mx | {decrypted, trust, device_id}}'"
+mx-sync -p bob "$room" |
+	jq -c 'select(.mx.encrypted) | {type, body: .content.body, mx: .mx | {decrypted, trust, device_id}}'
 
 show "mx-keys -p alice whoami"
 mx-keys -p alice whoami
