@@ -1492,8 +1492,8 @@ mx_e2ee_sync(struct mx_e2ee *x, const json_t *resp, struct mx_err *e)
 {
 	const json_t *ev, *fb = json_object_get(resp,
 	    "device_unused_fallback_key_types"), *v;
-	json_t *cnt = json_object_get(json_object_get(resp,
-	    "device_one_time_keys_count"), "signed_curve25519");
+	json_t *counts = json_object_get(resp, "device_one_time_keys_count");
+	json_t *cnt = json_object_get(counts, "signed_curve25519");
 	size_t i;
 	int rc, has_fb = 0;
 
@@ -1506,11 +1506,13 @@ mx_e2ee_sync(struct mx_e2ee *x, const json_t *resp, struct mx_err *e)
 	json_array_foreach(fb, i, v)
 		has_fb |= json_is_string(v) && strcmp(json_string_value(v),
 		    "signed_curve25519") == 0;
-	/* Absent counts mean zero (spec: "Extensions to /sync"); an absent
-	 * fallback list means the server does not do fallback keys. */
+	/* An algorithm missing from the counts has none left (spec:
+	 * "Extensions to /sync"); no counts at all say nothing, and neither
+	 * does an absent fallback list. */
 	if (rc == 0)
-		rc = top_up(x, cnt ? (long)json_integer_value(cnt) : 0,
-		    json_is_array(fb) && !has_fb, 0, e);
+		rc = top_up(x, !json_is_object(counts) ? -1 : cnt ?
+		    (long)json_integer_value(cnt) : 0, json_is_array(fb) &&
+		    !has_fb, 0, e);
 	return rc;
 }
 
