@@ -113,6 +113,33 @@ test_expect_success '--download wants a directory (2)' '
 	grep -q "is not a directory" err
 '
 
+# claim N: claim N one-time keys of alice's mx device as bob; prints how
+# many came back as the fallback key.
+claim() {
+	_n=0 _fb=0
+	while [ $_n -lt "$1" ]; do
+		_n=$((_n + 1))
+		api "$bob_token" POST /_matrix/client/v3/keys/claim \
+			"{\"one_time_keys\":{\"$alice_id\":{\"$adev\":\"signed_curve25519\"}}}" >c.json || return 1
+		jq -e ".one_time_keys[\"$alice_id\"][\"$adev\"] | length == 1" c.json >/dev/null || return 1
+		jq -e ".one_time_keys[\"$alice_id\"][\"$adev\"][] | .fallback == true" c.json >/dev/null &&
+			_fb=$((_fb + 1))
+	done
+	echo $_fb
+}
+
+test_expect_success 'one-time keys are topped up from the sync counts' '
+	adev=$(mx-keys -p alice whoami | jq -r .device_id) &&
+	test "$(claim 30)" = 0 &&
+	mx-sync -p alice >/dev/null &&
+	test "$(claim 50)" = 0
+'
+
+test_expect_success 'when they run out, the signed fallback key answers' '
+	test "$(claim 1)" = 1 &&
+	jq -e ".one_time_keys[\"$alice_id\"][\"$adev\"][] | .signatures[\"$alice_id\"][\"ed25519:$adev\"] | length == 86" c.json
+'
+
 test_expect_success 'mx-send refuses an encrypted room with only MX_ACCESS_TOKEN (2)' '
 	MX_ACCESS_TOKEN=$alice_token MX_HOMESERVER=$MX_TEST_HOMESERVER \
 		test_expect_code 2 mx-send "$room" hi >out 2>err &&
