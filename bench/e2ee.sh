@@ -58,15 +58,13 @@ mx-send -p me "$warm" warmup >/dev/null
 enc=$(printf '%s' "$plain" | jq -sRr @uri)
 body='{"msgtype":"m.text","body":"benchmark message"}'
 curl_cmd="curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}\""
-hyperfine --shell=bash --warmup 3 --runs "$runs" --export-json "$work/h.json" \
-	-n e2ee "mx-send -p me '$warm' 'benchmark message' >/dev/null" \
-	-n plain "mx-send -p me '$plain' 'benchmark message' >/dev/null" \
-	-n curl "$curl_cmd" >"$work/hyperfine.txt" 2>&1 ||
-	{ cat "$work/hyperfine.txt" >&2; exit 1; }
-jq -r '[.results[] | .median * 1000 | . * 100 | round / 100] |
-	"send-e2ee-vs-plain \(.[0]) \(.[1]) \(.[0] / .[1] | . * 1000 | round / 1000)",
-	"send-e2ee-vs-curl \(.[0]) \(.[2]) \(.[0] / .[2] | . * 1000 | round / 1000)"' \
-	"$work/h.json"
+. "$top/bench/lib.sh"
+compare "$work/cmp" e2ee "mx-send -p me '$warm' 'benchmark message' >/dev/null" \
+	plain "mx-send -p me '$plain' 'benchmark message' >/dev/null" \
+	curl "$curl_cmd"
+e=$(ms "$work/cmp" e2ee) p=$(ms "$work/cmp" plain) c=$(ms "$work/cmp" curl)
+echo "send-e2ee-vs-plain $e $p $(ratio "$e" "$p")"
+echo "send-e2ee-vs-curl $e $c $(ratio "$e" "$c")"
 
 t0=$(date +%s%N)
 mx-send -vv -p me "$cold" "first message" 2>"$work/trace" >/dev/null

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$here/out"
 : >"$here/out/results.txt"
 for b in "$here"/*.sh; do
-	[ "$b" = "$here/run.sh" ] && continue
+	case ${b##*/} in run.sh|lib.sh) continue ;; esac
 	echo "== ${b##*/}" >&2
 	sh "$b" | tee -a "$here/out/results.txt"
 done

@@ -1,6 +1,7 @@
 #!/bin/sh
 # mx-send into an unencrypted room against a bare curl PUT of the same event
-# to the same room, both timed by hyperfine in one run (median wall time).
+# to the same room, both timed by hyperfine in one run, in rounds of
+# rotating order (bench/lib.sh; median wall time over all runs).
 # Prints: send-plain <mx median ms> <curl median ms> <ratio mx/curl>.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,10 +29,8 @@ body='{"msgtype":"m.text","body":"benchmark message"}'
 # Bash expands the txn id per run without forking (EPOCHREALTIME).
 curl_cmd="curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}\""
 hyperfine -N --version >/dev/null 2>&1 || { echo "bench: hyperfine missing" >&2; exit 1; }
-hyperfine --shell=bash --warmup 3 --runs "$runs" --export-json "$work/h.json" \
-	-n mx-send "mx-send '$room' 'benchmark message' >/dev/null" \
-	-n curl "$curl_cmd" >"$work/hyperfine.txt" 2>&1 ||
-	{ cat "$work/hyperfine.txt" >&2; exit 1; }
-jq -r '[.results[] | .median * 1000] |
-	"send-plain \(.[0] | . * 100 | round / 100) \(.[1] | . * 100 | round / 100) \(.[0] / .[1] | . * 1000 | round / 1000)"' \
-	"$work/h.json"
+. "$top/bench/lib.sh"
+compare "$work/cmp" mx-send "mx-send '$room' 'benchmark message' >/dev/null" \
+	curl "$curl_cmd"
+mx=$(ms "$work/cmp" mx-send) ref=$(ms "$work/cmp" curl)
+echo "send-plain $mx $ref $(ratio "$mx" "$ref")"
