@@ -1,0 +1,242 @@
+// jspeer: a scripted Matrix client on matrix-js-sdk with its Rust crypto
+// (the engine inside Element), for mx's interop tests.  Configured from the
+// environment (PEER_HS, PEER_USER, PEER_PASSWORD, PEER_DEVICE_NAME,
+// PEER_AUTOJOIN); commands arrive as JSON lines on stdin, answers and
+// events leave as JSON lines on stdout (see t/peer/peer.sh).  Everything
+// else, the SDK's logging included, goes to stderr.
+import { createHash, createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { createInterface } from "node:readline";
+
+// Keep stdout for the protocol: the SDK and the wasm log through console.
+for (const k of ["log", "info", "debug", "warn", "trace"])
+	console[k] = (...a) => process.stderr.write(a.map(String).join(" ") + "\n");
+
+const sdk = await import("matrix-js-sdk");
+const { logger } = await import("matrix-js-sdk/lib/logger.js");
+logger.setLevel(process.env.PEER_DEBUG ? "debug" : "error");
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v) throw new Error(`${k} is not set`);
+	return v;
+};
+const hs = env("PEER_HS").replace(/\/+$/, "");
+const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+
+// Unpadded base64, and its URL-safe form (JWK).
+const b64 = (b) => Buffer.from(b).toString("base64").replace(/=+$/, "");
+const b64url = (b) => b64(b).replace(/\+/g, "-").replace(/\//g, "_");
+const unb64 = (s) => Buffer.from(s.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+
+// ---- log in, start, wait for the first sync ----
+const login = await sdk.createClient({ baseUrl: hs }).loginRequest({
+	type: "m.login.password",
+	identifier: { type: "m.id.user", user: env("PEER_USER") },
+	password: env("PEER_PASSWORD"),
+	initial_device_display_name: process.env.PEER_DEVICE_NAME || "jspeer",
+});
+const client = sdk.createClient({
+	baseUrl: hs,
+	userId: login.user_id,
+	deviceId: login.device_id,
+	accessToken: login.access_token,
+});
+await client.initRustCrypto({ useIndexedDB: false });
+const crypto = client.getCrypto();
+
+let syncs = 0;
+const syncWaiters = [];
+client.on(sdk.ClientEvent.Sync, (state) => {
+	if (state !== "PREPARED" && state !== "SYNCING") return;
+	syncs++;
+	while (syncWaiters.length) syncWaiters.shift()();
+});
+const nextSync = () => new Promise((r) => syncWaiters.push(r));
+
+// ---- events ----
+async function fileSha256(content) {
+	const f = content.file;
+	const m = /^mxc:\/\/([^/]+)\/(.+)$/.exec(f.url || "");
+	if (!m) throw new Error("bad mxc url");
+	const r = await fetch(`${hs}/_matrix/client/v1/media/download/${m[1]}/${m[2]}`,
+		{ headers: { Authorization: `Bearer ${login.access_token}` } });
+	if (!r.ok) throw new Error(`download: HTTP ${r.status}`);
+	const ct = Buffer.from(await r.arrayBuffer());
+	if (b64(createHash("sha256").update(ct).digest()) !== f.hashes.sha256.replace(/=+$/, ""))
+		throw new Error("hash mismatch");
+	const d = createDecipheriv("aes-256-ctr", unb64(f.key.k), unb64(f.iv));
+	const pt = Buffer.concat([d.update(ct), d.final()]);
+	return createHash("sha256").update(pt).digest("hex");
+}
+
+async function emitMessage(ev) {
+	const wire = ev.getWireType();
+	if (wire !== "m.room.message" && wire !== "m.room.encrypted") return;
+	if (ev.isState()) return;
+	const line = {
+		event: "message",
+		room_id: ev.getRoomId(),
+		event_id: ev.getId(),
+		sender: ev.getSender(),
+		type: ev.getType(),
+		content: ev.isDecryptionFailure() ? null : ev.getContent(),
+		encrypted: ev.isEncrypted(),
+		decrypted: ev.isEncrypted() && !ev.isDecryptionFailure(),
+		failure: ev.decryptionFailureReason ?? null,
+		sender_device: ev.getWireContent()?.device_id ?? null,
+	};
+	if (ev.isEncrypted() && !ev.isDecryptionFailure()) {
+		try {
+			const info = await crypto.getEncryptionInfoForEvent(ev);
+			if (info) line.shield = { colour: info.shieldColour, reason: info.shieldReason };
+		} catch (e) { line.shield_error = String(e); }
+	}
+	if (line.content?.file?.url) {
+		try { line.file_sha256 = await fileSha256(line.content); }
+		catch (e) { line.file_error = String(e.message || e); }
+	}
+	out(line);
+}
+
+client.on(sdk.RoomEvent.Timeline, (ev) => {
+	if (ev.getType() === "m.room.member") {
+		out({ event: "member", room_id: ev.getRoomId(), user: ev.getStateKey(),
+			membership: ev.getContent().membership });
+		if (ev.getStateKey() === login.user_id && ev.getContent().membership === "invite") {
+			out({ event: "invite", room_id: ev.getRoomId() });
+			if (process.env.PEER_AUTOJOIN === "1") client.joinRoom(ev.getRoomId()).catch(() => {});
+		}
+		return;
+	}
+	// Encrypted events are reported once decryption was tried (below).
+	if (!ev.isEncrypted() && !ev.shouldAttemptDecryption() && !ev.isBeingDecrypted())
+		emitMessage(ev);
+});
+// Every decryption attempt, the first and each retry (a key that arrives
+// later makes the SDK try again).
+client.on(sdk.MatrixEventEvent.Decrypted, (ev) => { emitMessage(ev); });
+client.on(sdk.RoomEvent.MyMembership, (room, membership) => {
+	if (membership === "invite") {
+		out({ event: "invite", room_id: room.roomId });
+		if (process.env.PEER_AUTOJOIN === "1") client.joinRoom(room.roomId).catch(() => {});
+	}
+});
+
+client.startClient({ initialSyncLimit: 20 });
+await nextSync();
+const keys = await crypto.getOwnDeviceKeys();
+out({ ready: true, user_id: login.user_id, device_id: login.device_id,
+	curve25519: keys.curve25519, ed25519: keys.ed25519 });
+
+// ---- commands ----
+// The room once the client knows it (and, for an encrypted one, its
+// encryption state), after a join.
+async function knownRoom(roomId) {
+	for (let i = 0; i < 600; i++) {
+		const room = client.getRoom(roomId);
+		if (room && room.getMyMembership() === "join") return room;
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	throw new Error(`room ${roomId} never showed up`);
+}
+
+async function encryptFile(path) {
+	const data = readFileSync(path);
+	const key = randomBytes(32);
+	const iv = Buffer.concat([randomBytes(8), Buffer.alloc(8)]);
+	const c = createCipheriv("aes-256-ctr", key, iv);
+	const ct = Buffer.concat([c.update(data), c.final()]);
+	const up = await client.uploadContent(ct, { type: "application/octet-stream", includeFilename: false });
+	return {
+		size: data.length,
+		file: {
+			v: "v2", url: up.content_uri, iv: b64(iv),
+			key: { kty: "oct", key_ops: ["encrypt", "decrypt"], alg: "A256CTR", k: b64url(key), ext: true },
+			hashes: { sha256: b64(createHash("sha256").update(ct).digest()) },
+		},
+	};
+}
+
+const commands = {
+	async create_room(c) {
+		const initial_state = [];
+		if (c.encrypted) {
+			const content = { algorithm: "m.megolm.v1.aes-sha2" };
+			if (c.rotation_period_msgs) content.rotation_period_msgs = c.rotation_period_msgs;
+			initial_state.push({ type: "m.room.encryption", state_key: "", content });
+		}
+		if (c.history_visibility)
+			initial_state.push({ type: "m.room.history_visibility", state_key: "",
+				content: { history_visibility: c.history_visibility } });
+		const r = await client.createRoom({ invite: c.invite || [], initial_state });
+		await knownRoom(r.room_id);
+		return { room_id: r.room_id };
+	},
+	async join(c) {
+		const room = await client.joinRoom(c.room);
+		await knownRoom(room.roomId);
+		return { room_id: room.roomId };
+	},
+	async leave(c) { await client.leave(c.room); return {}; },
+	async invite(c) { await client.invite(c.room, c.user); return {}; },
+	async send(c) {
+		await knownRoom(c.room);
+		const content = c.content || { msgtype: "m.text", body: c.text };
+		const r = await client.sendEvent(c.room, c.type || "m.room.message", content);
+		return { event_id: r.event_id };
+	},
+	async send_file(c) {
+		await knownRoom(c.room);
+		const f = await encryptFile(c.path);
+		const name = basename(c.path);
+		const r = await client.sendEvent(c.room, "m.room.message", {
+			msgtype: "m.file", body: name, filename: name,
+			info: { size: f.size, mimetype: c.mimetype || "application/octet-stream" },
+			file: f.file,
+		});
+		return { event_id: r.event_id };
+	},
+	async devices(c) {
+		const map = await crypto.getUserDeviceInfo([c.user], true);
+		const devs = [];
+		for (const [id] of map.get(c.user) || new Map()) {
+			const st = await crypto.getDeviceVerificationStatus(c.user, id);
+			devs.push({ device_id: id, verified: !!st?.isVerified() });
+		}
+		return { devices: devs };
+	},
+	async verify_device(c) {
+		await crypto.getUserDeviceInfo([c.user], true);
+		await crypto.setDeviceVerified(c.user, c.device, true);
+		return {};
+	},
+	async wait_sync() {
+		const n = syncs;
+		while (syncs <= n) await nextSync();
+		return {};
+	},
+	async quit() { return {}; },
+};
+
+const rl = createInterface({ input: process.stdin });
+let queue = Promise.resolve();
+rl.on("line", (text) => {
+	queue = queue.then(async () => {
+		let c;
+		try { c = JSON.parse(text); } catch { return; }
+		try {
+			const fn = commands[c.cmd];
+			if (!fn) throw new Error(`unknown command ${c.cmd}`);
+			out({ id: c.id, ok: true, ...(await fn(c)) });
+		} catch (e) {
+			out({ id: c.id, ok: false, error: String(e?.message || e) });
+		}
+		if (c.cmd === "quit") {
+			client.stopClient();
+			process.exit(0);
+		}
+	});
+});
+rl.on("close", () => { queue.then(() => { client.stopClient(); process.exit(0); }); });
