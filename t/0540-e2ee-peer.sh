@@ -52,7 +52,7 @@ test_expect_success "mx-sync decrypts what the $PEER_KIND peer sends" '
 
 test_expect_success "mx-sync --download saves the $PEER_KIND peer's encrypted file" '
 	head -c 50000 /dev/urandom >g.bin &&
-	peer_do carol "{\"cmd\":\"send_file\",\"room\":\"$room\",\"path\":\"$PWD/g.bin\",\"mimetype\":\"application/octet-stream\"}" >/dev/null &&
+	peer_do carol "{\"cmd\":\"send_file\",\"room\":\"$room\",\"path\":\"$(peer_path carol g.bin)\",\"mimetype\":\"application/octet-stream\"}" >/dev/null &&
 	mkdir -p dl && mx-sync -p alice --download dl "$room" >s2 &&
 	cmp g.bin "$(jq -r "select(.mx.file) | .mx.file" s2)"
 '
@@ -95,12 +95,22 @@ test_expect_success '200 messages interleaved both ways' '
 	jq -s -e "map(select(.content.body | tostring | startswith(\"peer \"))) | length == 100 and all(.[]; .mx.decrypted)" s4
 '
 
+# The Element engine names the reason; nio knows no withheld notices, so
+# for it the notice itself must have arrived.
+withheld_seen() {
+	case $PEER_KIND in
+	js) peer_wait bob2 "select(.event == \"message\" and (.decrypted | not) and .failure == \"MEGOLM_KEY_WITHHELD_FOR_UNVERIFIED_DEVICE\")" ;;
+	nio) peer_wait bob2 "select(.event == \"to_device\" and .type == \"m.room_key.withheld\" and .content.code == \"m.unverified\" and .content.room_id == \"$room\")" ;;
+	esac
+}
+
 test_expect_success '--trust verified: the unverified device is told, not left guessing' '
 	ed=$(mx-keys -p alice devices "$bob_id" | jq -r "select(.device_id == \"$bob1_device\") | .ed25519") &&
+	test "$ed" = "$bob1_ed" &&
 	mx-keys -p alice trust "$bob_id" "$bob1_device" "$ed" >/dev/null &&
 	mx-send -p alice --trust verified "$room" "verified only" >/dev/null &&
 	got bob1 "verified only" >/dev/null &&
-	peer_wait bob2 "select(.event == \"message\" and (.decrypted | not) and .failure != null and (.failure | test(\"WITHHELD|withheld|unverified\")))" >w &&
+	withheld_seen >/dev/null &&
 	test "$(peer_count bob2 "select(.event == \"message\" and .decrypted and .content.body == \"verified only\")")" = 0
 '
 

@@ -63,7 +63,7 @@ peer_start() {
 		echo "peer_start: unknown kind '$_kind'" >&2
 		return 1 ;;
 	esac
-	eval "_peer_pid_$_n=\$!"
+	eval "_peer_pid_$_n=\$! _peer_kind_$_n=$_kind"
 	_peer_next_fd=$((${_peer_next_fd:-2} + 1))
 	[ $_peer_next_fd -le 9 ] || { echo "peer_start: too many peers" >&2; return 1; }
 	eval "_peer_fdno_$_n=$_peer_next_fd"
@@ -119,6 +119,20 @@ peer_do() {
 		echo "peer_do: $_n: $(printf '%s' "$_a" | jq -r .error)" >&2
 		return 1
 	fi
+}
+
+# peer_path NAME FILE: FILE as the peer NAME sees it (the nio peer lives in
+# the chroot: the file is copied there).
+peer_path() {
+	case " $(eval "echo \${_peer_kind_$1:-}") " in
+	" nio ")
+		_d=/tmp/mx-niopeer-$$-$1.files
+		mkdir -p "$MX_TEST_CHROOT$_d"
+		cp "$2" "$MX_TEST_CHROOT$_d/"
+		echo "$_d/$(basename "$2")" ;;
+	*)
+		echo "$(cd "$(dirname "$2")" && pwd)/$(basename "$2")" ;;
+	esac
 }
 
 peer_stop() {
