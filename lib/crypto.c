@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The one-shot and block SHA-256 functions are deprecated in OpenSSL 3 in
+ * favour of EVP, whose per-call provider lookups cost more than hashing the
+ * few blocks Olm and Megolm hash at a time. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 
 #include "crypto.h"
@@ -91,7 +96,7 @@ mx_ed25519_verify(const uint8_t sig[MX_ED25519_SIG_LEN], const void *msg,
 void
 mx_sha256(uint8_t out[MX_SHA256_LEN], const void *msg, size_t n)
 {
-	crypto_hash_sha256(out, msg, n);
+	SHA256(msg, n, out);
 }
 
 void
@@ -100,17 +105,60 @@ mx_sha512(uint8_t out[MX_SHA512_LEN], const void *msg, size_t n)
 	crypto_hash_sha512(out, msg, n);
 }
 
-/* The _init variants take keys of any length (hashed when over a block). */
+_Static_assert(sizeof(SHA256_CTX) <= 128, "SHA256_CTX fits mx_hmac256");
+
+/* RFC 2104: H((K ^ opad) || H((K ^ ipad) || m)), a key longer than a block
+ * hashed first. */
+void
+mx_hmac256_init(struct mx_hmac256 *h, const void *key, size_t klen)
+{
+	uint8_t k[64], pad[64];
+	size_t i;
+
+	memset(k, 0, sizeof k);
+	if (klen > sizeof k)
+		SHA256(key, klen, k);
+	else if (klen > 0)
+		memcpy(k, key, klen);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256_Init((SHA256_CTX *)h->in);
+	SHA256_Update((SHA256_CTX *)h->in, pad, sizeof pad);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256_Init((SHA256_CTX *)h->out);
+	SHA256_Update((SHA256_CTX *)h->out, pad, sizeof pad);
+	sodium_memzero(k, sizeof k);
+	sodium_memzero(pad, sizeof pad);
+}
+
+void
+mx_hmac256_update(struct mx_hmac256 *h, const void *msg, size_t n)
+{
+	SHA256_Update((SHA256_CTX *)h->in, msg, n);
+}
+
+void
+mx_hmac256_final(struct mx_hmac256 *h, uint8_t out[MX_SHA256_LEN])
+{
+	uint8_t inner[MX_SHA256_LEN];
+
+	SHA256_Final(inner, (SHA256_CTX *)h->in);
+	SHA256_Update((SHA256_CTX *)h->out, inner, sizeof inner);
+	SHA256_Final(out, (SHA256_CTX *)h->out);
+	sodium_memzero(inner, sizeof inner);
+	sodium_memzero(h, sizeof *h);
+}
+
 void
 mx_hmac_sha256(uint8_t out[MX_SHA256_LEN], const void *key, size_t klen,
     const void *msg, size_t n)
 {
-	crypto_auth_hmacsha256_state st;
+	struct mx_hmac256 h;
 
-	crypto_auth_hmacsha256_init(&st, key, klen);
-	crypto_auth_hmacsha256_update(&st, msg, n);
-	crypto_auth_hmacsha256_final(&st, out);
-	sodium_memzero(&st, sizeof st);
+	mx_hmac256_init(&h, key, klen);
+	mx_hmac256_update(&h, msg, n);
+	mx_hmac256_final(&h, out);
 }
 
 void
@@ -130,22 +178,25 @@ static void
 hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[MX_SHA256_LEN],
     const void *info, size_t infolen)
 {
-	crypto_auth_hmacsha256_state st;
+	struct mx_hmac256 key, st;
 	uint8_t t[MX_SHA256_LEN];
 	size_t done = 0, k;
 	unsigned char i;
 
+	/* The keyed state is computed once and copied for every block. */
+	mx_hmac256_init(&key, prk, MX_SHA256_LEN);
 	for (i = 1; done < outlen; i++) {
-		crypto_auth_hmacsha256_init(&st, prk, MX_SHA256_LEN);
+		st = key;
 		if (i > 1)
-			crypto_auth_hmacsha256_update(&st, t, sizeof t);
-		crypto_auth_hmacsha256_update(&st, info, infolen);
-		crypto_auth_hmacsha256_update(&st, &i, 1);
-		crypto_auth_hmacsha256_final(&st, t);
+			mx_hmac256_update(&st, t, sizeof t);
+		mx_hmac256_update(&st, info, infolen);
+		mx_hmac256_update(&st, &i, 1);
+		mx_hmac256_final(&st, t);
 		k = outlen - done < sizeof t ? outlen - done : sizeof t;
 		memcpy(out + done, t, k);
 		done += k;
 	}
+	sodium_memzero(&key, sizeof key);
 	sodium_memzero(&st, sizeof st);
 	sodium_memzero(t, sizeof t);
 }
@@ -155,16 +206,26 @@ mx_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
     const void *ikm, size_t ikmlen, const void *info, size_t infolen)
 {
 	static const uint8_t zero[MX_SHA256_LEN];
+	/* HMAC keyed with the zero salt, which every Olm and Megolm message
+	 * key uses: computed once (it is no secret). */
+	static struct mx_hmac256 zkey;
+	static int zready;
+	struct mx_hmac256 st;
 	uint8_t prk[MX_SHA256_LEN];
 
 	if (outlen > 255 * MX_SHA256_LEN)
 		return -1;
 	/* RFC 5869 section 2.2: no salt means HashLen zero bytes. */
 	if (salt == NULL) {
-		salt = zero;
-		saltlen = sizeof zero;
-	}
-	mx_hmac_sha256(prk, salt, saltlen, ikm, ikmlen);
+		if (!zready) {
+			mx_hmac256_init(&zkey, zero, sizeof zero);
+			zready = 1;
+		}
+		st = zkey;
+		mx_hmac256_update(&st, ikm, ikmlen);
+		mx_hmac256_final(&st, prk);
+	} else
+		mx_hmac_sha256(prk, salt, saltlen, ikm, ikmlen);
 	hkdf_expand(out, outlen, prk, info, infolen);
 	sodium_memzero(prk, sizeof prk);
 	return 0;
@@ -231,6 +292,22 @@ mx_aes_cbc_len(size_t n)
 	return n + (MX_AES_BLOCK - n % MX_AES_BLOCK);
 }
 
+/*
+ * The ciphers, fetched once: with OpenSSL 3 each EVP_aes_256_*() init
+ * otherwise looks the algorithm up in the providers again, which costs
+ * more than encrypting a message.
+ */
+static const EVP_CIPHER *
+cipher_of(int ctr)
+{
+	static EVP_CIPHER *c[2];
+
+	if (c[ctr] == NULL)
+		c[ctr] = EVP_CIPHER_fetch(NULL, ctr ? "AES-256-CTR" :
+		    "AES-256-CBC", NULL);
+	return c[ctr] ? c[ctr] : ctr ? EVP_aes_256_ctr() : EVP_aes_256_cbc();
+}
+
 static int
 aes_run(const EVP_CIPHER *cipher, int enc, int pad, uint8_t *out,
     size_t *outlen, const uint8_t *key, const uint8_t *iv, const void *in,
@@ -262,7 +339,7 @@ mx_aes256_cbc_encrypt(uint8_t *out, size_t *outlen,
     const uint8_t key[MX_AES_KEY_LEN], const uint8_t iv[MX_AES_IV_LEN],
     const void *in, size_t n)
 {
-	return aes_run(EVP_aes_256_cbc(), 1, 1, out, outlen, key, iv, in, n);
+	return aes_run(cipher_of(0), 1, 1, out, outlen, key, iv, in, n);
 }
 
 /*
@@ -278,7 +355,7 @@ mx_aes256_cbc_decrypt(uint8_t *out, size_t *outlen,
 {
 	if (n == 0 || n % MX_AES_BLOCK != 0)
 		return -1;
-	return aes_run(EVP_aes_256_cbc(), 0, 1, out, outlen, key, iv, in, n);
+	return aes_run(cipher_of(0), 0, 1, out, outlen, key, iv, in, n);
 }
 
 int
@@ -309,7 +386,7 @@ mx_aes_ctr_new(const uint8_t key[MX_AES_KEY_LEN],
 		return NULL;
 	/* EVP's CTR mode increments the whole 128-bit block big-endian. */
 	if ((c->ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_EncryptInit_ex(c->ctx, EVP_aes_256_ctr(), NULL, key, iv) != 1) {
+	    EVP_EncryptInit_ex(c->ctx, cipher_of(1), NULL, key, iv) != 1) {
 		EVP_CIPHER_CTX_free(c->ctx);
 		free(c);
 		return NULL;

@@ -53,6 +53,20 @@ int mx_ed25519_verify(const uint8_t sig[MX_ED25519_SIG_LEN], const void *msg,
 
 void mx_sha256(uint8_t out[MX_SHA256_LEN], const void *msg, size_t n);
 void mx_sha512(uint8_t out[MX_SHA512_LEN], const void *msg, size_t n);
+/*
+ * Streaming HMAC-SHA-256.  The state is plain memory: copying it after
+ * init reuses the keyed state for several messages (HKDF blocks, chain
+ * keys).  final wipes it.  SHA-256 itself comes from OpenSSL, which uses
+ * the CPU's SHA extensions where there are some (several times faster
+ * than libsodium's portable code on the short inputs of Olm and Megolm).
+ */
+struct mx_hmac256 {
+	_Alignas(16) unsigned char in[128], out[128];	/* two SHA-256 states */
+};
+void mx_hmac256_init(struct mx_hmac256 *h, const void *key, size_t klen);
+void mx_hmac256_update(struct mx_hmac256 *h, const void *msg, size_t n);
+void mx_hmac256_final(struct mx_hmac256 *h, uint8_t out[MX_SHA256_LEN]);
+
 void mx_hmac_sha256(uint8_t out[MX_SHA256_LEN], const void *key, size_t klen,
     const void *msg, size_t n);
 void mx_hmac_sha512(uint8_t out[MX_SHA512_LEN], const void *key, size_t klen,

@@ -48,7 +48,7 @@ struct ratchet {
 
 struct mx_megolm_out {
 	struct ratchet rt;
-	crypto_auth_hmacsha256_state salt;	/* HMAC keyed with zero salt */
+	struct mx_hmac256 salt;	/* HMAC keyed with zero salt */
 	uint8_t seed[MX_ED25519_SEED_LEN];
 	uint8_t pub[MX_ED25519_PUB_LEN];
 	uint8_t sk[MX_ED25519_SK_LEN];	/* expanded once */
@@ -58,7 +58,7 @@ struct mx_megolm_out {
 struct mx_megolm_in {
 	struct ratchet first;	/* the earliest known ratchet, never moved */
 	struct ratchet latest;	/* of the last decrypted message, a cache */
-	crypto_auth_hmacsha256_state salt;
+	struct mx_hmac256 salt;
 	uint8_t pub[MX_ED25519_PUB_LEN];
 	int verified;
 	EVP_CIPHER_CTX *ctx;
@@ -128,11 +128,11 @@ ratchet_to(struct ratchet *rt, uint32_t to)
 }
 
 static void
-salt_init(crypto_auth_hmacsha256_state *st)
+salt_init(struct mx_hmac256 *st)
 {
 	static const uint8_t zero[32];
 
-	crypto_auth_hmacsha256_init(st, zero, sizeof zero);
+	mx_hmac256_init(st, zero, sizeof zero);
 }
 
 /* RFC 5869 with salt = 32 zero bytes (the keyed state *salt), ikm = the
@@ -140,24 +140,24 @@ salt_init(crypto_auth_hmacsha256_state *st)
  * info || i), from one PRK-keyed state copied per block. */
 static void
 derive_keys(struct keys *k, const struct ratchet *rt,
-    const crypto_auth_hmacsha256_state *salt)
+    const struct mx_hmac256 *salt)
 {
-	crypto_auth_hmacsha256_state st, prk_st;
+	struct mx_hmac256 st, prk_st;
 	uint8_t prk[32], t[32], *out = (uint8_t *)k;
 	size_t off, tlen = 0;
 	uint8_t i;
 
 	st = *salt;
-	crypto_auth_hmacsha256_update(&st, rt->r, MX_MEGOLM_RATCHET_LEN);
-	crypto_auth_hmacsha256_final(&st, prk);
-	crypto_auth_hmacsha256_init(&prk_st, prk, sizeof prk);
+	mx_hmac256_update(&st, rt->r, MX_MEGOLM_RATCHET_LEN);
+	mx_hmac256_final(&st, prk);
+	mx_hmac256_init(&prk_st, prk, sizeof prk);
 	for (i = 1, off = 0; off < sizeof *k; i++, off += sizeof t) {
 		st = prk_st;
-		crypto_auth_hmacsha256_update(&st, t, tlen);
-		crypto_auth_hmacsha256_update(&st,
+		mx_hmac256_update(&st, t, tlen);
+		mx_hmac256_update(&st,
 		    (const uint8_t *)"MEGOLM_KEYS", 11);
-		crypto_auth_hmacsha256_update(&st, &i, 1);
-		crypto_auth_hmacsha256_final(&st, t);
+		mx_hmac256_update(&st, &i, 1);
+		mx_hmac256_final(&st, t);
 		tlen = sizeof t;
 		memcpy(out + off, t, sizeof *k - off < sizeof t ?
 		    sizeof *k - off : sizeof t);

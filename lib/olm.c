@@ -592,21 +592,21 @@ ratchet_step(uint8_t root[KEY], uint8_t ck[KEY], const uint8_t old_root[KEY],
  * One chain step (spec "Advancing the chain key", "Creating message
  * keys"): mk = HMAC(ck, 0x01) when mk is not NULL, then ck = HMAC(ck,
  * 0x02).  Both MACs share one keyed state, which saves two SHA-256 blocks
- * per message; libsodium's streaming HMAC is used directly for that.
+ * per message; the streaming HMAC of lib/crypto is used directly for that.
  */
 static void
 chain_step(uint8_t *mk, uint8_t ck[KEY])
 {
-	crypto_auth_hmacsha256_state st, st2;
+	struct mx_hmac256 st, st2;
 
-	crypto_auth_hmacsha256_init(&st, ck, KEY);
+	mx_hmac256_init(&st, ck, KEY);
 	if (mk != NULL) {
 		st2 = st;
-		crypto_auth_hmacsha256_update(&st2, &MSG_KEY_SEED, 1);
-		crypto_auth_hmacsha256_final(&st2, mk);
+		mx_hmac256_update(&st2, &MSG_KEY_SEED, 1);
+		mx_hmac256_final(&st2, mk);
 	}
-	crypto_auth_hmacsha256_update(&st, &CHAIN_KEY_SEED, 1);
-	crypto_auth_hmacsha256_final(&st, ck);
+	mx_hmac256_update(&st, &CHAIN_KEY_SEED, 1);
+	mx_hmac256_final(&st, ck);
 	mx_wipe(&st, sizeof(st));
 	mx_wipe(&st2, sizeof(st2));
 }
@@ -629,20 +629,20 @@ cipher_keys(struct cipher_keys *k, const uint8_t mk[KEY])
 {
 	static const uint8_t zero[KEY];
 	static const char info[] = "OLM_KEYS";
-	crypto_auth_hmacsha256_state st, t;
+	struct mx_hmac256 st, t;
 	uint8_t prk[KEY], out[3 * KEY];
 	uint8_t i;
 
 	mx_hmac_sha256(prk, zero, KEY, mk, KEY);
-	crypto_auth_hmacsha256_init(&st, prk, KEY);
+	mx_hmac256_init(&st, prk, KEY);
 	for (i = 0; i < 3; i++) {
 		t = st;
 		if (i > 0)
-			crypto_auth_hmacsha256_update(&t, out + KEY * (i - 1),
+			mx_hmac256_update(&t, out + KEY * (i - 1),
 			    KEY);
-		crypto_auth_hmacsha256_update(&t, (const uint8_t *)info, 8);
-		crypto_auth_hmacsha256_update(&t, (uint8_t[1]){ i + 1 }, 1);
-		crypto_auth_hmacsha256_final(&t, out + KEY * i);
+		mx_hmac256_update(&t, (const uint8_t *)info, 8);
+		mx_hmac256_update(&t, (uint8_t[1]){ i + 1 }, 1);
+		mx_hmac256_final(&t, out + KEY * i);
 	}
 	memcpy(k->aes, out, 32);
 	memcpy(k->mac, out + 32, 32);
