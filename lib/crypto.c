@@ -96,7 +96,13 @@ mx_ed25519_verify(const uint8_t sig[MX_ED25519_SIG_LEN], const void *msg,
 void
 mx_sha256(uint8_t out[MX_SHA256_LEN], const void *msg, size_t n)
 {
-	SHA256(msg, n, out);
+	SHA256_CTX c;
+
+	/* Not SHA256(): in OpenSSL 3 that one fetches an EVP digest. */
+	SHA256_Init(&c);
+	SHA256_Update(&c, msg, n);
+	SHA256_Final(out, &c);
+	sodium_memzero(&c, sizeof c);
 }
 
 void
@@ -117,7 +123,7 @@ mx_hmac256_init(struct mx_hmac256 *h, const void *key, size_t klen)
 
 	memset(k, 0, sizeof k);
 	if (klen > sizeof k)
-		SHA256(key, klen, k);
+		mx_sha256(k, key, klen);
 	else if (klen > 0)
 		memcpy(k, key, klen);
 	for (i = 0; i < sizeof pad; i++)
