@@ -3,6 +3,7 @@
 # twenty runs with no store anywhere: one device on the server, every
 # message decryptable, nothing written to disk.
 . "$(dirname "$0")/lib.sh"
+. "$MX_SRC/t/peer/peer.sh"
 need_homeserver
 
 register_user ci
@@ -14,6 +15,7 @@ api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
 	"{\"user_id\":\"$ci_id\"}" >/dev/null
 api "$ci_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
 mx-sync -p bob "$room" >/dev/null
+peer_start js js "$bob_id" "$bob_pw"
 printf 'correct horse battery staple\n' >pass
 chmod 600 pass
 
@@ -61,6 +63,14 @@ test_expect_success 'the peer decrypts all twenty, each run its own session' '
 	jq -s -e "map(select(.content.body | tostring | startswith(\"run \"))) | length == 20 and all(.[]; .mx.decrypted and .mx.trust == \"tofu\")" sync &&
 	test $(jq -r "select(.mx.decrypted) | .mx.session_id" sync | sort -u | wc -l) = 20
 '
+
+test_expect_success 'the js peer (Element engine) decrypts all twenty too' '
+	peer_wait js "select(.event == \"message\" and .decrypted and .content.body == \"run 20\")" 120 >/dev/null &&
+	test "$(jq -r "select(.event == \"message\" and .decrypted and (.content.body | startswith(\"run \"))) | .content.body" js.out | sort -u | wc -l)" = 20 &&
+	test "$(peer_count js "select(.event == \"message\" and (.decrypted | not))")" = 0
+'
+
+peer_stop js
 
 test_expect_success 'login --passphrase-file: a store under a passphrase, no key file' '
 	unset MX_IDENTITY &&

@@ -4,6 +4,7 @@
 # sender killed at any point, then run again, neither loses nor doubles a
 # message.  The reader checks every (session, index) pair it sees.
 . "$(dirname "$0")/lib.sh"
+. "$MX_SRC/t/peer/peer.sh"
 need_homeserver
 
 register_user alice
@@ -15,6 +16,8 @@ api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
 	"{\"user_id\":\"$bob_id\"}" >/dev/null
 api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
 mx-sync -p bob "$room" >/dev/null
+# A second reader: a device of bob's on Element's crypto engine.
+peer_start js js "$bob_id" "$bob_pw"
 
 # check_read FILE PREFIX N: the reader saw exactly the N messages
 # "PREFIX 1".."PREFIX N", each once, all decrypted, no (session, index)
@@ -31,14 +34,35 @@ check_read() {
 }
 
 test_expect_success '8 parallel senders, 50 messages each' '
+	pids= &&
 	for p in 1 2 3 4 5 6 7 8; do
 		(i=0; while [ $i -lt 50 ]; do
 			i=$((i + 1)); echo "p$p $i"
 		done | mx-send -p alice --lines "$room" >out.$p 2>err.$p) &
+		pids="$pids $!"
 	done &&
-	wait &&
+	wait $pids &&
 	cat out.* >out && test $(wc -l <out) = 400 &&
 	test $(jq -r .event_id out | sort -u | wc -l) = 400
+'
+
+# peer_read PREFIX N: the js peer decrypted "PREFIX 1".."PREFIX N", each
+# event once, and reported no failure.
+peer_read() {
+	peer_wait js "select(.event == \"message\" and .decrypted and .content.body == \"$1 $2\")" 120 >/dev/null &&
+	jq -r "select(.event == \"message\" and .decrypted and (.content.body | startswith(\"$1 \"))) | .content.body" js.out |
+		sort -u >pbodies &&
+	i=0 && while [ $i -lt "$2" ]; do i=$((i + 1)); echo "$1 $i"; done |
+		sort >pwant &&
+	test_cmp pwant pbodies &&
+	test "$(peer_count js "select(.event == \"message\" and .decrypted and (.content.body | startswith(\"$1 \")))" )" = "$2" &&
+	test "$(peer_count js "select(.event == \"message\" and (.decrypted | not))")" = 0
+}
+
+test_expect_success 'the js peer decrypts all 400, each once' '
+	for p in 1 2 3 4 5 6 7 8; do
+		peer_read "p$p" 50 || return 1
+	done
 '
 
 test_expect_success 'the reader decrypts all 400, none twice, no index reused' '
@@ -76,5 +100,11 @@ test_expect_success 'none lost, none sent twice, no index reused' '
 	mx-sync -p bob "$room" >kread &&
 	check_read kread k 100
 '
+
+test_expect_success 'the js peer agrees: all 100, once each, no failure' '
+	peer_read k 100
+'
+
+peer_stop js
 
 test_done
