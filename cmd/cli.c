@@ -179,6 +179,13 @@ find(const struct option *lo, size_t n, int id)
 	return -1;
 }
 
+/* mx_ctx's ask: the terminal, when there is one. */
+static char *
+ask_tty(const char *prompt, struct mx_err *e)
+{
+	return mx_cli_read_secret(prompt, 0, e);
+}
+
 int
 mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
     char **argv, int (*fn)(void *u, int id, const char *arg), void *u)
@@ -192,6 +199,7 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
 	int id, i;
 
 	c->prog = cli->prog;
+	c->ask = ask_tty;
 	mx_buf_adds(&so, ":");
 	n = add_opts(cli->opts, lo, by, 0, &so);
 	n = add_opts(common_opts, lo, by, n, &so);

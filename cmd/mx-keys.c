@@ -254,6 +254,34 @@ upload_keys(struct mx_ctx *c, struct mx_err *e)
 	return rc;
 }
 
+/*
+ * A fully interactive login creating a profile offers to seal its store
+ * under a passphrase; an empty answer keeps the random key file.  NULL:
+ * nothing to use (e untouched), or an error (e set).
+ */
+static char *
+ask_store_pass(struct mx_ctx *c, struct mx_err *e)
+{
+	char *dir = mx_conf_profile_dir(c->profile, e), *db, *pass = NULL;
+	int fresh;
+
+	if (dir == NULL)
+		return NULL;
+	db = mx_xasprintf("%s/store.db", dir);
+	fresh = access(db, F_OK) != 0;
+	free(db);
+	free(dir);
+	if (!fresh || !isatty(STDIN_FILENO))
+		return NULL;
+	pass = mx_cli_read_secret("passphrase for the new profile's store "
+	    "(empty: a key file)", 0, e);
+	if (pass != NULL && pass[0] == '\0') {
+		mx_secure_free(pass);
+		pass = NULL;
+	}
+	return pass;
+}
+
 static int
 cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
@@ -272,6 +300,9 @@ cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	 * open with it. */
 	if (o->passphrase_file && (pass = mx_conf_read_secret_file(
 	    o->passphrase_file, e)) == NULL)
+		return -1;
+	if (!o->passphrase_file && !o->password_stdin && !o->token_stdin &&
+	    (pass = ask_store_pass(c, e)) == NULL && e->status != MX_OK)
 		return -1;
 	c->store_pass = pass;
 	rc = mx_ctx_open(c, MX_CTX_STORE | MX_CTX_NO_ENV, e) != 0 ||

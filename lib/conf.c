@@ -177,6 +177,18 @@ store_session(struct mx_ctx *c, struct mx_err *e)
 	return 1;
 }
 
+int
+mx_conf_store_has_passphrase(const char *dir)
+{
+	char *db = mx_xasprintf("%s/store.db", dir);
+	char *key = mx_xasprintf("%s/store.key", dir);
+	int rc = access(db, F_OK) == 0 && access(key, F_OK) != 0;
+
+	free(db);
+	free(key);
+	return rc;
+}
+
 char *
 mx_conf_read_secret_file(const char *path, struct mx_err *e)
 {
@@ -222,6 +234,17 @@ open_store(struct mx_ctx *c, int create, struct mx_err *e)
 	if (c->store_pass == NULL && pf != NULL &&
 	    (pass = mx_conf_read_secret_file(pf, e)) == NULL)
 		return -1;
+	/* A store sealed under a passphrase has no key file: ask for it. */
+	if (c->store_pass == NULL && pass == NULL && c->ask != NULL &&
+	    mx_conf_store_has_passphrase(c->dir)) {
+		char *prompt = mx_xasprintf("passphrase of the store of '%s'",
+		    c->dir);
+
+		pass = c->ask(prompt, e);
+		free(prompt);
+		if (pass == NULL)
+			return -1;
+	}
 	rc = mx_store_open(&c->store, c->dir, c->store_pass ? c->store_pass :
 	    pass, e);
 	mx_secure_free(pass);

@@ -34,6 +34,10 @@ struct mx_ctx {
 	struct mx_store *store;	/* NULL until opened; in memory only with
 				   MX_IDENTITY */
 	const char *store_pass;	/* store passphrase (borrowed), or NULL */
+	/* Asks for a secret (prompt without ": "), or NULL: a buffer from
+	 * mx_secure_alloc, NULL with e when it cannot.  Set by cmd/cli for
+	 * a terminal; NULL means there is no one to ask. */
+	char *(*ask)(const char *prompt, struct mx_err *e);
 	struct mx_http *http;
 	struct mx_api api;	/* points into sess and http */
 };
@@ -58,6 +62,9 @@ void mx_ctx_close(struct mx_ctx *c);
 /* The profile directory path for profile (NULL: default); caller frees. */
 char *mx_conf_profile_dir(const char *profile, struct mx_err *e);
 
+/* 1 when the profile directory dir holds a store sealed under a
+ * passphrase (a store and no key file). */
+int mx_conf_store_has_passphrase(const char *dir);
 /* The first line of the file path, in secure memory (mx_secure_free), or
  * NULL with e (unreadable or empty). */
 char *mx_conf_read_secret_file(const char *path, struct mx_err *e);
