@@ -242,8 +242,10 @@ open_store(struct mx_ctx *c, int create, struct mx_err *e)
 
 		pass = c->ask(prompt, e);
 		free(prompt);
-		if (pass == NULL)
+		/* No one to ask: the store's own refusal says what to set. */
+		if (pass == NULL && e->status != MX_USAGE)
 			return -1;
+		mx_err_clear(e);
 	}
 	rc = mx_store_open(&c->store, c->dir, c->store_pass ? c->store_pass :
 	    pass, e);

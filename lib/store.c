@@ -518,7 +518,7 @@ setup_key(struct mx_store *s, const char *dir, const char *pass,
 		goto fail;
 	if (rc > 0 && pass == NULL)
 		mx_err_set(e, MX_LOCAL, "store '%s' is protected by a "
-		    "passphrase", s->path);
+		    "passphrase (MX_STORE_PASSPHRASE_FILE)", s->path);
 	else if (rc > 0 && kdf_parse(kdf, &k) != 0)
 		mx_err_set(e, MX_LOCAL, "store '%s': bad kdf parameters",
 		    s->path);
