@@ -23,27 +23,11 @@
 #define MAX_OPS 16
 #define MAX_MEM_KIB (1024 * 1024)
 
-static void
-be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 static int
 derive(uint8_t key[32], const char *pass, const uint8_t *hdr,
     struct mx_err *e)
 {
-	uint32_t ops = rd32(hdr), mem = rd32(hdr + 4);
+	uint32_t ops = mx_be32_get(hdr), mem = mx_be32_get(hdr + 4);
 
 	if (ops < 1 || ops > MAX_OPS || mem < 8 || mem > MAX_MEM_KIB)
 		return mx_err_set(e, MX_LOCAL, "identity: bad key derivation "
@@ -63,8 +47,8 @@ mx_identity_seal(const json_t *payload, const char *pass, struct mx_err *e)
 	uint8_t *buf = mx_xmalloc(len), *key = mx_secure_alloc(32);
 
 	/* INTERACTIVE: a CI job pays the derivation at every run. */
-	be32(buf, crypto_pwhash_OPSLIMIT_INTERACTIVE);
-	be32(buf + 4, crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024);
+	mx_be32_put(buf, crypto_pwhash_OPSLIMIT_INTERACTIVE);
+	mx_be32_put(buf + 4, crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024);
 	mx_random(buf + 8, SALT + NONCE);
 	if (derive(key, pass, buf, e) == 0) {
 		crypto_aead_xchacha20poly1305_ietf_encrypt(buf + HDR, NULL,

@@ -31,22 +31,6 @@ derive(struct keys *k, const char *pass, const uint8_t *salt,
 	    salt, SALT_LEN, rounds);
 }
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Armour the body: header, base64 (padded) in WRAP-column lines, footer. */
 static char *
 armour(const uint8_t *body, size_t n)
@@ -91,7 +75,7 @@ mx_keyexport_encrypt(const char *json, size_t n, const char *pass,
 	mx_random(body + 1, SALT_LEN + MX_AES_IV_LEN);
 	/* Clear bit 63 of the counter so 64- and 128-bit counters agree. */
 	body[1 + SALT_LEN + 8] &= 0x7f;
-	put_be32(body + 1 + SALT_LEN + MX_AES_IV_LEN, rounds);
+	mx_be32_put(body + 1 + SALT_LEN + MX_AES_IV_LEN, rounds);
 	if (derive(&k, pass, body + 1, rounds) != 0 ||
 	    mx_aes256_ctr(body + HDR_LEN, k.aes, body + 1 + SALT_LEN, json,
 	    n) != 0) {
@@ -172,7 +156,7 @@ open_body(const uint8_t *body, size_t len, const char *pass, size_t *outlen,
 	size_t n = len - MIN_LEN;
 	char *out = NULL;
 
-	if (derive(&k, pass, body + 1, get_be32(body + 1 + SALT_LEN +
+	if (derive(&k, pass, body + 1, mx_be32_get(body + 1 + SALT_LEN +
 	    MX_AES_IV_LEN)) != 0) {
 		fail(why, MX_KEYEXPORT_MAC, e, "key export: cannot derive key");
 		goto out;
@@ -218,7 +202,7 @@ mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
 	else if (body[0] != 0x01)
 		fail(why, MX_KEYEXPORT_VERSION, e,
 		    "key export: unsupported version");
-	else if ((rounds = get_be32(body + 1 + SALT_LEN + MX_AES_IV_LEN)) ==
+	else if ((rounds = mx_be32_get(body + 1 + SALT_LEN + MX_AES_IV_LEN)) ==
 	    0 || rounds > MX_KEYEXPORT_MAX_ROUNDS)
 		fail(why, MX_KEYEXPORT_ROUNDS_BAD, e,
 		    "key export: unreasonable round count");
@@ -240,7 +224,7 @@ mx_keyexport_rounds(const char *text, size_t n, uint32_t *rounds,
 	if (body == NULL || blen < MIN_LEN)
 		mx_err_set(e, MX_LOCAL, "not a key export file");
 	else {
-		*rounds = get_be32(body + 1 + SALT_LEN + MX_AES_IV_LEN);
+		*rounds = mx_be32_get(body + 1 + SALT_LEN + MX_AES_IV_LEN);
 		r = 0;
 	}
 	free(body);

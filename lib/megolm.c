@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "b64.h"
+#include "util.h"
 #include "crypto.h"
 #include "megolm.h"
 #include "pickle.h"
@@ -229,22 +230,6 @@ varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ---- outbound ---- */
 
 static struct mx_megolm_out *
@@ -315,7 +300,7 @@ mx_megolm_out_session_key(const struct mx_megolm_out *s,
     uint8_t key[MX_MEGOLM_SESSION_KEY_LEN])
 {
 	key[0] = KEY_V_SHARE;
-	put_u32(key + 1, s->rt.counter);
+	mx_be32_put(key + 1, s->rt.counter);
 	memcpy(key + 5, s->rt.r, MX_MEGOLM_RATCHET_LEN);
 	memcpy(key + 133, s->pub, sizeof s->pub);
 	mx_ed25519_sign(key + MX_MEGOLM_EXPORT_LEN, key, MX_MEGOLM_EXPORT_LEN,
@@ -442,7 +427,7 @@ in_from_key(const uint8_t *k, int verified)
 {
 	struct mx_megolm_in *s = in_alloc();
 
-	s->first.counter = get_u32(k + 1);
+	s->first.counter = mx_be32_get(k + 1);
 	memcpy(s->first.r, k + 5, MX_MEGOLM_RATCHET_LEN);
 	memcpy(s->pub, k + 133, sizeof s->pub);
 	s->latest = s->first;
@@ -528,7 +513,7 @@ mx_megolm_in_export(const struct mx_megolm_in *s, uint32_t index,
 		    "megolm: cannot export below the first known index %lu",
 		    (unsigned long)s->first.counter);
 	key[0] = KEY_V_EXPORT;
-	put_u32(key + 1, index);
+	mx_be32_put(key + 1, index);
 	memcpy(key + 5, rt.r, MX_MEGOLM_RATCHET_LEN);
 	memcpy(key + 133, s->pub, sizeof s->pub);
 	mx_wipe(&rt, sizeof rt);

@@ -44,4 +44,7 @@ char *mx_urlenc(const char *s);
 /* 1 if s starts with prefix. */
 int mx_startswith(const char *s, const char *prefix);
 
+/* Big-endian 32-bit integers in byte strings (key and file formats). */
+void mx_be32_put(uint8_t *p, uint32_t v);
+uint32_t mx_be32_get(const uint8_t *p);
 #endif
