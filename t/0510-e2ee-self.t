@@ -140,6 +140,19 @@ test_expect_success 'when they run out, the signed fallback key answers' '
 	jq -e ".one_time_keys[\"$alice_id\"][\"$adev\"][] | .signatures[\"$alice_id\"][\"ed25519:$adev\"] | length == 86" c.json
 '
 
+test_expect_success 'bad input: one line and exit 2' '
+	test_expect_code 2 mx-send -p alice --trust everyone "$room" x 2>err &&
+	grep -q "^mx-send: --trust wants tofu or verified" err &&
+	test_expect_code 2 mx-keys -p alice trust "$bob_id" 2>err &&
+	grep -q "^mx-keys: .trust. needs 3 operands" err &&
+	test_expect_code 2 mx-keys -p alice export-identity extra 2>err &&
+	grep -q "^mx-keys: unexpected operand .extra." err &&
+	test_expect_code 2 mx-keys -p alice whoami --passphrase-file x 2>err &&
+	grep -q "^mx-keys: --passphrase-file is for login and export-identity" err &&
+	test_expect_code 3 mx-keys -p alice trust "$bob_id" NOSUCHDEV AAAA 2>err &&
+	grep -q "has no device .NOSUCHDEV." err
+'
+
 test_expect_success 'mx-send refuses an encrypted room with only MX_ACCESS_TOKEN (2)' '
 	MX_ACCESS_TOKEN=$alice_token MX_HOMESERVER=$MX_TEST_HOMESERVER \
 		test_expect_code 2 mx-send "$room" hi >out 2>err &&
