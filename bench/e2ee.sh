@@ -1,21 +1,19 @@
 #!/bin/sh
 # Encrypted sends.  Warm: mx-send into an encrypted room whose session is
 # already shared, against mx-send into an unencrypted room and a bare curl
-# PUT, one hyperfine run (median wall time).  Cold: the first send into an
-# encrypted room with 20 member devices (5 users, 4 devices each): HTTP
-# requests made and wall time.
+# PUT, interleaved in one run (bench/lib.sh; median wall time).  Cold: the
+# first send into an encrypted room with 20 member devices (5 users, 4
+# devices each): HTTP requests made and wall time.
 # Prints: send-e2ee-vs-plain <mx-e2ee ms> <mx-plain ms> <ratio>
 #         send-e2ee-vs-curl <mx-e2ee ms> <curl ms> <ratio>
 #         send-e2ee-cold-20dev <requests> <ms>
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top:$PATH
-runs=${BENCH_RUNS:-40}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mx-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export MX_DIR=$work/mx
 hs=$MX_TEST_HOMESERVER
-hyperfine -N --version >/dev/null 2>&1 || { echo "bench: hyperfine missing" >&2; exit 1; }
 
 # user NAME: register a user; prints its user ID.
 user() {

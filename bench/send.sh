@@ -1,12 +1,12 @@
 #!/bin/sh
 # mx-send into an unencrypted room against a bare curl PUT of the same event
-# to the same room, both timed by hyperfine in one run, in rounds of
-# rotating order (bench/lib.sh; median wall time over all runs).
-# Prints: send-plain <mx median ms> <curl median ms> <ratio mx/curl>.
+# to the same room, interleaved in one run (bench/lib.sh; median wall time),
+# and the peak resident set of one run of each.
+# Prints: send-plain <mx median ms> <curl median ms> <ratio mx/curl>
+#         send-plain-rss <mx kB> <curl kB> <ratio>
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top:$PATH
-runs=${BENCH_RUNS:-40}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mx-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export MX_DIR=$work/mx
@@ -28,9 +28,11 @@ enc=$(printf '%s' "$room" | jq -sRr @uri)
 body='{"msgtype":"m.text","body":"benchmark message"}'
 # Bash expands the txn id per run without forking (EPOCHREALTIME).
 curl_cmd="curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}\""
-hyperfine -N --version >/dev/null 2>&1 || { echo "bench: hyperfine missing" >&2; exit 1; }
 . "$top/bench/lib.sh"
 compare "$work/cmp" mx-send "mx-send '$room' 'benchmark message' >/dev/null" \
 	curl "$curl_cmd"
 mx=$(ms "$work/cmp" mx-send) ref=$(ms "$work/cmp" curl)
 echo "send-plain $mx $ref $(ratio "$mx" "$ref")"
+mx=$(rss_kb "mx-send '$room' 'benchmark message' >/dev/null")
+ref=$(rss_kb "$curl_cmd")
+echo "send-plain-rss $mx $ref $(ratio "$mx" "$ref")"

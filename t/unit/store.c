@@ -405,6 +405,38 @@ schema(void)
 	mx_store_close(s);
 }
 
+/*
+ * Every process rebuilds the WAL index by reading the whole WAL at its
+ * first query, so the WAL must stay small across many short-lived
+ * connections: 1,000 commits, one per open, leave it under 80 pages.
+ */
+static void
+wal_stays_small(void)
+{
+	struct mx_store *s;
+	struct mx_err e = { 0 };
+	struct stat st;
+	char *d = subdir("wal"), *w = mx_xasprintf("%s/store.db-wal", d);
+	char k[16];
+	int i, fails = 0;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "%d", i % 50);
+		if (mx_store_open(&s, d, NULL, &e) != 0 ||
+		    mx_store_put(s, "w", k, "value", 5, &e) != 0)
+			fails++;
+		mx_store_close(s);
+	}
+	ok(fails == 0, "1,000 opens with a commit each: %s",
+	    fails ? e.msg : "ok");
+	if (stat(w, &st) != 0)
+		st.st_size = 0;
+	ok(st.st_size < 80 * (4096 + 24), "the WAL stays under 80 pages "
+	    "(%lld bytes)", (long long)st.st_size);
+	free(w);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -421,6 +453,7 @@ main(void)
 	two_processes();
 	racing_creation();
 	schema();
+	wal_stays_small();
 	cmd = mx_xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		ok(0, "cleanup");
