@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "crypto.h"
+#include "json.h"
 #include "util.h"
 
 enum {
@@ -43,10 +44,11 @@ mx_cli_init(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_DFL);
-	if (sodium_init() < 0) {
+	if (mx_crypto_init() < 0) {
 		fputs("mx: cannot initialise libsodium\n", stderr);
 		exit(MX_LOCAL);
 	}
+	mx_json_init();
 }
 
 static void

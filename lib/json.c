@@ -4,9 +4,12 @@
  * case, has no code-point key sort of its own for keys holding NUL, and
  * prints reals.  Parsing and the compact form are jansson's.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "json.h"
 #include "util.h"
@@ -186,6 +189,24 @@ mx_json_parse(const char *s, size_t n, struct mx_err *e)
 		mx_err_set(e, MX_LOCAL, "invalid json at line %d column %d: %s",
 		    je.line, je.column, je.text);
 	return v;
+}
+
+/* jansson's free: the whole block, as glibc sized it, is zeroed first.  The
+ * allocation side stays malloc, so a string json_dumps returns may still
+ * be released with free(). */
+static void
+wipe_free(void *p)
+{
+	if (p != NULL) {
+		sodium_memzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void
+mx_json_init(void)
+{
+	json_set_alloc_funcs(malloc, wipe_free);
 }
 
 char *

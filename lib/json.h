@@ -41,4 +41,12 @@ json_t *mx_json_parse(const char *s, size_t n, struct mx_err *e);
  */
 char *mx_json_compact(const json_t *v);
 
+/*
+ * Make jansson wipe every block it frees: parsed values hold access tokens,
+ * decrypted room keys and Olm payloads, and their strings would otherwise
+ * stay in freed heap memory.  Call once, before any jansson use (every
+ * program does, in mx_cli_init).
+ */
+void mx_json_init(void);
+
 #endif

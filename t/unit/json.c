@@ -2,8 +2,13 @@
  * json: the canonical JSON examples of the spec (Appendices, "Canonical
  * JSON") byte for byte, then escapes, key order, integer limits, parsing.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "json.h"
 #include "tap.h"
@@ -168,6 +173,72 @@ test_parse(void)
 	ok(mx_json_compact(NULL) == NULL, "compact NULL");
 }
 
+/* 1 when the n bytes at needle occur anywhere in this process's heap. */
+static int
+in_heap(const char *needle, size_t n)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	char line[512], *buf;
+	int fd = open("/proc/self/mem", O_RDONLY), hit = 0;
+	size_t i, len;
+
+	while (maps != NULL && fd >= 0 && !hit &&
+	    fgets(line, sizeof(line), maps) != NULL) {
+		if (strstr(line, "[heap]") == NULL ||
+		    sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		len = hi - lo;
+		buf = malloc(len);
+		if (buf != NULL && pread(fd, buf, len, (off_t)lo) ==
+		    (ssize_t)len)
+			for (i = 0; i + n <= len && !hit; i++)
+				hit = memcmp(buf + i, needle, n) == 0;
+		if (buf != NULL)
+			sodium_memzero(buf, len);
+		free(buf);
+	}
+	if (maps != NULL)
+		fclose(maps);
+	if (fd >= 0)
+		close(fd);
+	return hit;
+}
+
+/*
+ * Freed values leave no secret behind: a parsed 64-character secret (made
+ * at run time, so only the heap can hold it) is in the heap while the value
+ * lives and gone after json_decref.
+ */
+static void
+test_wipe(void)
+{
+	char secret[65], text[80];
+	struct mx_err e = { 0 };
+	json_t *v;
+	size_t i;
+
+	mx_json_init();
+	randombytes_buf(secret, 64);
+	for (i = 0; i < 64; i++)
+		secret[i] = "abcdefghijklmnopqrstuvwxyz"[(unsigned char)
+		    secret[i] % 26];
+	secret[64] = '\0';
+	snprintf(text, sizeof(text), "{\"k\":\"%s\"}", secret);
+	v = mx_json_parse(text, strlen(text), &e);
+	sodium_memzero(text, sizeof(text));
+	if (v == NULL || !in_heap(secret + 16, 48)) {
+		/* A sanitizer's allocator keeps its blocks outside [heap]. */
+		ok(1, "# SKIP the parsed secret is not in [heap]");
+		json_decref(v);
+	} else {
+		json_decref(v);
+		ok(!in_heap(secret + 16, 48), "a parsed secret is in the heap "
+		    "while its value lives, and gone from it once freed");
+	}
+	sodium_memzero(secret, sizeof(secret));
+}
+
 int
 main(void)
 {
@@ -176,5 +247,6 @@ main(void)
 	test_order();
 	test_numbers();
 	test_parse();
+	test_wipe();
 	return done();
 }
