@@ -78,17 +78,26 @@ mx_xasprintf(const char *fmt, ...)
 	return b.p;
 }
 
+/* Grow by moving, the old block wiped: realloc would leave it, perhaps
+ * holding a token or a key (mx_buf_release_wipe), in the freed heap. */
 static void
 grow(struct mx_buf *b, size_t n)
 {
 	size_t cap;
+	char *p;
 
 	if (b->len + n + 1 <= b->cap)
 		return;
 	cap = b->cap ? b->cap : 64;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	b->p = mx_xrealloc(b->p, cap);
+	p = mx_xmalloc(cap);
+	if (b->p != NULL) {
+		memcpy(p, b->p, b->len + 1);
+		sodium_memzero(b->p, b->cap);
+		free(b->p);
+	}
+	b->p = p;
 	b->cap = cap;
 }
 

@@ -2,14 +2,13 @@
  * json: the canonical JSON examples of the spec (Appendices, "Canonical
  * JSON") byte for byte, then escapes, key order, integer limits, parsing.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
+#include "heap.h"
 #include "json.h"
 #include "tap.h"
 
@@ -171,38 +170,6 @@ test_parse(void)
 	free(s);
 	json_decref(v);
 	ok(mx_json_compact(NULL) == NULL, "compact NULL");
-}
-
-/* 1 when the n bytes at needle occur anywhere in this process's heap. */
-static int
-in_heap(const char *needle, size_t n)
-{
-	FILE *maps = fopen("/proc/self/maps", "r");
-	unsigned long lo, hi;
-	char line[512], *buf;
-	int fd = open("/proc/self/mem", O_RDONLY), hit = 0;
-	size_t i, len;
-
-	while (maps != NULL && fd >= 0 && !hit &&
-	    fgets(line, sizeof(line), maps) != NULL) {
-		if (strstr(line, "[heap]") == NULL ||
-		    sscanf(line, "%lx-%lx", &lo, &hi) != 2)
-			continue;
-		len = hi - lo;
-		buf = malloc(len);
-		if (buf != NULL && pread(fd, buf, len, (off_t)lo) ==
-		    (ssize_t)len)
-			for (i = 0; i + n <= len && !hit; i++)
-				hit = memcmp(buf + i, needle, n) == 0;
-		if (buf != NULL)
-			sodium_memzero(buf, len);
-		free(buf);
-	}
-	if (maps != NULL)
-		fclose(maps);
-	if (fd >= 0)
-		close(fd);
-	return hit;
 }
 
 /*
