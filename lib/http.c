@@ -42,7 +42,7 @@ struct attempt {
 	char *ctype;
 	char *filename;
 	char *retry_after;	/* raw Retry-After header */
-	int write_failed;
+	int write_failed;	/* errno of a failed write to out_file */
 };
 
 struct mx_http *
@@ -327,7 +327,7 @@ on_body(char *p, size_t sz, size_t n, void *u)
 
 	if (at->out_file != NULL && is_2xx(at->curl)) {
 		if (fwrite(p, sz, n, at->out_file) != n) {
-			at->write_failed = 1;
+			at->write_failed = errno ? errno : EIO;
 			return 0;
 		}
 		at->out_written += (long)n;
@@ -639,11 +639,15 @@ finish(const struct mx_http_req *r, CURLcode cc, long status,
     struct attempt *at, const char *errbuf, struct mx_http_resp *resp,
     struct mx_err *e)
 {
+	char wbuf[160];
+
 	if (cc != CURLE_OK) {
 		attempt_release(at);
 		mx_buf_release_wipe(&resp->body);
-		return fail(r, cc, at->write_failed ? "cannot write the "
-		    "download" : errbuf, e);
+		if (at->write_failed)
+			snprintf(wbuf, sizeof(wbuf), "cannot write the "
+			    "download: %s", strerror(at->write_failed));
+		return fail(r, cc, at->write_failed ? wbuf : errbuf, e);
 	}
 	if (status == 429 && e != NULL)
 		e->retry_after_ms = mx_http_retry_after_ms(resp->body.p,

@@ -70,6 +70,12 @@ static const char *const migrations[] = {
 static int
 db_err(struct mx_store *s, struct mx_err *e, const char *what)
 {
+	int sys = sqlite3_system_errno(s->db);
+
+	/* SQLite's "disk I/O error" alone does not say the disk is full. */
+	if (sys != 0 && (sqlite3_errcode(s->db) & 0xff) == SQLITE_IOERR)
+		return mx_err_set(e, MX_LOCAL, "store '%s': %s: %s (%s)",
+		    s->path, what, sqlite3_errmsg(s->db), strerror(sys));
 	return mx_err_set(e, MX_LOCAL, "store '%s': %s: %s", s->path, what,
 	    sqlite3_errmsg(s->db));
 }
