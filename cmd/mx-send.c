@@ -107,6 +107,18 @@ opt_fn(void *u, int id, const char *arg)
 	return 0;
 }
 
+/* Option values go into JSON, which holds UTF-8 text only. */
+static void
+check_utf8(const char *opt, const char *v)
+{
+	char *msg;
+
+	if (v != NULL && !mx_utf8_valid(v, strlen(v))) {
+		msg = mx_xasprintf("%s: not UTF-8 text", opt);
+		mx_cli_usage(&cli, msg);
+	}
+}
+
 /* Usage errors that the option table alone cannot see. */
 static void
 check_opts(const struct opt *o, int ntext)
@@ -135,6 +147,17 @@ check_opts(const struct opt *o, int ntext)
 		mx_cli_usage(&cli, "--reason needs --redact");
 	if (o->lines && ntext > 0)
 		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
+	check_utf8("--code", o->lang);
+	check_utf8("--reply-to", o->reply);
+	check_utf8("--thread", o->thread);
+	check_utf8("--edit", o->edit);
+	check_utf8("--react", o->react);
+	check_utf8("--redact", o->redact);
+	check_utf8("--reason", o->reason);
+	if (o->file != NULL)
+		check_utf8("--file (the name, sent as the body)",
+		    strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 :
+		    o->file);
 }
 
 /* Print the output line of one event sent. */
@@ -250,6 +273,9 @@ send_event(struct send *s, const char *type, const json_t *content,
 	int rc, owned;
 
 	n = mx_msg_event_size(s->room_id, c->sess.user_id, type, content);
+	if (n == 0)
+		return mx_err_set(e, MX_LOCAL, "the event cannot be encoded "
+		    "as JSON");
 	if (n > MX_MSG_PDU_LIMIT)
 		return mx_err_set(e, MX_LOCAL, "message too large (%zu bytes; "
 		    "the limit is %d)", n, MX_MSG_PDU_LIMIT);
@@ -355,13 +381,19 @@ send_lines(struct send *s, struct mx_err *e)
 {
 	char *line = NULL;
 	size_t cap = 0;
+	unsigned long no = 0;
 	ssize_t n;
 	int rc = 0;
 
 	while (rc == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+		no++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (n > 0)
+		if (!mx_utf8_valid(line, (size_t)n))
+			rc = mx_err_set(e, MX_LOCAL, "stdin line %lu is not "
+			    "UTF-8 text (a NUL byte or an invalid sequence)",
+			    no);
+		else if (n > 0)
 			rc = send_text(s, line, e);
 	}
 	free(line);
@@ -519,11 +551,15 @@ get_text(int argc, char **argv, struct mx_err *e)
 	}
 	for (i = 0; i < argc; i++)
 		mx_buf_addf(&b, "%s%s", i ? " " : "", argv[i]);
-	if (b.len == 0 || memchr(b.p, '\0', b.len) != NULL) {
-		i = b.len == 0;
+	if (b.len == 0) {
 		mx_buf_release(&b);
-		mx_cli_usage(&cli, i ? "empty message" :
-		    "message contains a NUL byte");
+		mx_cli_usage(&cli, "empty message");
+	}
+	if (!mx_utf8_valid(b.p, b.len)) {
+		mx_buf_release(&b);
+		mx_err_set(e, MX_LOCAL, "the message is not UTF-8 text (a "
+		    "NUL byte or an invalid sequence)");
+		return NULL;
 	}
 	return mx_buf_detach(&b);
 }

@@ -415,10 +415,10 @@ mx_msg_event_size(const char *room_id, const char *sender, const char *type,
 	ev = json_pack("{s:s,s:s,s:s,s:O}", "room_id", room_id,
 	    "sender", sender ? sender : "", "type", type, "content", content);
 	s = ev ? canonical(ev) : NULL;
-	n = s ? strlen(s) : (size_t)-1 - MX_MSG_ENVELOPE;
+	n = s ? strlen(s) + MX_MSG_ENVELOPE : 0;
 	free(s);
 	json_decref(ev);
-	return n + MX_MSG_ENVELOPE;
+	return n;
 }
 
 static char *

@@ -87,7 +87,8 @@ json_t *mx_msg_file(const char *path, const char *mxc, const char *mime,
     long long size, long w, long h);
 
 /* The size in bytes of the event of this type and content in room_id
- * sent by sender, as canonical JSON, plus MX_MSG_ENVELOPE. */
+ * sent by sender, as canonical JSON, plus MX_MSG_ENVELOPE; 0 when it
+ * cannot be encoded (a string that is not UTF-8). */
 size_t mx_msg_event_size(const char *room_id, const char *sender,
     const char *type, const json_t *content);
 

@@ -190,6 +190,48 @@ mx_urlenc(const char *s)
 }
 
 int
+mx_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned lo, hi;
+	size_t k;
+
+	while (p < end) {
+		if (*p == 0)
+			return 0;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		/* The lead byte fixes the length and the range of the
+		 * second byte (RFC 3629, section 4); the rest are 80..BF. */
+		lo = 0x80, hi = 0xbf;
+		if (*p >= 0xc2 && *p <= 0xdf)
+			k = 1;
+		else if (*p >= 0xe0 && *p <= 0xef) {
+			k = 2;
+			if (*p == 0xe0)
+				lo = 0xa0;
+			else if (*p == 0xed)
+				hi = 0x9f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			k = 3;
+			if (*p == 0xf0)
+				lo = 0x90;
+			else if (*p == 0xf4)
+				hi = 0x8f;
+		} else
+			return 0;
+		if ((size_t)(end - p) <= k || p[1] < lo || p[1] > hi)
+			return 0;
+		for (p += 2; --k > 0; p++)
+			if (*p < 0x80 || *p > 0xbf)
+				return 0;
+	}
+	return 1;
+}
+
+int
 mx_startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -41,6 +41,10 @@ char *mx_buf_detach(struct mx_buf *b);
  */
 char *mx_urlenc(const char *s);
 
+/* 1 when the n bytes at s are well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) without a NUL byte. */
+int mx_utf8_valid(const char *s, size_t n);
+
 /* 1 if s starts with prefix. */
 int mx_startswith(const char *s, const char *prefix);
 

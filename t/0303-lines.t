@@ -25,4 +25,12 @@ test_expect_success '--lines with --notice and no input sends nothing' '
 	mx-send --lines -n "$room" </dev/null >out && test ! -s out
 '
 
+test_expect_success '--lines stops at a line that is not UTF-8 (5), naming it' '
+	printf "first\nsecond \377\nthird\n" |
+		test_expect_code 5 mx-send --lines "$room" >out 2>err &&
+	test $(wc -l <out) = 1 &&
+	grep -qx "mx-send: stdin line 2 is not UTF-8 text (a NUL byte or an invalid sequence)" err &&
+	last_body >got && echo first >want && test_cmp want got
+'
+
 test_done

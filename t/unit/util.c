@@ -76,6 +76,41 @@ test_wipe(void)
 	sodium_memzero(secret, sizeof(secret));
 }
 
+static void
+test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		int valid;
+		const char *name;
+	} t[] = {
+		{ "", 1, "empty" },
+		{ "plain ascii", 1, "ASCII" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 1,
+		    "2, 3 and 4 bytes" },
+		{ "\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf", 1,
+		    "U+D7FF, U+E000, U+10FFFF" },
+		{ "\xff", 0, "FF" },
+		{ "\x80", 0, "a lone continuation byte" },
+		{ "\xc3", 0, "cut after the lead byte" },
+		{ "\xe2\x82", 0, "cut inside a 3-byte form" },
+		{ "\xc0\xaf", 0, "overlong /" },
+		{ "\xe0\x80\xaf", 0, "overlong / in 3 bytes" },
+		{ "\xf0\x80\x80\xaf", 0, "overlong / in 4 bytes" },
+		{ "\xed\xa0\x80", 0, "surrogate U+D800" },
+		{ "\xf4\x90\x80\x80", 0, "U+110000" },
+		{ "\xf5\x80\x80\x80", 0, "lead byte F5" },
+		{ "a\xc3\x28", 0, "a bad continuation byte" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ok(mx_utf8_valid(t[i].s, strlen(t[i].s)) == t[i].valid,
+		    "utf8: %s is %s", t[i].name, t[i].valid ? "valid" :
+		    "refused");
+	ok(!mx_utf8_valid("a\0b", 3), "utf8: a NUL byte is refused");
+}
+
 int
 main(void)
 {
@@ -83,5 +118,6 @@ main(void)
 		return 1;
 	test_buf();
 	test_wipe();
+	test_utf8();
 	return done();
 }
