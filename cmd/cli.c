@@ -131,6 +131,14 @@ add_opts(const struct mx_opt *o, struct option *lo, const struct mx_opt **by,
 	return n;
 }
 
+/* Arguments named FILE, PATH or DIR are paths: any bytes but NUL. */
+static int
+is_path(const char *metavar)
+{
+	return strcmp(metavar, "FILE") == 0 || strcmp(metavar, "PATH") == 0 ||
+	    strcmp(metavar, "DIR") == 0;
+}
+
 static int
 common(const struct mx_cli *cli, struct mx_ctx *c, int id, const char *arg)
 {
@@ -222,6 +230,10 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
 		if (i >= 0 && seen[i]++ && !(by[i]->flags & MX_OPT_REPEAT))
 			mx_cli_usage(cli, "option '%s' given twice",
 			    opt_name(lo, n, id, name, sizeof(name)));
+		if (optarg != NULL && !is_path(by[i]->arg) &&
+		    !mx_utf8_valid(optarg, strlen(optarg)))
+			mx_cli_usage(cli, "option '%s': not UTF-8 text",
+			    opt_name(lo, n, id, name, sizeof(name)));
 		if (common(cli, c, id, optarg))
 			continue;
 		if (fn(u, id, optarg) < 0)
@@ -229,6 +241,10 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
 			    opt_name(lo, n, id, name, sizeof(name)));
 	}
 	mx_buf_release(&so);
+	for (i = optind; i < argc; i++)
+		if (!mx_utf8_valid(argv[i], strlen(argv[i])))
+			mx_cli_usage(cli, "operand %d: not UTF-8 text",
+			    i - optind + 1);
 	return optind;
 }
 

@@ -49,8 +49,11 @@ void mx_cli_init(void);
  * Parse argv.  Common options fill c (verbose, quiet, profile,
  * insecure_http); -h and -V print and exit 0.  Each program option calls
  * fn(u, id, arg); fn returns 0, or -1 after calling mx_cli_usage() itself.
- * Unknown options, missing arguments and a repeated option without
- * MX_OPT_REPEAT print "prog: ..." and the usage line to stderr and exit 2.
+ * Unknown options, missing arguments, a repeated option without
+ * MX_OPT_REPEAT, and an operand or option argument that is not UTF-8 text
+ * (JSON carries nothing else; an argument whose metavariable is FILE, PATH
+ * or DIR is a path and exempt) print "prog: ..." and the usage line to
+ * stderr and exit 2.
  * Returns the index of the first operand.
  */
 int mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,

@@ -107,23 +107,12 @@ opt_fn(void *u, int id, const char *arg)
 	return 0;
 }
 
-/* Option values go into JSON, which holds UTF-8 text only. */
-static void
-check_utf8(const char *opt, const char *v)
-{
-	char *msg;
-
-	if (v != NULL && !mx_utf8_valid(v, strlen(v))) {
-		msg = mx_xasprintf("%s: not UTF-8 text", opt);
-		mx_cli_usage(&cli, msg);
-	}
-}
-
 /* Usage errors that the option table alone cannot see. */
 static void
 check_opts(const struct opt *o, int ntext)
 {
 	int modes = !!o->file + !!o->react + !!o->redact + o->json;
+	const char *base;
 
 	if (o->nfmt > 1)
 		mx_cli_usage(&cli, "--markdown, --html and --code exclude "
@@ -147,17 +136,11 @@ check_opts(const struct opt *o, int ntext)
 		mx_cli_usage(&cli, "--reason needs --redact");
 	if (o->lines && ntext > 0)
 		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
-	check_utf8("--code", o->lang);
-	check_utf8("--reply-to", o->reply);
-	check_utf8("--thread", o->thread);
-	check_utf8("--edit", o->edit);
-	check_utf8("--react", o->react);
-	check_utf8("--redact", o->redact);
-	check_utf8("--reason", o->reason);
-	if (o->file != NULL)
-		check_utf8("--file (the name, sent as the body)",
-		    strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 :
-		    o->file);
+	base = o->file && strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 :
+	    o->file;
+	if (base != NULL && !mx_utf8_valid(base, strlen(base)))
+		mx_cli_usage(&cli, "--file: the name, sent as the body, is not "
+		    "UTF-8 text");
 }
 
 /* Print the output line of one event sent. */

@@ -96,25 +96,29 @@ test_expect_success 'empty message is a usage error' '
 	test ! -s out && grep -qx "mx-send: empty message" err
 '
 
-test_expect_success 'text that is not UTF-8 is refused before sending (5)' '
+test_expect_success 'stdin that is not UTF-8 is refused before sending (5)' '
 	n=$(count_messages) &&
 	printf "caf\351\n" >latin1 &&
 	test_expect_code 5 mx-send "$room" <latin1 >out 2>err &&
-	test_expect_code 5 mx-send "$room" "$(cat latin1)" >>out 2>>err &&
 	printf "a\000b" | test_expect_code 5 mx-send "$room" >>out 2>>err &&
-	test ! -s out && test $(wc -l <err) = 3 &&
-	test $(grep -c "^mx-send: the message is not UTF-8 text" err) = 3 &&
+	test ! -s out && test $(wc -l <err) = 2 &&
+	test $(grep -cx "mx-send: the message is not UTF-8 text (a NUL byte or an invalid sequence)" err) = 2 &&
 	test "$(count_messages)" = "$n"
 '
 
-test_expect_success 'option values that are not UTF-8: usage error' '
+test_expect_success 'operands and option values that are not UTF-8: usage error' '
+	test_expect_code 2 mx-send "$room" "$(cat latin1)" >out 2>err &&
+	grep -qx "mx-send: operand 2: not UTF-8 text" err &&
 	test_expect_code 2 mx-send --redact "\$e" --reason "$(cat latin1)" \
-		"$room" >out 2>err &&
-	test ! -s out && grep -qx "mx-send: --reason: not UTF-8 text" err &&
+		"$room" >>out 2>err &&
+	grep -qx "mx-send: option '"'"'--reason'"'"': not UTF-8 text" err &&
 	cp /etc/hostname "$(cat latin1).txt" &&
 	test_expect_code 2 mx-send --file "$(cat latin1).txt" "$room" \
-		>out 2>err &&
-	grep -q "^mx-send: --file (the name, sent as the body): not UTF-8" err
+		>>out 2>err &&
+	grep -qx "mx-send: --file: the name, sent as the body, is not UTF-8 text" err &&
+	test_expect_code 2 mx-sync --types "$(cat latin1)" >>out 2>err &&
+	grep -qx "mx-sync: option '"'"'--types'"'"': not UTF-8 text" err &&
+	test ! -s out && test "$(count_messages)" = "$n"
 '
 
 test_expect_success 'not a room argument: usage error' '
