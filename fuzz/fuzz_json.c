@@ -2,7 +2,8 @@
  * fuzz_json: whatever parses canonicalises without crashing, and the
  * canonical form is a fixed point: canonical(parse(canonical(x))) ==
  * canonical(x).  The signed-bytes form and the compact form must not crash
- * either.
+ * either.  And mx_utf8_valid agrees with jansson's own UTF-8 check on the
+ * raw input (jansson takes a NUL byte, mx_utf8_valid does not).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "json.h"
 #include "signjson.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,7 +21,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mx_err e;
 	json_t *v, *v2;
 	char *c1, *c2, *s;
+	int valid;
 
+	v = json_stringn((const char *)data, size);
+	valid = v != NULL && memchr(data, 0, size) == NULL;
+	json_decref(v);
+	if (mx_utf8_valid((const char *)data, size) != valid)
+		abort();
 	if ((v = mx_json_parse((const char *)data, size, &e)) == NULL)
 		return 0;
 	free(mx_json_compact(v));
