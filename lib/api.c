@@ -46,19 +46,6 @@ path(const char *fmt, ...)
 	return mx_buf_detach(&b);
 }
 
-/* Append "&name=value" (value encoded), or "?name=value" first. */
-static void
-query(struct mx_buf *b, const char *name, const char *value)
-{
-	char *enc;
-
-	if (value == NULL)
-		return;
-	enc = mx_urlenc(value);
-	mx_buf_addf(b, "%c%s=%s", strchr(b->p, '?') ? '&' : '?', name, enc);
-	free(enc);
-}
-
 /* --- answers ------------------------------------------------------------ */
 
 static int
@@ -537,9 +524,9 @@ mx_api_sync(struct mx_api *a, const char *since, const char *filter,
 
 	snprintf(t, sizeof(t), "%ld", timeout_ms > 0 ? timeout_ms : 0);
 	mx_buf_adds(&b, "/_matrix/client/v3/sync");
-	query(&b, "timeout", t);
-	query(&b, "since", since);
-	query(&b, "filter", filter);
+	mx_buf_query(&b, "timeout", t);
+	mx_buf_query(&b, "since", since);
+	mx_buf_query(&b, "filter", filter);
 	c.method = "GET";
 	c.path = mx_buf_detach(&b);
 	c.idempotent = 1;
@@ -559,13 +546,13 @@ mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
 
 	mx_buf_adds(&b, p);
 	free(p);
-	query(&b, "dir", d);
-	query(&b, "from", from);
+	mx_buf_query(&b, "dir", d);
+	mx_buf_query(&b, "from", from);
 	if (limit > 0) {
 		snprintf(l, sizeof(l), "%d", limit);
-		query(&b, "limit", l);
+		mx_buf_query(&b, "limit", l);
 	}
-	query(&b, "filter", filter);
+	mx_buf_query(&b, "filter", filter);
 	return call(a, "GET", mx_buf_detach(&b), NULL, 1, out, e);
 }
 
@@ -661,7 +648,7 @@ mx_api_upload(struct mx_api *a, FILE *f, long len, const char *ctype,
 	json_t *j;
 
 	mx_buf_adds(&b, "/_matrix/media/v3/upload");
-	query(&b, "filename", filename);
+	mx_buf_query(&b, "filename", filename);
 	c.method = "POST";
 	c.path = mx_buf_detach(&b);
 	/* A repeated upload only leaves an unused copy behind. */

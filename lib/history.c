@@ -11,18 +11,6 @@
 #include "history.h"
 #include "util.h"
 
-static void
-query(struct mx_buf *b, const char *name, const char *value)
-{
-	char *enc;
-
-	if (value == NULL)
-		return;
-	enc = mx_urlenc(value);
-	mx_buf_addf(b, "&%s=%s", name, enc);
-	free(enc);
-}
-
 char *
 mx_history_path(const char *room_id, char dir, const char *from,
     const char *to, int limit, const char *filter)
@@ -33,9 +21,9 @@ mx_history_path(const char *room_id, char dir, const char *from,
 	mx_buf_addf(&b, "/_matrix/client/v3/rooms/%s/messages?dir=%c&limit=%d",
 	    room, dir == 'b' ? 'b' : 'f', limit > 0 ? limit : MX_HISTORY_PAGE);
 	free(room);
-	query(&b, "from", from);
-	query(&b, "to", to);
-	query(&b, "filter", filter);
+	mx_buf_query(&b, "from", from);
+	mx_buf_query(&b, "to", to);
+	mx_buf_query(&b, "filter", filter);
 	return mx_buf_detach(&b);
 }
 

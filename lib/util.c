@@ -189,6 +189,19 @@ mx_urlenc(const char *s)
 	return mx_buf_detach(&b);
 }
 
+void
+mx_buf_query(struct mx_buf *b, const char *name, const char *value)
+{
+	char *enc;
+
+	if (value == NULL)
+		return;
+	enc = mx_urlenc(value);
+	mx_buf_addf(b, "%c%s=%s", b->p && strchr(b->p, '?') ? '&' : '?',
+	    name, enc);
+	free(enc);
+}
+
 int
 mx_utf8_valid(const char *s, size_t n)
 {

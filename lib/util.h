@@ -41,6 +41,10 @@ char *mx_buf_detach(struct mx_buf *b);
  */
 char *mx_urlenc(const char *s);
 
+/* Append "?name=value" to the URL in b, or "&name=value" once it has a
+ * query; value percent-encoded.  Nothing when value is NULL. */
+void mx_buf_query(struct mx_buf *b, const char *name, const char *value);
+
 /* 1 when the n bytes at s are well-formed UTF-8 (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF) without a NUL byte. */
 int mx_utf8_valid(const char *s, size_t n);

@@ -34,6 +34,12 @@ test_buf(void)
 	is_str(s, "kept", "detach hands the string over");
 	ok(b.p == NULL && b.len == 0, "and leaves the buffer empty");
 	free(s);
+	mx_buf_adds(&b, "/p");
+	mx_buf_query(&b, "a", "x y&z");
+	mx_buf_query(&b, "skipped", NULL);
+	mx_buf_query(&b, "b", "!r:h");
+	is_str(b.p, "/p?a=x%20y%26z&b=%21r%3Ah", "query: ? first, then &, "
+	    "values encoded, NULL left out");
 	mx_buf_release(&b);
 }
 
