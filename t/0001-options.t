@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every program's --help, man page and bash/zsh/fish completions name the
-# same long options, and the man pages are clean mdoc.
+# same long options, the man pages are clean mdoc, and their EXAMPLES use
+# only options the programs have.
 . "${0%/*}/lib.sh"
 
 # Long options named in a file, one per line, sorted and unique.
@@ -48,5 +49,31 @@ for prog in $(cd "$MX_SRC" && ls cmd/mx-*.c | sed 's|cmd/||; s|\.c$||'); do
 done
 test_expect_success 'mx(7) is clean mdoc' '
 	mandoc -Tlint -Wwarning "$MX_SRC/man/mx.7"
+'
+
+# The mx invocations of the EXAMPLES sections, one per line, continuation
+# lines joined, up to a pipe, with quoted command substitutions removed.
+examples() {
+	for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
+		mandoc -Tascii "$m" | col -b |
+			awk '/^EXAMPLES/ { f = 1; next } /^[A-Z][A-Z ]+$/ { f = 0 } f' |
+			sed -e :a -e '/\\$/N; s/\\\n//; ta' |
+			sed 's/"\$([^)]*)"//g' | grep -oE 'mx-(send|sync|keys)( +[^|]*)?'
+	done
+}
+
+test_expect_success 'the EXAMPLES use only options the programs have' '
+	examples >ex && test $(wc -l <ex) -ge 20 && : >bad &&
+	while read -r prog args; do
+		for w in $args; do
+			case $w in
+			--*) grep -qx -- "${w%%=*}" help.$prog ||
+				echo "$prog: no $w" >>bad ;;
+			-?) $prog --help | grep -qE -- "^ +$w, " ||
+				echo "$prog: no $w" >>bad ;;
+			esac
+		done
+	done <ex &&
+	cat bad && test ! -s bad
 '
 test_done
