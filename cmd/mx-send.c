@@ -136,8 +136,8 @@ check_opts(const struct opt *o, int ntext)
 		mx_cli_usage(&cli, "--reason needs --redact");
 	if (o->lines && ntext > 0)
 		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
-	base = o->file && strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 :
-	    o->file;
+	base = o->file ? strrchr(o->file, '/') : NULL;
+	base = base ? base + 1 : o->file;
 	if (base != NULL && !mx_utf8_valid(base, strlen(base)))
 		mx_cli_usage(&cli, "--file: the name, sent as the body, is not "
 		    "UTF-8 text");
