@@ -39,10 +39,11 @@ else
 PROG_LIBS = $(DEP_LIBS)
 endif
 ALL_CFLAGS = $(WARN) -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Ilib \
-	$(DEP_CFLAGS) $(CFLAGS) $(SAN)
+	-Ilib/crypto $(DEP_CFLAGS) $(CFLAGS) $(SAN)
 
 CMDS = $(patsubst cmd/%.c,%,$(wildcard cmd/mx-*.c))
-LIB_SRC = $(wildcard lib/*.c)
+LIB_SRC = $(wildcard lib/*.c lib/crypto/*.c)
+HDRS = $(wildcard lib/*.h lib/crypto/*.h)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT = $(UNIT_SRC:.c=.t)
@@ -59,26 +60,26 @@ $(DEPS_STAMP): mk/deps.sh
 
 deps: $(DEPS_STAMP)
 
-lib/%.o: lib/%.c lib/*.h | $(DEPS_STAMP)
+lib/%.o: lib/%.c $(HDRS) | $(DEPS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 lib/libmx.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-cmd/cli.o: cmd/cli.c cmd/cli.h lib/*.h | $(DEPS_STAMP)
+cmd/cli.o: cmd/cli.c cmd/cli.h $(HDRS) | $(DEPS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a lib/*.h cmd/*.h
+mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a $(HDRS) cmd/*.h
 	$(CC) $(ALL_CFLAGS) -Icmd -o $@ $< cmd/cli.o lib/libmx.a $(LDFLAGS) \
 		$(PROG_LIBS) -lm
 
 # Unit tests that compare against libolm link it; nothing else ever does.
 # libolm-dev is a test dependency: on a fresh machine it is installed first.
-t/unit/%-libolm.t: t/unit/%-libolm.c lib/libmx.a lib/*.h t/unit/tap.h | test-deps
+t/unit/%-libolm.t: t/unit/%-libolm.c lib/libmx.a $(HDRS) t/unit/tap.h | test-deps
 	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) $(OLM_LIBS) -lm
 
-t/unit/%.t: t/unit/%.c lib/libmx.a lib/*.h t/unit/tap.h
+t/unit/%.t: t/unit/%.c lib/libmx.a $(HDRS) t/unit/tap.h
 	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) -lm
 
 test-deps:
@@ -87,7 +88,11 @@ test-deps:
 unit: $(UNIT)
 	prove -e '' $(UNIT)
 
-check: test-deps all $(UNIT)
+# The tree's own rules, before any test: the layers of DESIGN.md.
+lint:
+	@sh mk/layers.sh
+
+check: lint test-deps all $(UNIT)
 	prove -e '' $(UNIT)
 	sh t/with-synapse prove -e '' $(SHELL_T)
 
@@ -119,8 +124,8 @@ install: all
 	done
 
 clean:
-	rm -f $(CMDS) cmd/*.o lib/*.o lib/libmx.a t/unit/*.t $(DEPS_STAMP)
+	rm -f $(CMDS) cmd/*.o lib/*.o lib/crypto/*.o lib/libmx.a t/unit/*.t $(DEPS_STAMP)
 	rm -rf t/trash.*
 
-.PHONY: all deps test-deps unit check demo bench fuzz install clean
+.PHONY: all deps test-deps lint unit check demo bench fuzz install clean
 .SECONDARY: $(LIB_OBJ)

@@ -9,7 +9,7 @@ mkdir -p "$here/out"
 pkgs="libcurl jansson libsodium libedit libcrypto sqlite3 libcmark libmagic olm"
 [ -f "$top/lib/libmx.a" ] || make -C "$top" lib/libmx.a >&2
 ${CC:-cc} -std=c11 -O2 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-	-I"$top/lib" $(pkg-config --cflags $pkgs) \
+	-I"$top/lib" -I"$top/lib/crypto" $(pkg-config --cflags $pkgs) \
 	-o "$here/out/crypto" "$here/crypto.c" "$top/lib/libmx.a" \
 	$(pkg-config --libs $pkgs) -lm
 exec "$here/out/crypto" "$@"
