@@ -394,7 +394,7 @@ static int
 olm_load(struct mx_store *st, const char *curve, struct olmset *o,
     struct mx_err *e)
 {
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 	const uint8_t *p;
 	char *v = NULL;
 	size_t n, len, i, cnt;
@@ -403,17 +403,17 @@ olm_load(struct mx_store *st, const char *curve, struct olmset *o,
 	o->n = 0;
 	if ((rc = mx_store_get_secret(st, "olm", curve, &v, &n, e)) <= 0)
 		return rc;
-	mx_pk_r_init(&r, v, n);
-	cnt = mx_pk_r_u8(&r);
+	mx_pickle_r_init(&r, v, n);
+	cnt = mx_pickle_r_u8(&r);
 	for (i = 0; i < cnt && i < OLM_KEEP && !r.bad; i++) {
-		p = mx_pk_r_blob(&r, 1u << 20, &len);
+		p = mx_pickle_r_blob(&r, 1u << 20, &len);
 		if (p != NULL && (o->s[o->n] = mx_olm_session_unpickle(p, len,
 		    e)) != NULL)
 			o->n++;
 		else
 			r.bad = 1;
 	}
-	rc = mx_pk_r_ok(&r) ? 0 : mx_err_set(e, MX_LOCAL, "corrupt Olm "
+	rc = mx_pickle_r_ok(&r) ? 0 : mx_err_set(e, MX_LOCAL, "corrupt Olm "
 	    "sessions for %s", curve);
 	mx_secure_free(v);
 	if (rc != 0)
@@ -428,11 +428,11 @@ olm_save(struct mx_store *st, const char *curve, const struct olmset *o,
 	struct mx_buf b = MX_BUF_INIT, s = MX_BUF_INIT;
 	size_t i;
 
-	mx_pk_u8(&b, (uint8_t)o->n);
+	mx_pickle_u8(&b, (uint8_t)o->n);
 	for (i = 0; i < o->n; i++) {
 		mx_buf_reset(&s);
 		mx_olm_session_pickle(o->s[i], &s);
-		mx_pk_blob(&b, s.p, s.len);
+		mx_pickle_blob(&b, s.p, s.len);
 	}
 	mx_buf_release_wipe(&s);
 	return put_buf(st, "olm", curve, &b, e);
@@ -854,13 +854,13 @@ in_store(struct mx_e2ee *x, const char *room_id, const char *sid,
 	struct mx_megolm_in *old = NULL;
 	char *k = in_key(room_id, sid), *v = NULL;
 	const uint8_t *pp;
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 	size_t n, len;
 	int rc = 0;
 
 	if (mx_store_get_secret(x->c->store, "megolm_in", k, &v, &n, e) > 0) {
-		mx_pk_r_init(&r, v, n);
-		pp = mx_pk_r_blob(&r, 4096, &len);
+		mx_pickle_r_init(&r, v, n);
+		pp = mx_pickle_r_blob(&r, 4096, &len);
 		old = pp ? mx_megolm_in_unpickle(pp, len, NULL) : NULL;
 		mx_secure_free(v);
 		if (old != NULL && mx_megolm_in_first_index(old) <=
@@ -872,11 +872,11 @@ in_store(struct mx_e2ee *x, const char *room_id, const char *sid,
 		mx_megolm_in_free(old);
 	}
 	mx_megolm_in_pickle(in, &p);
-	mx_pk_blob(&b, p.p, p.len);
+	mx_pickle_blob(&b, p.p, p.len);
 	mx_buf_release_wipe(&p);
-	mx_pk_blob(&b, skey, strlen(skey));
-	mx_pk_blob(&b, ed, strlen(ed));
-	mx_pk_blob(&b, sender, strlen(sender));
+	mx_pickle_blob(&b, skey, strlen(skey));
+	mx_pickle_blob(&b, ed, strlen(ed));
+	mx_pickle_blob(&b, sender, strlen(sender));
 	rc = put_buf(x->c->store, "megolm_in", k, &b, e);
 	if (rc == 0)
 		rc = mx_store_del(x->c->store, "withheld", k, e);
@@ -910,7 +910,7 @@ static int
 out_load(struct mx_store *st, const char *room_id, struct outrec *o,
     struct mx_err *e)
 {
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 	const uint8_t *p, *sh;
 	size_t n, len, shlen;
 	char *v = NULL;
@@ -920,11 +920,11 @@ out_load(struct mx_store *st, const char *room_id, struct outrec *o,
 	if ((rc = mx_store_get_secret(st, "megolm_out", room_id, &v, &n,
 	    e)) <= 0)
 		return rc;
-	mx_pk_r_init(&r, v, n);
-	p = mx_pk_r_blob(&r, 4096, &len);
-	o->created = (long long)mx_pk_r_u64(&r);
-	sh = mx_pk_r_blob(&r, 1u << 24, &shlen);
-	if (mx_pk_r_ok(&r) && (o->s = mx_megolm_out_unpickle(p, len,
+	mx_pickle_r_init(&r, v, n);
+	p = mx_pickle_r_blob(&r, 4096, &len);
+	o->created = (long long)mx_pickle_r_u64(&r);
+	sh = mx_pickle_r_blob(&r, 1u << 24, &shlen);
+	if (mx_pickle_r_ok(&r) && (o->s = mx_megolm_out_unpickle(p, len,
 	    e)) != NULL)
 		o->shared = mx_json_parse((const char *)sh, shlen, NULL);
 	mx_secure_free(v);
@@ -945,10 +945,10 @@ out_save(struct mx_store *st, const char *room_id, const struct outrec *o,
 	char *sh = mx_json_compact(o->shared);
 
 	mx_megolm_out_pickle(o->s, &p);
-	mx_pk_blob(&b, p.p, p.len);
+	mx_pickle_blob(&b, p.p, p.len);
 	mx_buf_release_wipe(&p);
-	mx_pk_u64(&b, (uint64_t)o->created);
-	mx_pk_blob(&b, sh, strlen(sh));
+	mx_pickle_u64(&b, (uint64_t)o->created);
+	mx_pickle_blob(&b, sh, strlen(sh));
 	free(sh);
 	return put_buf(st, "megolm_out", room_id, &b, e);
 }
@@ -1542,7 +1542,7 @@ inrec_release(struct inrec *r)
 static int
 in_load(struct mx_store *st, const char *k, struct inrec *o)
 {
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 	const uint8_t *p, *a, *b, *c;
 	size_t n, lp, la, lb, lc;
 	char *v = NULL;
@@ -1550,12 +1550,12 @@ in_load(struct mx_store *st, const char *k, struct inrec *o)
 	memset(o, 0, sizeof(*o));
 	if (mx_store_get_secret(st, "megolm_in", k, &v, &n, NULL) <= 0)
 		return 0;
-	mx_pk_r_init(&r, v, n);
-	p = mx_pk_r_blob(&r, 4096, &lp);
-	a = mx_pk_r_blob(&r, 256, &la);
-	b = mx_pk_r_blob(&r, 256, &lb);
-	c = mx_pk_r_blob(&r, 512, &lc);
-	if (mx_pk_r_ok(&r) && (o->s = mx_megolm_in_unpickle(p, lp,
+	mx_pickle_r_init(&r, v, n);
+	p = mx_pickle_r_blob(&r, 4096, &lp);
+	a = mx_pickle_r_blob(&r, 256, &la);
+	b = mx_pickle_r_blob(&r, 256, &lb);
+	c = mx_pickle_r_blob(&r, 512, &lc);
+	if (mx_pickle_r_ok(&r) && (o->s = mx_megolm_in_unpickle(p, lp,
 	    NULL)) != NULL) {
 		o->sender_key = mx_xstrndup((const char *)a, la);
 		o->ed = mx_xstrndup((const char *)b, lb);

@@ -112,3 +112,30 @@ mx_b64_dec_exact(uint8_t *out, size_t len, const char *in)
 	}
 	return 0;
 }
+
+uint8_t *
+mx_b64_field_dup(const json_t *o, const char *k, size_t *len)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	size_t n, max;
+	uint8_t *p;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	max = n / 4 * 3 + 3;
+	p = mx_xmalloc(max);
+	if (mx_b64_dec(p, max, len, s, n) != 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int
+mx_b64_field(uint8_t *out, size_t len, const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s == NULL ? -1 : mx_b64_dec_exact(out, len, s);
+}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* Length of the unpadded encoding of n bytes, without the NUL. */
 size_t mx_b64_enclen(size_t n);
 /* Encode n bytes into out (mx_b64_enclen(n) + 1 bytes); returns out. */
@@ -26,5 +28,11 @@ int mx_b64url_dec(uint8_t *out, size_t max, size_t *outlen, const char *in,
     size_t n);
 /* Decode exactly len bytes or fail. */
 int mx_b64_dec_exact(uint8_t *out, size_t len, const char *in);
+
+/* The base64 string member k of the JSON object o (borrowed), decoded:
+ * _dup into a new buffer (caller frees; *len its length) or NULL; the
+ * other exactly len bytes into out, or -1. */
+uint8_t *mx_b64_field_dup(const json_t *o, const char *k, size_t *len);
+int mx_b64_field(uint8_t *out, size_t len, const json_t *o, const char *k);
 
 #endif

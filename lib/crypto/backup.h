@@ -1,7 +1,7 @@
 /*
- * backup: server-side key backup (m.megolm_backup.v1.curve25519-aes-sha2),
- * the recovery-key text form of 32-byte keys, and secret storage
- * (m.secret_storage.v1.aes-hmac-sha2).  Keys are raw 32-byte buffers the
+ * backup: server-side key backup (m.megolm_backup.v1.curve25519-aes-sha2)
+ * and the recovery-key text form of 32-byte keys (also the keys of secret
+ * storage, ssss.h).  Keys are raw 32-byte buffers the
  * caller owns; JSON results are new references the caller owns
  * (json_decref); strings are the caller's to wipe and free().
  */
@@ -48,37 +48,5 @@ void mx_recovery_key_encode(char out[MX_RECOVERY_KEY_LEN + 1],
     const uint8_t key[MX_BACKUP_KEY_LEN]);
 int mx_recovery_key_decode(uint8_t key[MX_BACKUP_KEY_LEN], const char *s,
     struct mx_err *e);
-
-/*
- * Secret storage: encrypt the secret string under the 32-byte key for
- * the secret called name; returns {"iv","ciphertext","mac"} (unpadded
- * base64) or NULL.  _iv takes the IV (tests); it is used as given.
- */
-json_t *mx_ssss_encrypt(const uint8_t key[32], const char *name,
-    const char *secret, struct mx_err *e);
-json_t *mx_ssss_encrypt_iv(const uint8_t key[32], const char *name,
-    const char *secret, const uint8_t iv[MX_AES_IV_LEN], struct mx_err *e);
-/*
- * Decrypt {"iv","ciphertext","mac"} (borrowed; padded or unpadded base64)
- * after checking the MAC.  Returns the NUL-terminated secret (caller
- * wipes and frees) or NULL; a secret holding NUL is refused.
- */
-char *mx_ssss_decrypt(const uint8_t key[32], const char *name,
-    const json_t *enc, struct mx_err *e);
-/*
- * Key check: the key description's "iv" and "mac" for key (encryption of
- * 32 zero bytes with name "").  _make returns {"iv","mac"} or NULL;
- * _check returns 0 when desc (borrowed) has no iv/mac or they match,
- * -1 otherwise.
- */
-json_t *mx_ssss_key_check_make(const uint8_t key[32], struct mx_err *e);
-int mx_ssss_key_check(const uint8_t key[32], const json_t *desc,
-    struct mx_err *e);
-/*
- * m.pbkdf2 passphrase: PBKDF2-HMAC-SHA-512(pass, the salt string's bytes,
- * iterations) into len bytes (bits / 8, normally 32).
- */
-int mx_ssss_passphrase_key(uint8_t *key, size_t len, const char *pass,
-    const char *salt, uint32_t iterations, struct mx_err *e);
 
 #endif

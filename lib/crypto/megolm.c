@@ -358,19 +358,19 @@ mx_megolm_encrypt(struct mx_megolm_out *s, uint8_t *out, size_t max,
 void
 mx_megolm_out_pickle(const struct mx_megolm_out *s, struct mx_buf *b)
 {
-	mx_pk_u8(b, PICKLE_OUT);
-	mx_pk_u8(b, PICKLE_VERSION);
-	mx_pk_bytes(b, s->rt.r, MX_MEGOLM_RATCHET_LEN);
-	mx_pk_u32(b, s->rt.counter);
-	mx_pk_bytes(b, s->seed, sizeof s->seed);
+	mx_pickle_u8(b, PICKLE_OUT);
+	mx_pickle_u8(b, PICKLE_VERSION);
+	mx_pickle_bytes(b, s->rt.r, MX_MEGOLM_RATCHET_LEN);
+	mx_pickle_u32(b, s->rt.counter);
+	mx_pickle_bytes(b, s->seed, sizeof s->seed);
 }
 
 static int
-pickle_head(struct mx_pk_r *r, uint8_t kind, struct mx_err *e)
+pickle_head(struct mx_pickle_r *r, uint8_t kind, struct mx_err *e)
 {
-	if (mx_pk_r_u8(r) != kind || r->bad)
+	if (mx_pickle_r_u8(r) != kind || r->bad)
 		return mx_err_set(e, MX_LOCAL, "megolm: not a session pickle");
-	if (mx_pk_r_u8(r) != PICKLE_VERSION || r->bad)
+	if (mx_pickle_r_u8(r) != PICKLE_VERSION || r->bad)
 		return mx_err_set(e, MX_LOCAL,
 		    "megolm: unknown session pickle version");
 	return 0;
@@ -380,16 +380,16 @@ struct mx_megolm_out *
 mx_megolm_out_unpickle(const void *p, size_t n, struct mx_err *e)
 {
 	struct mx_megolm_out *s;
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 
-	mx_pk_r_init(&r, p, n);
+	mx_pickle_r_init(&r, p, n);
 	if (pickle_head(&r, PICKLE_OUT, e) < 0)
 		return NULL;
 	s = out_alloc();
-	mx_pk_r_bytes(&r, s->rt.r, MX_MEGOLM_RATCHET_LEN);
-	s->rt.counter = mx_pk_r_u32(&r);
-	mx_pk_r_bytes(&r, s->seed, sizeof s->seed);
-	if (!mx_pk_r_ok(&r)) {
+	mx_pickle_r_bytes(&r, s->rt.r, MX_MEGOLM_RATCHET_LEN);
+	s->rt.counter = mx_pickle_r_u32(&r);
+	mx_pickle_r_bytes(&r, s->seed, sizeof s->seed);
+	if (!mx_pickle_r_ok(&r)) {
 		mx_megolm_out_free(s);
 		mx_err_set(e, MX_LOCAL, "megolm: bad outbound session pickle");
 		return NULL;
@@ -624,14 +624,14 @@ mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
 void
 mx_megolm_in_pickle(const struct mx_megolm_in *s, struct mx_buf *b)
 {
-	mx_pk_u8(b, PICKLE_IN);
-	mx_pk_u8(b, PICKLE_VERSION);
-	mx_pk_bytes(b, s->first.r, MX_MEGOLM_RATCHET_LEN);
-	mx_pk_u32(b, s->first.counter);
-	mx_pk_bytes(b, s->latest.r, MX_MEGOLM_RATCHET_LEN);
-	mx_pk_u32(b, s->latest.counter);
-	mx_pk_bytes(b, s->pub, sizeof s->pub);
-	mx_pk_u8(b, (uint8_t)s->verified);
+	mx_pickle_u8(b, PICKLE_IN);
+	mx_pickle_u8(b, PICKLE_VERSION);
+	mx_pickle_bytes(b, s->first.r, MX_MEGOLM_RATCHET_LEN);
+	mx_pickle_u32(b, s->first.counter);
+	mx_pickle_bytes(b, s->latest.r, MX_MEGOLM_RATCHET_LEN);
+	mx_pickle_u32(b, s->latest.counter);
+	mx_pickle_bytes(b, s->pub, sizeof s->pub);
+	mx_pickle_u8(b, (uint8_t)s->verified);
 }
 
 /* The cached ratchet must be the first one advanced: checked by doing it
@@ -656,19 +656,19 @@ struct mx_megolm_in *
 mx_megolm_in_unpickle(const void *p, size_t n, struct mx_err *e)
 {
 	struct mx_megolm_in *s;
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 
-	mx_pk_r_init(&r, p, n);
+	mx_pickle_r_init(&r, p, n);
 	if (pickle_head(&r, PICKLE_IN, e) < 0)
 		return NULL;
 	s = in_alloc();
-	mx_pk_r_bytes(&r, s->first.r, MX_MEGOLM_RATCHET_LEN);
-	s->first.counter = mx_pk_r_u32(&r);
-	mx_pk_r_bytes(&r, s->latest.r, MX_MEGOLM_RATCHET_LEN);
-	s->latest.counter = mx_pk_r_u32(&r);
-	mx_pk_r_bytes(&r, s->pub, sizeof s->pub);
-	s->verified = mx_pk_r_u8(&r);
-	if (!mx_pk_r_ok(&r) || !in_consistent(s)) {
+	mx_pickle_r_bytes(&r, s->first.r, MX_MEGOLM_RATCHET_LEN);
+	s->first.counter = mx_pickle_r_u32(&r);
+	mx_pickle_r_bytes(&r, s->latest.r, MX_MEGOLM_RATCHET_LEN);
+	s->latest.counter = mx_pickle_r_u32(&r);
+	mx_pickle_r_bytes(&r, s->pub, sizeof s->pub);
+	s->verified = mx_pickle_r_u8(&r);
+	if (!mx_pickle_r_ok(&r) || !in_consistent(s)) {
 		mx_megolm_in_free(s);
 		mx_err_set(e, MX_LOCAL, "megolm: bad inbound session pickle");
 		return NULL;

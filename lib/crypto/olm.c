@@ -1196,21 +1196,21 @@ mx_olm_decrypt(struct mx_olm_session *s, int type, const void *msg,
 static void
 pk_otk(struct mx_buf *b, const struct otk *k)
 {
-	mx_pk_u32(b, k->id);
-	mx_pk_u8(b, k->published);
-	mx_pk_bytes(b, k->k.pub, KEY);
-	mx_pk_bytes(b, k->k.priv, KEY);
+	mx_pickle_u32(b, k->id);
+	mx_pickle_u8(b, k->published);
+	mx_pickle_bytes(b, k->k.pub, KEY);
+	mx_pickle_bytes(b, k->k.priv, KEY);
 }
 
 static void
-unpk_otk(struct mx_pk_r *r, struct otk *k)
+unpk_otk(struct mx_pickle_r *r, struct otk *k)
 {
-	k->id = mx_pk_r_u32(r);
-	k->published = mx_pk_r_u8(r);
+	k->id = mx_pickle_r_u32(r);
+	k->published = mx_pickle_r_u8(r);
 	if (k->published > 1)
 		r->bad = 1;
-	mx_pk_r_bytes(r, k->k.pub, KEY);
-	mx_pk_r_bytes(r, k->k.priv, KEY);
+	mx_pickle_r_bytes(r, k->k.pub, KEY);
+	mx_pickle_r_bytes(r, k->k.priv, KEY);
 }
 
 void
@@ -1218,23 +1218,23 @@ mx_olm_account_pickle(const struct mx_olm_account *a, struct mx_buf *b)
 {
 	size_t i;
 
-	mx_pk_u8(b, PICKLE_ACCOUNT);
-	mx_pk_u8(b, PICKLE_VERSION);
-	mx_pk_bytes(b, a->ed_seed, sizeof(a->ed_seed));
-	mx_pk_bytes(b, a->id.priv, KEY);
-	mx_pk_u32(b, a->next_id);
-	mx_pk_u32(b, (uint32_t)a->n_otks);
+	mx_pickle_u8(b, PICKLE_ACCOUNT);
+	mx_pickle_u8(b, PICKLE_VERSION);
+	mx_pickle_bytes(b, a->ed_seed, sizeof(a->ed_seed));
+	mx_pickle_bytes(b, a->id.priv, KEY);
+	mx_pickle_u32(b, a->next_id);
+	mx_pickle_u32(b, (uint32_t)a->n_otks);
 	for (i = 0; i < a->n_otks; i++)
 		pk_otk(b, &a->otks[i]);
-	mx_pk_u8(b, (uint8_t)a->n_fallback);
+	mx_pickle_u8(b, (uint8_t)a->n_fallback);
 	for (i = 0; i < a->n_fallback; i++)
 		pk_otk(b, &a->fallback[i]);
 }
 
 static int
-pickle_head(struct mx_pk_r *r, uint8_t kind, struct mx_err *e)
+pickle_head(struct mx_pickle_r *r, uint8_t kind, struct mx_err *e)
 {
-	uint8_t k = mx_pk_r_u8(r), v = mx_pk_r_u8(r);
+	uint8_t k = mx_pickle_r_u8(r), v = mx_pickle_r_u8(r);
 
 	if (r->bad)
 		return fail(e, "truncated pickle");
@@ -1250,28 +1250,28 @@ struct mx_olm_account *
 mx_olm_account_unpickle(const void *p, size_t n, struct mx_err *e)
 {
 	struct mx_olm_account *a;
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 	uint8_t keys[64];
 	size_t i;
 
-	mx_pk_r_init(&r, p, n);
+	mx_pickle_r_init(&r, p, n);
 	if (pickle_head(&r, PICKLE_ACCOUNT, e) < 0)
 		return NULL;
-	mx_pk_r_bytes(&r, keys, sizeof(keys));
+	mx_pickle_r_bytes(&r, keys, sizeof(keys));
 	a = mx_olm_account_new_rand(keys);
 	mx_wipe(keys, sizeof(keys));
-	a->next_id = mx_pk_r_u32(&r);
-	a->n_otks = mx_pk_r_u32(&r);
+	a->next_id = mx_pickle_r_u32(&r);
+	a->n_otks = mx_pickle_r_u32(&r);
 	if (a->n_otks > MX_OLM_MAX_OTKS)
 		a->n_otks = 0, r.bad = 1;
 	for (i = 0; i < a->n_otks; i++)
 		unpk_otk(&r, &a->otks[i]);
-	a->n_fallback = mx_pk_r_u8(&r);
+	a->n_fallback = mx_pickle_r_u8(&r);
 	if (a->n_fallback > 2)
 		a->n_fallback = 0, r.bad = 1;
 	for (i = 0; i < a->n_fallback; i++)
 		unpk_otk(&r, &a->fallback[i]);
-	if (!mx_pk_r_ok(&r)) {
+	if (!mx_pickle_r_ok(&r)) {
 		mx_olm_account_free(a);
 		fail(e, "truncated or overlong account pickle");
 		return NULL;
@@ -1282,9 +1282,9 @@ mx_olm_account_unpickle(const void *p, size_t n, struct mx_err *e)
 static void
 pk_chain(struct mx_buf *b, const struct chain *c)
 {
-	mx_pk_bytes(b, c->ratchet, KEY);
-	mx_pk_bytes(b, c->ck, KEY);
-	mx_pk_u32(b, c->index);
+	mx_pickle_bytes(b, c->ratchet, KEY);
+	mx_pickle_bytes(b, c->ck, KEY);
+	mx_pickle_u32(b, c->index);
 }
 
 void
@@ -1292,59 +1292,59 @@ mx_olm_session_pickle(const struct mx_olm_session *s, struct mx_buf *b)
 {
 	size_t i;
 
-	mx_pk_u8(b, PICKLE_SESSION);
-	mx_pk_u8(b, PICKLE_VERSION);
-	mx_pk_u8(b, (uint8_t)(s->outbound | s->received << 1 |
+	mx_pickle_u8(b, PICKLE_SESSION);
+	mx_pickle_u8(b, PICKLE_VERSION);
+	mx_pickle_u8(b, (uint8_t)(s->outbound | s->received << 1 |
 	    s->has_sender << 2));
-	mx_pk_bytes(b, s->alice_id, KEY);
-	mx_pk_bytes(b, s->alice_base, KEY);
-	mx_pk_bytes(b, s->bob_otk, KEY);
-	mx_pk_bytes(b, s->bob_id, KEY);
-	mx_pk_bytes(b, s->root, KEY);
+	mx_pickle_bytes(b, s->alice_id, KEY);
+	mx_pickle_bytes(b, s->alice_base, KEY);
+	mx_pickle_bytes(b, s->bob_otk, KEY);
+	mx_pickle_bytes(b, s->bob_id, KEY);
+	mx_pickle_bytes(b, s->root, KEY);
 	if (s->has_sender) {
-		mx_pk_bytes(b, s->send_ratchet.priv, KEY);
-		mx_pk_bytes(b, s->send_ck, KEY);
-		mx_pk_u32(b, s->send_index);
+		mx_pickle_bytes(b, s->send_ratchet.priv, KEY);
+		mx_pickle_bytes(b, s->send_ck, KEY);
+		mx_pickle_u32(b, s->send_index);
 	}
-	mx_pk_u8(b, (uint8_t)s->n_recv);
+	mx_pickle_u8(b, (uint8_t)s->n_recv);
 	for (i = 0; i < s->n_recv; i++)
 		pk_chain(b, &s->recv[i]);
-	mx_pk_u8(b, (uint8_t)s->n_skipped);
+	mx_pickle_u8(b, (uint8_t)s->n_skipped);
 	for (i = 0; i < s->n_skipped; i++) {
-		mx_pk_bytes(b, s->skipped[i].ratchet, KEY);
-		mx_pk_u32(b, s->skipped[i].index);
-		mx_pk_bytes(b, s->skipped[i].mk, KEY);
+		mx_pickle_bytes(b, s->skipped[i].ratchet, KEY);
+		mx_pickle_u32(b, s->skipped[i].index);
+		mx_pickle_bytes(b, s->skipped[i].mk, KEY);
 	}
 }
 
 static void
-unpk_session_body(struct mx_pk_r *r, struct mx_olm_session *s)
+unpk_session_body(struct mx_pickle_r *r, struct mx_olm_session *s)
 {
 	uint8_t priv[KEY];
 	size_t i;
 
 	if (s->has_sender) {
-		mx_pk_r_bytes(r, priv, KEY);
+		mx_pickle_r_bytes(r, priv, KEY);
 		keypair_from(&s->send_ratchet, priv);
 		mx_wipe(priv, sizeof(priv));
-		mx_pk_r_bytes(r, s->send_ck, KEY);
-		s->send_index = mx_pk_r_u32(r);
+		mx_pickle_r_bytes(r, s->send_ck, KEY);
+		s->send_index = mx_pickle_r_u32(r);
 	}
-	s->n_recv = mx_pk_r_u8(r);
+	s->n_recv = mx_pickle_r_u8(r);
 	if (s->n_recv > MX_OLM_MAX_RECV_CHAINS)
 		s->n_recv = 0, r->bad = 1;
 	for (i = 0; i < s->n_recv; i++) {
-		mx_pk_r_bytes(r, s->recv[i].ratchet, KEY);
-		mx_pk_r_bytes(r, s->recv[i].ck, KEY);
-		s->recv[i].index = mx_pk_r_u32(r);
+		mx_pickle_r_bytes(r, s->recv[i].ratchet, KEY);
+		mx_pickle_r_bytes(r, s->recv[i].ck, KEY);
+		s->recv[i].index = mx_pickle_r_u32(r);
 	}
-	s->n_skipped = mx_pk_r_u8(r);
+	s->n_skipped = mx_pickle_r_u8(r);
 	if (s->n_skipped > MX_OLM_MAX_SKIPPED)
 		s->n_skipped = 0, r->bad = 1;
 	for (i = 0; i < s->n_skipped; i++) {
-		mx_pk_r_bytes(r, s->skipped[i].ratchet, KEY);
-		s->skipped[i].index = mx_pk_r_u32(r);
-		mx_pk_r_bytes(r, s->skipped[i].mk, KEY);
+		mx_pickle_r_bytes(r, s->skipped[i].ratchet, KEY);
+		s->skipped[i].index = mx_pickle_r_u32(r);
+		mx_pickle_r_bytes(r, s->skipped[i].mk, KEY);
 	}
 	/* a session always has a chain to send or to answer on */
 	if (!s->has_sender && s->n_recv == 0)
@@ -1355,26 +1355,26 @@ struct mx_olm_session *
 mx_olm_session_unpickle(const void *p, size_t n, struct mx_err *e)
 {
 	struct mx_olm_session *s;
-	struct mx_pk_r r;
+	struct mx_pickle_r r;
 	uint8_t flags;
 
-	mx_pk_r_init(&r, p, n);
+	mx_pickle_r_init(&r, p, n);
 	if (pickle_head(&r, PICKLE_SESSION, e) < 0)
 		return NULL;
 	s = session_alloc();
-	flags = mx_pk_r_u8(&r);
+	flags = mx_pickle_r_u8(&r);
 	if (flags > 7)
 		r.bad = 1;
 	s->outbound = flags & 1;
 	s->received = flags >> 1 & 1;
 	s->has_sender = flags >> 2 & 1;
-	mx_pk_r_bytes(&r, s->alice_id, KEY);
-	mx_pk_r_bytes(&r, s->alice_base, KEY);
-	mx_pk_r_bytes(&r, s->bob_otk, KEY);
-	mx_pk_r_bytes(&r, s->bob_id, KEY);
-	mx_pk_r_bytes(&r, s->root, KEY);
+	mx_pickle_r_bytes(&r, s->alice_id, KEY);
+	mx_pickle_r_bytes(&r, s->alice_base, KEY);
+	mx_pickle_r_bytes(&r, s->bob_otk, KEY);
+	mx_pickle_r_bytes(&r, s->bob_id, KEY);
+	mx_pickle_r_bytes(&r, s->root, KEY);
 	unpk_session_body(&r, s);
-	if (!mx_pk_r_ok(&r)) {
+	if (!mx_pickle_r_ok(&r)) {
 		mx_olm_session_free(s);
 		fail(e, "bad or truncated session pickle");
 		return NULL;

@@ -3,13 +3,13 @@
 #include "pickle.h"
 
 void
-mx_pk_u8(struct mx_buf *b, uint8_t v)
+mx_pickle_u8(struct mx_buf *b, uint8_t v)
 {
 	mx_buf_add(b, &v, 1);
 }
 
 void
-mx_pk_u32(struct mx_buf *b, uint32_t v)
+mx_pickle_u32(struct mx_buf *b, uint32_t v)
 {
 	uint8_t x[4] = { v >> 24, v >> 16, v >> 8, v };
 
@@ -17,27 +17,27 @@ mx_pk_u32(struct mx_buf *b, uint32_t v)
 }
 
 void
-mx_pk_u64(struct mx_buf *b, uint64_t v)
+mx_pickle_u64(struct mx_buf *b, uint64_t v)
 {
-	mx_pk_u32(b, (uint32_t)(v >> 32));
-	mx_pk_u32(b, (uint32_t)v);
+	mx_pickle_u32(b, (uint32_t)(v >> 32));
+	mx_pickle_u32(b, (uint32_t)v);
 }
 
 void
-mx_pk_bytes(struct mx_buf *b, const void *p, size_t n)
+mx_pickle_bytes(struct mx_buf *b, const void *p, size_t n)
 {
 	mx_buf_add(b, p, n);
 }
 
 void
-mx_pk_blob(struct mx_buf *b, const void *p, size_t n)
+mx_pickle_blob(struct mx_buf *b, const void *p, size_t n)
 {
-	mx_pk_u32(b, (uint32_t)n);
+	mx_pickle_u32(b, (uint32_t)n);
 	mx_buf_add(b, p, n);
 }
 
 void
-mx_pk_r_init(struct mx_pk_r *r, const void *p, size_t n)
+mx_pickle_r_init(struct mx_pickle_r *r, const void *p, size_t n)
 {
 	r->p = p;
 	r->n = n;
@@ -46,7 +46,7 @@ mx_pk_r_init(struct mx_pk_r *r, const void *p, size_t n)
 
 /* Borrow n bytes from the input, or fail for good. */
 static const uint8_t *
-take(struct mx_pk_r *r, size_t n)
+take(struct mx_pickle_r *r, size_t n)
 {
 	const uint8_t *p;
 
@@ -61,7 +61,7 @@ take(struct mx_pk_r *r, size_t n)
 }
 
 uint8_t
-mx_pk_r_u8(struct mx_pk_r *r)
+mx_pickle_r_u8(struct mx_pickle_r *r)
 {
 	const uint8_t *p = take(r, 1);
 
@@ -69,7 +69,7 @@ mx_pk_r_u8(struct mx_pk_r *r)
 }
 
 uint32_t
-mx_pk_r_u32(struct mx_pk_r *r)
+mx_pickle_r_u32(struct mx_pickle_r *r)
 {
 	const uint8_t *p = take(r, 4);
 
@@ -80,15 +80,15 @@ mx_pk_r_u32(struct mx_pk_r *r)
 }
 
 uint64_t
-mx_pk_r_u64(struct mx_pk_r *r)
+mx_pickle_r_u64(struct mx_pickle_r *r)
 {
-	uint64_t hi = mx_pk_r_u32(r);
+	uint64_t hi = mx_pickle_r_u32(r);
 
-	return hi << 32 | mx_pk_r_u32(r);
+	return hi << 32 | mx_pickle_r_u32(r);
 }
 
 void
-mx_pk_r_bytes(struct mx_pk_r *r, void *out, size_t n)
+mx_pickle_r_bytes(struct mx_pickle_r *r, void *out, size_t n)
 {
 	const uint8_t *p = take(r, n);
 
@@ -99,9 +99,9 @@ mx_pk_r_bytes(struct mx_pk_r *r, void *out, size_t n)
 }
 
 const uint8_t *
-mx_pk_r_blob(struct mx_pk_r *r, size_t max, size_t *len)
+mx_pickle_r_blob(struct mx_pickle_r *r, size_t max, size_t *len)
 {
-	uint32_t n = mx_pk_r_u32(r);
+	uint32_t n = mx_pickle_r_u32(r);
 
 	*len = 0;
 	if (r->bad || n > max) {
@@ -113,7 +113,7 @@ mx_pk_r_blob(struct mx_pk_r *r, size_t max, size_t *len)
 }
 
 int
-mx_pk_r_ok(const struct mx_pk_r *r)
+mx_pickle_r_ok(const struct mx_pickle_r *r)
 {
 	return !r->bad && r->n == 0;
 }

@@ -5,6 +5,7 @@
 
 #include "b64.h"
 #include "backup.h"
+#include "ssss.h"
 #include "crypto.h"
 #include "util.h"
 #include "tap.h"
