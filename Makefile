@@ -47,6 +47,7 @@ HDRS = $(wildcard lib/*.h lib/crypto/*.h)
 LIB_OBJ = $(LIB_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT = $(UNIT_SRC:.c=.t)
+UNIT_HDRS = $(wildcard t/unit/*.h)
 SHELL_T = $(sort $(wildcard t/[0-9]*.t))
 MAN = $(wildcard man/*.[0-9])
 
@@ -76,10 +77,10 @@ mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a $(HDRS) cmd/*.h
 
 # Unit tests that compare against libolm link it; nothing else ever does.
 # libolm-dev is a test dependency: on a fresh machine it is installed first.
-t/unit/%-libolm.t: t/unit/%-libolm.c lib/libmx.a $(HDRS) t/unit/tap.h | test-deps
+t/unit/%-libolm.t: t/unit/%-libolm.c lib/libmx.a $(HDRS) $(UNIT_HDRS) | test-deps
 	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) $(OLM_LIBS) -lm
 
-t/unit/%.t: t/unit/%.c lib/libmx.a $(HDRS) t/unit/tap.h
+t/unit/%.t: t/unit/%.c lib/libmx.a $(HDRS) $(UNIT_HDRS)
 	$(CC) $(ALL_CFLAGS) -o $@ $< lib/libmx.a $(LDFLAGS) $(DEP_LIBS) -lm
 
 test-deps:
@@ -88,9 +89,9 @@ test-deps:
 unit: $(UNIT)
 	prove -e '' $(UNIT)
 
-# The tree's own rules, before any test: the layers of DESIGN.md.
+# The tree's own rules, before any test (mk/lint.sh says which).
 lint:
-	@sh mk/layers.sh
+	@sh mk/lint.sh
 
 check: lint test-deps all $(UNIT)
 	prove -e '' $(UNIT)

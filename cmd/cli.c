@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "json.h"
 #include "util.h"
+#include "banned.h"
 
 enum {
 	OPT_INSECURE_HTTP = MX_OPT_LONG + 1000,
@@ -189,6 +190,18 @@ find(const struct option *lo, size_t n, int id)
 	return -1;
 }
 
+/* mx_ctx's notice: "prog: msg" on stderr.  Level 0 is a warning, 1 a
+ * note (-v); -q silences both, not a trace asked for with -vv. */
+static void
+notice_stderr(void *u, int level, const char *msg)
+{
+	const struct mx_ctx *c = u;
+
+	if (level > c->verbose || (c->quiet && level < 2))
+		return;
+	fprintf(stderr, "%s: %s\n", c->prog, msg);
+}
+
 /* mx_ctx's ask: the terminal, when there is one. */
 static char *
 ask_tty(const char *prompt, struct mx_err *e)
@@ -241,6 +254,9 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
 			    opt_name(lo, n, id, name, sizeof(name)));
 	}
 	mx_buf_release(&so);
+	c->notice.fn = notice_stderr;
+	c->notice.u = c;
+	c->notice.max = c->quiet && c->verbose < 2 ? -1 : c->verbose;
 	for (i = optind; i < argc; i++)
 		if (!mx_utf8_valid(argv[i], strlen(argv[i])))
 			mx_cli_usage(cli, "operand %d: not UTF-8 text",
@@ -258,15 +274,15 @@ mx_cli_fail(const char *prog, const struct mx_err *e)
 void
 mx_cli_note(const struct mx_ctx *c, int level, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	if (c->quiet || c->verbose < level)
+	if (!mx_notice_on(&c->notice, level))
 		return;
-	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	c->notice.fn(c->notice.u, level, msg);
 }
 
 int

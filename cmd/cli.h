@@ -66,8 +66,8 @@ void mx_cli_usage(const struct mx_cli *cli, const char *fmt, ...)
 /* Print "prog: <e->msg>" to stderr; return e->status (never 0). */
 int mx_cli_fail(const char *prog, const struct mx_err *e);
 
-/* Print a diagnostic "prog: ..." to stderr unless quiet (for -v notes use
- * mx_cli_note with a level). */
+/* A notice of the program's own through c->notice: level 0 a warning,
+ * printed unless -q; 1 a note, printed with -v. */
 void mx_cli_note(const struct mx_ctx *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

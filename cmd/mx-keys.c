@@ -19,10 +19,13 @@
 #include "devices.h"
 #include "b64.h"
 #include "e2ee.h"
+#include "json.h"
 #include "identity.h"
 #include "crypto.h"
 #include "store.h"
+#include "txn.h"
 #include "util.h"
+#include "banned.h"
 
 enum {
 	O_HOMESERVER = MX_OPT_LONG, O_PASSWORD_STDIN, O_TOKEN_STDIN,
@@ -143,6 +146,24 @@ find_homeserver(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	return 0;
 }
 
+/* Forget the profile's session and everything the device's keys protect,
+ * in one transaction: a later login is a new device with new keys. */
+static int
+forget_session(struct mx_ctx *c, struct mx_err *e)
+{
+	if (c->store == NULL)
+		return 0;
+	if (mx_store_begin(c->store, e) != 0)
+		return -1;
+	if (mx_conf_clear_session(c, e) != 0 ||
+	    mx_e2ee_forget(c->store, e) != 0 ||
+	    mx_txn_forget(c->store, e) != 0) {
+		mx_store_rollback(c->store);
+		return -1;
+	}
+	return mx_store_commit(c->store, e);
+}
+
 /* An existing session: refused, or logged out first with --force. */
 static int
 replace_session(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
@@ -159,16 +180,10 @@ replace_session(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	if (mx_api_logout(&c->api, &le) != 0)
 		mx_cli_note(c, 0, "could not log the old session out: %s",
 		    le.msg);
-	if (mx_conf_clear_session(c, e) != 0)
+	if (forget_session(c, e) != 0)
 		return -1;
 	mx_session_release(&c->sess);
 	return 0;
-}
-
-static const char *
-jstr(const json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
 }
 
 static int
@@ -185,7 +200,7 @@ password_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		return -1;
 	if (o->device_name == NULL) {
 		if (gethostname(host, sizeof(host)) != 0)
-			strcpy(host, "unknown host");
+			snprintf(host, sizeof(host), "unknown host");
 		host[sizeof(host) - 1] = '\0';
 		name = mx_xasprintf("mx on %s", host);
 	}
@@ -194,15 +209,15 @@ password_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		mx_err_prefix(e, "cannot log in as '%s'", o->user);
 		goto out;
 	}
-	if (jstr(j, "user_id") == NULL || jstr(j, "access_token") == NULL) {
+	if (mx_json_str(j, "user_id") == NULL || mx_json_str(j, "access_token") == NULL) {
 		mx_err_set(e, MX_TEMP, "login answer without user_id or "
 		    "access_token");
 		goto out;
 	}
-	c->sess.user_id = mx_xstrdup(jstr(j, "user_id"));
-	if (jstr(j, "device_id") != NULL)
-		c->sess.device_id = mx_xstrdup(jstr(j, "device_id"));
-	mx_session_set_token(&c->sess, jstr(j, "access_token"));
+	c->sess.user_id = mx_xstrdup(mx_json_str(j, "user_id"));
+	if (mx_json_str(j, "device_id") != NULL)
+		c->sess.device_id = mx_xstrdup(mx_json_str(j, "device_id"));
+	mx_session_set_token(&c->sess, mx_json_str(j, "access_token"));
 	rc = 0;
 out:
 	if (j != NULL) {
@@ -353,7 +368,7 @@ cmd_logout(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		mx_cli_note(c, 0, "the server no longer knew the token; "
 		    "removing the session here");
 	}
-	return mx_conf_clear_session(c, e);
+	return forget_session(c, e);
 }
 
 static int
@@ -457,8 +472,7 @@ cmd_export_identity(struct mx_ctx *c, const struct opt *o, int argc,
 	pass = o->passphrase_file ? mx_conf_read_secret_file(
 	    o->passphrase_file, e) : mx_cli_read_secret("passphrase for the "
 	    "identity: ", !isatty(STDIN_FILENO), e);
-	if (pass == NULL || mx_store_get_secret(c->store, "e2ee", "account",
-	    &acct, &n, e) <= 0)
+	if (pass == NULL || mx_e2ee_account_pickle(x, &acct, &n, e) != 0)
 		goto out;
 	b64 = mx_b64_encdup(acct, n);
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "homeserver",

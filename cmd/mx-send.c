@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +20,9 @@
 #include "msg.h"
 #include "room.h"
 #include "store.h"
+#include "txn.h"
 #include "util.h"
+#include "banned.h"
 
 enum {
 	O_HTML = MX_OPT_LONG, O_CODE, O_REPLY, O_THREAD, O_EDIT, O_REACT,
@@ -157,71 +158,6 @@ print_sent(const char *room_id, const char *event_id, const char *txn,
 }
 
 /*
- * The txn id of a pending record "TXN PID" when the process that left it
- * is gone (killed, or timed out before the server answered), else NULL:
- * a live one is sending the same content right now and must not be
- * deduplicated into ours.  Our own pid can only be an earlier process's
- * (a container starts its processes at the same pids), since a record of
- * ours is deleted once the server answered.
- */
-static char *
-txn_orphan(char *rec)
-{
-	char *sp = strchr(rec, ' ');
-	long pid;
-
-	if (sp == NULL)
-		return rec;
-	*sp = '\0';
-	pid = strtol(sp + 1, NULL, 10);
-	if (pid == (long)getpid() || (pid > 0 && kill((pid_t)pid, 0) != 0 &&
-	    errno == ESRCH))
-		return rec;
-	free(rec);
-	return NULL;
-}
-
-/*
- * The txn id of a send: an orphaned pending record of the same room, type
- * and content is reused so that the server deduplicates; else a fresh id,
- * recorded (with our pid) before the request leaves.
- */
-static char *
-txn_begin(struct mx_ctx *c, const char *key, int *owned, struct mx_err *e)
-{
-	char *rec = NULL, *txn;
-	int rc;
-
-	*owned = 0;
-	if (c->store == NULL || key == NULL)
-		return mx_msg_txn_new();
-	if (mx_store_begin(c->store, e) != 0)
-		return NULL;
-	rc = mx_store_get(c->store, "txn", key, &rec, NULL, e);
-	if (rc > 0 && (txn = txn_orphan(rec)) != NULL) {
-		*owned = 1;
-		rc = mx_store_commit(c->store, e);
-		if (rc == 0)
-			return txn;
-		free(txn);
-		return NULL;
-	}
-	txn = mx_msg_txn_new();
-	if (rc == 0) {
-		*owned = 1;
-		rec = mx_xasprintf("%s %ld", txn, (long)getpid());
-		rc = mx_store_put(c->store, "txn", key, rec, strlen(rec), e);
-		free(rec);
-	}
-	if (rc < 0 || mx_store_commit(c->store, e) != 0) {
-		mx_store_rollback(c->store);
-		free(txn);
-		return NULL;
-	}
-	return txn;
-}
-
-/*
  * Send content encrypted: the room's keys are brought up to date first
  * (a device added or a member gone since the last send), then the event
  * leaves as m.room.encrypted under the same txn id, so a retried send is
@@ -263,7 +199,7 @@ send_event(struct send *s, const char *type, const json_t *content,
 		return mx_err_set(e, MX_LOCAL, "message too large (%zu bytes; "
 		    "the limit is %d)", n, MX_MSG_PDU_LIMIT);
 	key = mx_msg_txn_key(s->room_id, type, content);
-	if ((txn = txn_begin(c, key, &owned, e)) == NULL) {
+	if ((txn = mx_txn_begin(c->store, key, &owned, e)) == NULL) {
 		free(key);
 		return -1;
 	}
@@ -278,7 +214,7 @@ send_event(struct send *s, const char *type, const json_t *content,
 	if (rc != 0)
 		mx_err_prefix(e, "cannot send to '%s'", s->room_id);
 	else if (owned)
-		(void)mx_store_del(c->store, "txn", key, NULL);
+		mx_txn_end(c->store, key);
 	if (rc == 0)
 		rc = print_sent(s->room_id, eid, txn, e);
 	if (rc == 0 && s->o->thread) {
@@ -295,25 +231,20 @@ send_event(struct send *s, const char *type, const json_t *content,
 static char *
 thread_latest(struct mx_ctx *c, const char *room_id, const char *root)
 {
-	char *r = mx_urlenc(room_id), *t = mx_urlenc(root), *path;
 	const char *id;
 	json_t *j = NULL;
 	struct mx_err e;
 	char *out;
 
-	path = mx_xasprintf("/_matrix/client/v1/rooms/%s/relations/%s/"
-	    "m.thread?limit=1&dir=b", r, t);
 	mx_err_clear(&e);
-	if (mx_api_call(&c->api, "GET", path, NULL, 1, &j, &e) != 0)
+	if (mx_api_relations(&c->api, room_id, root, "m.thread", 1, 'b', &j,
+	    &e) != 0)
 		mx_cli_note(c, 1, "no thread relations of '%s': %s", root,
 		    e.msg);
 	id = json_string_value(json_object_get(json_array_get(
 	    json_object_get(j, "chunk"), 0), "event_id"));
 	out = mx_xstrdup(id ? id : root);
 	json_decref(j);
-	free(path);
-	free(t);
-	free(r);
 	return out;
 }
 

@@ -27,6 +27,7 @@
 #include "store.h"
 #include "sync.h"
 #include "util.h"
+#include "banned.h"
 
 enum {
 	O_HISTORY = MX_OPT_LONG, O_FROM, O_LIMIT, O_TYPES, O_ACCEPT, O_RAW,
@@ -257,11 +258,15 @@ download(struct run *r, json_t *o)
 	free(fn);
 }
 
+/* The output form of ev, or NULL with e when the store fails. */
 static json_t *
 output(struct run *r, const char *room_id, const json_t *ev,
-    const char *section)
+    const char *section, struct mx_err *e)
 {
-	json_t *o = mx_e2ee_event(r->x, room_id, ev, r->o->raw), *mx;
+	json_t *o, *mx;
+
+	if (mx_e2ee_event(r->x, room_id, ev, r->o->raw, &o, e) != 0)
+		return NULL;
 
 	if (r->o->download && json_is_object(json_object_get(o, "content")))
 		download(r, o);
@@ -274,13 +279,16 @@ output(struct run *r, const char *room_id, const json_t *ev,
 	return o;
 }
 
-/* Write o to the batch's spool, or straight to stdout. */
+/* Write o to the batch's spool, or straight to stdout; o NULL: output()
+ * failed, e says why. */
 static int
 put(struct run *r, json_t *o, struct mx_err *e)
 {
 	char *s;
 	int rc = 0;
 
+	if (o == NULL)
+		return -1;
 	if (r->spool == NULL) {
 		rc = mx_cli_print_json(o, e);
 		json_decref(o);
@@ -306,7 +314,7 @@ on_event(void *u, const char *room_id, const json_t *ev,
 	if (!mx_sync_wants(&r->o->sel, ev))
 		return 0;
 	return put(r, output(r, room_id, ev, kind == MX_SYNC_STATE ? "state" :
-	    NULL), e);
+	    NULL, e), e);
 }
 
 /* An invite: join when asked (a refusal is a note, not a failure), then
@@ -326,7 +334,8 @@ on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
 		mx_err_clear(e);
 	}
 	if (ev != NULL && mx_sync_wants(&r->o->sel, ev)) {
-		o = output(r, room_id, ev, "invite");
+		if ((o = output(r, room_id, ev, "invite", e)) == NULL)
+			return -1;
 		json_object_set_new(json_object_get(o, "mx"), "joined",
 		    json_boolean(joined != NULL));
 		free(joined);
@@ -499,7 +508,7 @@ hist_event(void *u, const json_t *ev, struct mx_err *e)
 
 	if (!mx_sync_wants(&r->o->sel, ev))
 		return 0;
-	return put(r, output(r, r->room_id, ev, NULL), e);
+	return put(r, output(r, r->room_id, ev, NULL, e), e);
 }
 
 static int
@@ -562,7 +571,8 @@ last_events(struct run *r, struct mx_err *e)
 			break;
 		json_array_foreach(evs, j, ev)
 			if (rc == 0 && mx_sync_wants(s, ev))
-				rc = put(r, output(r, s->rooms[i], ev, NULL), e);
+				rc = put(r, output(r, s->rooms[i], ev, NULL,
+				    e), e);
 		json_decref(evs);
 	}
 	free(filter);

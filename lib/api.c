@@ -1,6 +1,6 @@
 /*
  * api: Matrix client-server endpoints over http.  Every path segment is
- * percent-encoded here, through seg(); answers are mapped to struct mx_err
+ * percent-encoded here, through path(); answers are mapped to struct mx_err
  * by mx_api_check().
  */
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "banned.h"
 
 /* Long-poll requests may take the server's timeout plus this. */
 #define LONGPOLL_SLACK_MS 30000
@@ -536,24 +537,89 @@ mx_api_sync(struct mx_api *a, const char *since, const char *filter,
 	return do_call(a, &c, out, e);
 }
 
-int
-mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
-    char dir, int limit, const char *filter, json_t **out, struct mx_err *e)
+char *
+mx_api_messages_path(const char *room_id, char dir, const char *from,
+    const char *to, int limit, const char *filter)
 {
 	struct mx_buf b = MX_BUF_INIT;
-	char d[2] = { dir == 'f' ? 'f' : 'b', '\0' }, l[16];
 	char *p = path("/_matrix/client/v3/rooms/%s/messages", room_id);
+	char d[2] = { dir == 'f' ? 'f' : 'b', '\0' }, l[16];
 
 	mx_buf_adds(&b, p);
 	free(p);
 	mx_buf_query(&b, "dir", d);
-	mx_buf_query(&b, "from", from);
 	if (limit > 0) {
 		snprintf(l, sizeof(l), "%d", limit);
 		mx_buf_query(&b, "limit", l);
 	}
+	mx_buf_query(&b, "from", from);
+	mx_buf_query(&b, "to", to);
 	mx_buf_query(&b, "filter", filter);
-	return call(a, "GET", mx_buf_detach(&b), NULL, 1, out, e);
+	return mx_buf_detach(&b);
+}
+
+int
+mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
+    const char *to, char dir, int limit, const char *filter, json_t **out,
+    struct mx_err *e)
+{
+	return call(a, "GET", mx_api_messages_path(room_id, dir, from, to,
+	    limit, filter), NULL, 1, out, e);
+}
+
+int
+mx_api_relations(struct mx_api *a, const char *room_id, const char *event_id,
+    const char *rel_type, int limit, char dir, json_t **out,
+    struct mx_err *e)
+{
+	char d[2] = { dir == 'f' ? 'f' : 'b', '\0' }, l[16];
+
+	snprintf(l, sizeof(l), "%d", limit > 0 ? limit : 1);
+	return call(a, "GET", path("/_matrix/client/v1/rooms/%s/relations/%s/"
+	    "%s?limit=%s&dir=%s", room_id, event_id, rel_type, l, d), NULL, 1,
+	    out, e);
+}
+
+/* --- end-to-end encryption ---------------------------------------------- */
+
+int
+mx_api_keys_upload(struct mx_api *a, const json_t *body, json_t **out,
+    struct mx_err *e)
+{
+	/* Uploading the same keys again changes nothing: safe to repeat. */
+	return call(a, "POST", path("/_matrix/client/v3/keys/upload"), body, 1,
+	    out, e);
+}
+
+int
+mx_api_keys_query(struct mx_api *a, const json_t *body, json_t **out,
+    struct mx_err *e)
+{
+	return call(a, "POST", path("/_matrix/client/v3/keys/query"), body, 1,
+	    out, e);
+}
+
+int
+mx_api_keys_claim(struct mx_api *a, const json_t *body, json_t **out,
+    struct mx_err *e)
+{
+	/* Not repeated: each claim uses up one-time keys. */
+	return call(a, "POST", path("/_matrix/client/v3/keys/claim"), body, 0,
+	    out, e);
+}
+
+int
+mx_api_send_to_device(struct mx_api *a, const char *type, const char *txn_id,
+    const json_t *messages, struct mx_err *e)
+{
+	json_t *body = json_pack("{s:O}", "messages", messages);
+	int rc;
+
+	/* The transaction id makes the PUT safe to repeat. */
+	rc = call(a, "PUT", path("/_matrix/client/v3/sendToDevice/%s/%s", type,
+	    txn_id), body, 1, NULL, e);
+	json_decref(body);
+	return rc;
 }
 
 /* --- account data ------------------------------------------------------- */

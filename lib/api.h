@@ -82,9 +82,28 @@ int mx_api_members(struct mx_api *a, const char *room_id, json_t **chunk,
  * filter id.  timeout_ms is the server's long-poll time (0: return now). */
 int mx_api_sync(struct mx_api *a, const char *since, const char *filter,
     long timeout_ms, json_t **out, struct mx_err *e);
-/* GET /rooms/{room}/messages; from may be NULL; dir 'b' or 'f'. */
+/* GET /rooms/{room}/messages; from, to and filter may be NULL; dir 'b' or
+ * 'f'; limit 0: the server's default. */
 int mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
-    char dir, int limit, const char *filter, json_t **out, struct mx_err *e);
+    const char *to, char dir, int limit, const char *filter, json_t **out,
+    struct mx_err *e);
+/* GET /rooms/{room}/relations/{event}/{rel_type} (spec: "Relationships"),
+ * limit events (0: one), dir 'b' (newest first) or 'f'. */
+int mx_api_relations(struct mx_api *a, const char *room_id,
+    const char *event_id, const char *rel_type, int limit, char dir,
+    json_t **out, struct mx_err *e);
+
+/* End-to-end encryption (spec: "Key management API", "Send-to-Device
+ * messaging").  Bodies are the spec's request objects, borrowed. */
+int mx_api_keys_upload(struct mx_api *a, const json_t *body, json_t **out,
+    struct mx_err *e);
+int mx_api_keys_query(struct mx_api *a, const json_t *body, json_t **out,
+    struct mx_err *e);
+int mx_api_keys_claim(struct mx_api *a, const json_t *body, json_t **out,
+    struct mx_err *e);
+/* PUT /sendToDevice/{type}/{txn}: messages is {user: {device: content}}. */
+int mx_api_send_to_device(struct mx_api *a, const char *type,
+    const char *txn_id, const json_t *messages, struct mx_err *e);
 
 /* Account data of the user (m.direct): 1 found, 0 not found, -1 error. */
 int mx_api_get_account_data(struct mx_api *a, const char *user_id,
@@ -112,6 +131,10 @@ int mx_api_check(long http, const char *body, size_t len, json_t **out,
  * errcode, http, retry_after_ms; 429 and 5xx -> MX_TEMP, else MX_PERM.
  * Takes j (may be NULL).  Returns -1. */
 int mx_api_error(long http, json_t *j, struct mx_err *e);
+/* The request path of one /messages page (mx_api_messages; caller
+ * frees). */
+char *mx_api_messages_path(const char *room_id, char dir, const char *from,
+    const char *to, int limit, const char *filter);
 /* 1 when a /versions answer lists v1.11 or later (authenticated media). */
 int mx_api_versions_has_v1_11(const json_t *versions);
 /* Split "mxc://server/id"; 0 and both parts (caller frees), or -1. */

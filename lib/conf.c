@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "b64.h"
 #include "conf.h"
 #include "crypto.h"
 #include "identity.h"
 #include "util.h"
+#include "banned.h"
 
 static const char *
 env(const char *name)
@@ -104,28 +104,6 @@ check_dir(const char *dir, struct mx_err *e)
 		return mx_err_set(e, MX_LOCAL, "profile directory '%s' is "
 		    "accessible by others; chmod 700 it", dir);
 	return 1;
-}
-
-void
-mx_session_set_token(struct mx_session *s, const char *tok)
-{
-	size_t n = strlen(tok);
-
-	if (s->access_token != NULL)
-		mx_secure_free(s->access_token);
-	s->access_token = mx_secure_alloc(n + 1);
-	memcpy(s->access_token, tok, n + 1);
-}
-
-void
-mx_session_release(struct mx_session *s)
-{
-	free(s->homeserver);
-	free(s->user_id);
-	free(s->device_id);
-	if (s->access_token != NULL)
-		mx_secure_free(s->access_token);
-	memset(s, 0, sizeof(*s));
 }
 
 /* The session of MX_ACCESS_TOKEN + MX_HOMESERVER: 1 when set, 0 when not,
@@ -255,17 +233,13 @@ open_store(struct mx_ctx *c, int create, struct mx_err *e)
 
 /* MX_IDENTITY: the session and the device's account from a sealed
  * identity (the line itself, or a file holding it), in a store that lives
- * in memory only. */
+ * in memory only; the account waits in c for mx_e2ee_open. */
 static int
 identity_session(struct mx_ctx *c, const char *id, struct mx_err *e)
 {
 	const char *pf = env("MX_IDENTITY_PASSPHRASE_FILE");
-	const char *pv = env("MX_IDENTITY_PASSPHRASE"), *acct;
+	const char *pv = env("MX_IDENTITY_PASSPHRASE");
 	char *pass = NULL, *line = NULL;
-	struct mx_session *s = &c->sess;
-	uint8_t *raw = NULL;
-	size_t n = 0;
-	json_t *j = NULL;
 	int rc = -1;
 
 	if (pf == NULL && pv == NULL)
@@ -273,47 +247,15 @@ identity_session(struct mx_ctx *c, const char *id, struct mx_err *e)
 		    "MX_IDENTITY_PASSPHRASE_FILE or MX_IDENTITY_PASSPHRASE");
 	if (pf != NULL && (pass = mx_conf_read_secret_file(pf, e)) == NULL)
 		return -1;
-	if (strncmp(id, MX_IDENTITY_PREFIX, strlen(MX_IDENTITY_PREFIX)) != 0 &&
-	    (line = mx_conf_read_secret_file(id, e)) == NULL)
-		goto out;
-	if ((j = mx_identity_open(line ? line : id, pass ? pass : pv,
-	    e)) == NULL)
-		goto out;
-	acct = json_string_value(json_object_get(j, "account"));
-	if (json_string_value(json_object_get(j, "homeserver")) == NULL ||
-	    json_string_value(json_object_get(j, "user_id")) == NULL ||
-	    json_string_value(json_object_get(j, "device_id")) == NULL ||
-	    json_string_value(json_object_get(j, "access_token")) == NULL ||
-	    acct == NULL) {
-		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: incomplete identity");
-		goto out;
-	}
-	raw = mx_secure_alloc(strlen(acct) + 1);
-	if (mx_b64_dec(raw, strlen(acct), &n, acct, strlen(acct)) != 0) {
-		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: bad account");
-		goto out;
-	}
-	s->homeserver = mx_xstrdup(json_string_value(json_object_get(j,
-	    "homeserver")));
-	s->user_id = mx_xstrdup(json_string_value(json_object_get(j,
-	    "user_id")));
-	s->device_id = mx_xstrdup(json_string_value(json_object_get(j,
-	    "device_id")));
-	mx_session_set_token(s, json_string_value(json_object_get(j,
-	    "access_token")));
-	if (mx_store_open_memory(&c->store, e) == 0 &&
-	    mx_store_put_secret(c->store, "e2ee", "account", raw, n, e) == 0 &&
-	    mx_store_put(c->store, "e2ee", "uploaded", s->device_id,
-	    strlen(s->device_id), e) == 0)
-		rc = 0;
-out:
-	if (raw != NULL) {
-		mx_wipe(raw, n);
-		mx_secure_free(raw);
-	}
+	if (strncmp(id, MX_IDENTITY_PREFIX, strlen(MX_IDENTITY_PREFIX)) == 0 ||
+	    (line = mx_conf_read_secret_file(id, e)) != NULL)
+		rc = mx_identity_session(line ? line : id, pass ? pass : pv,
+		    &c->sess, &c->identity_account, &c->identity_account_len,
+		    e);
+	if (rc == 0)
+		rc = mx_store_open_memory(&c->store, e);
 	mx_secure_free(pass);
 	mx_secure_free(line);
-	json_decref(j);
 	return rc;
 }
 
@@ -351,8 +293,7 @@ mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 	} else if (((flags & MX_CTX_STORE) && open_store(c, 1, e) != 0) ||
 	    load_session(c, flags, e) != 0)
 		return -1;
-	o.prog = c->prog;
-	o.verbose = c->verbose;
+	o.notice = c->notice;
 	o.insecure_http = c->insecure_http;
 	if ((c->http = mx_http_new(&o)) == NULL)
 		return mx_err_set(e, MX_LOCAL, "cannot set up libcurl");
@@ -366,6 +307,9 @@ void
 mx_ctx_close(struct mx_ctx *c)
 {
 	mx_session_release(&c->sess);
+	if (c->identity_account != NULL)
+		mx_secure_free(c->identity_account);
+	c->identity_account = NULL;
 	mx_store_close(c->store);
 	c->store = NULL;
 	mx_http_free(c->http);
@@ -428,20 +372,7 @@ mx_conf_save_session(struct mx_ctx *c, struct mx_err *e)
 int
 mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e)
 {
-	/* The session and everything the device's keys protect: a later
-	 * login is a new device with new keys. */
-	static const char *const ns[] = { "session", "e2ee", "olm",
-	    "megolm_out", "megolm_in", "megolm_idx", "withheld", "txn" };
-	size_t i;
-
 	if (c->store == NULL)
 		return 0;
-	if (mx_store_begin(c->store, e) != 0)
-		return -1;
-	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
-		if (mx_store_clear(c->store, ns[i], e) != 0) {
-			mx_store_rollback(c->store);
-			return -1;
-		}
-	return mx_store_commit(c->store, e);
+	return mx_store_clear(c->store, "session", e);
 }

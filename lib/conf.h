@@ -15,20 +15,16 @@
 #include "api.h"
 #include "err.h"
 #include "http.h"
+#include "session.h"
 #include "store.h"
-
-struct mx_session {
-	char *homeserver;	/* base URL without trailing slash */
-	char *user_id;
-	char *device_id;	/* NULL when unknown (token from env) */
-	char *access_token;	/* secret: secure memory, wiped on release */
-};
 
 /* What every program holds while it runs. */
 struct mx_ctx {
 	const char *prog;	/* "mx-send" (borrowed) */
 	const char *profile;	/* -p value or NULL (borrowed) */
 	int verbose, quiet, insecure_http;
+	struct mx_notice notice;	/* where the library's notices go (set
+					   by cmd/cli from -v and -q) */
 	char *dir;		/* the profile directory */
 	struct mx_session sess;
 	struct mx_store *store;	/* NULL until opened; in memory only with
@@ -40,6 +36,10 @@ struct mx_ctx {
 	char *(*ask)(const char *prompt, struct mx_err *e);
 	struct mx_http *http;
 	struct mx_api api;	/* points into sess and http */
+	/* MX_IDENTITY's Olm account pickle (secure memory), for
+	 * mx_e2ee_open to keep in the in-memory store; else NULL. */
+	char *identity_account;
+	size_t identity_account_len;
 };
 
 /* Flags for mx_ctx_open. */
@@ -51,8 +51,8 @@ struct mx_ctx {
 /*
  * Resolve the profile directory (creating it 0700 when MX_CTX_STORE), open
  * the store when asked, load the session (environment first, then store),
- * and set up http and api.  c->prog, c->profile, c->verbose, c->quiet and
- * c->insecure_http are set by the caller before.  Errors: MX_LOCAL (paths,
+ * and set up http and api.  c->prog, c->profile, c->verbose, c->quiet,
+ * c->notice and c->insecure_http are set by the caller before.  Errors: MX_LOCAL (paths,
  * permissions, store), MX_USAGE ("not logged in; run mx-keys login").
  */
 int mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e);
@@ -68,14 +68,11 @@ int mx_conf_store_has_passphrase(const char *dir);
 /* The first line of the file path, in secure memory (mx_secure_free), or
  * NULL with e (unreadable or empty). */
 char *mx_conf_read_secret_file(const char *path, struct mx_err *e);
-/* Save the session into the store (token sealed); clear it (logout). */
+/* Save the session into the store (token sealed); clear it (logout: the
+ * device's keys and pending sends go with it, see mx_e2ee_forget and
+ * mx_txn_forget). */
 int mx_conf_save_session(struct mx_ctx *c, struct mx_err *e);
 int mx_conf_clear_session(struct mx_ctx *c, struct mx_err *e);
-
-void mx_session_release(struct mx_session *s);
-
-/* Replace the session's token with a copy of tok in secure memory. */
-void mx_session_set_token(struct mx_session *s, const char *tok);
 
 /*
  * Fill c->sess.user_id and c->sess.device_id when unknown (a token from the

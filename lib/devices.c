@@ -19,6 +19,7 @@
 #include "json.h"
 #include "signjson.h"
 #include "util.h"
+#include "banned.h"
 
 #define NS "devices"
 
@@ -269,8 +270,7 @@ query(struct mx_api *a, struct mx_store *s, const char *const *users,
 	json_object_set_new(body, "device_keys", dk);
 	json_object_set_new(body, "timeout", json_integer(10000));
 	if (nq > 0)
-		rc = mx_api_call(a, "POST", "/_matrix/client/v3/keys/query",
-		    body, 1, &q, e);
+		rc = mx_api_keys_query(a, body, &q, e);
 	json_decref(body);
 	if (nq == 0 || rc != 0)
 		return rc;

@@ -2,12 +2,14 @@
  * e2ee: end-to-end encryption for a session (spec: Client-Server API,
  * "End-to-End Encryption"): this device's Olm account and its keys on the
  * server, Olm sessions and to-device messages, Megolm sessions per room,
- * and the verdict on each event decrypted.  Everything lives in the
- * profile's store, secrets sealed (namespaces "e2ee", "olm", "megolm_out",
- * "megolm_in", "megolm_idx", "withheld", "rooms"); each read-modify-write
- * is one store transaction, so concurrent processes on one profile never
- * reuse an Olm chain key or a Megolm index, and a Megolm index is committed
- * durably before its ciphertext leaves the process.
+ * and the verdict on each event decrypted.  This header is the one face
+ * the programs see; the parts behind it are account, todevice, roomstate,
+ * inbound, outbound and decrypt.  Everything lives in the profile's store,
+ * secrets sealed (namespaces "e2ee", "olm", "megolm_out", "megolm_in",
+ * "megolm_idx", "withheld", "rooms"); each read-modify-write is one store
+ * transaction, so concurrent processes on one profile never reuse an Olm
+ * chain key or a Megolm index, and a Megolm index is committed durably
+ * before its ciphertext leaves the process.
  *
  * json_t results are new references owned by the caller.
  */
@@ -30,8 +32,6 @@ enum mx_e2ee_policy {
 /* Defaults of m.room.encryption (spec: "m.room.encryption"). */
 #define MX_E2EE_ROTATION_MSGS 100
 #define MX_E2EE_ROTATION_MS 604800000LL
-/* One-time keys kept on the server. */
-#define MX_E2EE_OTK_TARGET 50
 
 /*
  * Load this device's account from c's store, creating it and uploading
@@ -87,16 +87,28 @@ int mx_e2ee_encrypt(struct mx_e2ee *x, const char *room_id, const json_t *enc,
     json_t **out, struct mx_err *e);
 
 /*
- * The output form of a room event ev of room_id (borrowed): a copy with
- * "room_id", and, for an m.room.encrypted event, the clear type and content
- * in place of the envelope and the verdict under "mx": encrypted,
- * decrypted, algorithm, session_id, sender_key, device_id, trust, and
- * error when it could not be decrypted (then the envelope stays).  raw:
- * the envelope is kept as mx.raw.  x may be NULL (no store): encrypted
- * events then carry error "no keys (no profile store)".  Never NULL.
+ * The output form of a room event ev of room_id (borrowed): *out, a copy
+ * with "room_id", and, for an m.room.encrypted event, the clear type and
+ * content in place of the envelope and the verdict under "mx": encrypted,
+ * decrypted, algorithm, session_id, index, sender_key, device_id, trust,
+ * and error when it could not be decrypted (then the envelope stays).
+ * raw: the envelope is kept as mx.raw.  x may be NULL (no store):
+ * encrypted events then carry error "no keys (no profile store)".
+ * -1 with e (and *out NULL) only when the store fails, the record of the
+ * message index against replays among others.
  */
-json_t *mx_e2ee_event(struct mx_e2ee *x, const char *room_id,
-    const json_t *ev, int raw);
+int mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
+    int raw, json_t **out, struct mx_err *e);
+
+/* The device's Olm account pickle as stored (mx-keys export-identity):
+ * secure memory (mx_secure_free), *n bytes. */
+int mx_e2ee_account_pickle(struct mx_e2ee *x, char **pickle, size_t *n,
+    struct mx_err *e);
+
+/* Forget this device's keys and every session in store s (logout: a
+ * later login is a new device with new keys).  Pinned devices of others
+ * and the rooms' state stay. */
+int mx_e2ee_forget(struct mx_store *s, struct mx_err *e);
 
 /* Mark user's device verified if its Ed25519 key is ed (mx-keys trust). */
 int mx_e2ee_verify_device(struct mx_ctx *c, const char *user,

@@ -1,7 +1,9 @@
 /*
- * err: how lib/ reports failure.  A function that can fail returns -1 (or
- * NULL) and fills a caller-owned struct mx_err; only cmd/ prints it and picks
- * the exit status, which is err->status.
+ * err: how lib/ speaks.  A function that can fail returns -1 (or NULL) and
+ * fills a caller-owned struct mx_err; only cmd/ prints it and picks the
+ * exit status, which is err->status.  Everything else the library has to
+ * say (a skipped to-device message, the HTTP trace) is a notice, handed to
+ * the callback the program set: lib/ never writes to stderr itself.
  */
 #ifndef MX_ERR_H
 #define MX_ERR_H
@@ -41,5 +43,25 @@ int mx_err_set(struct mx_err *e, int status, const char *fmt, ...)
 /* Put "context: " in front of the message already there; returns -1. */
 int mx_err_prefix(struct mx_err *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Where notices go.  Levels: 0 a warning (printed unless -q), 1 a note
+ * (-v), 2 one line per HTTP request (-vv), 3 with the (redacted) bodies
+ * (-vvv).  fn gets the message without
+ * program name or newline; it is not called for levels above max, so a
+ * notice nobody hears costs no formatting.  fn NULL: silence.
+ */
+struct mx_notice {
+	void (*fn)(void *u, int level, const char *msg);
+	void *u;
+	int max;
+};
+
+/* 1 when a notice of level would be heard. */
+int mx_notice_on(const struct mx_notice *n, int level);
+/* Format and hand a notice to n->fn when it would be heard; n may be
+ * NULL. */
+void mx_notice(const struct mx_notice *n, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -10,29 +10,17 @@
 #include "err.h"
 #include "history.h"
 #include "util.h"
+#include "banned.h"
 
-char *
-mx_history_path(const char *room_id, char dir, const char *from,
-    const char *to, int limit, const char *filter)
-{
-	struct mx_buf b = MX_BUF_INIT;
-	char *room = mx_urlenc(room_id);
-
-	mx_buf_addf(&b, "/_matrix/client/v3/rooms/%s/messages?dir=%c&limit=%d",
-	    room, dir == 'b' ? 'b' : 'f', limit > 0 ? limit : MX_HISTORY_PAGE);
-	free(room);
-	mx_buf_query(&b, "from", from);
-	mx_buf_query(&b, "to", to);
-	mx_buf_query(&b, "filter", filter);
-	return mx_buf_detach(&b);
-}
-
-/* One page: GET it, check its shape. */
+/* One page from the token from (NULL: the room's start or end), up to
+ * to, towards dir: GET it, check its shape. */
 static int
-get_page(struct mx_api *a, const char *path, json_t **out, json_t **chunk,
-    struct mx_err *e)
+get_page(struct mx_api *a, const char *room_id, char dir, const char *from,
+    const char *to, int limit, const char *filter, json_t **out,
+    json_t **chunk, struct mx_err *e)
 {
-	if (mx_api_call(a, "GET", path, NULL, 1, out, e) != 0)
+	if (mx_api_messages(a, room_id, from, to, dir, limit > 0 ? limit :
+	    MX_HISTORY_PAGE, filter, out, e) != 0)
 		return -1;
 	*chunk = json_object_get(*out, "chunk");
 	if (!json_is_array(*chunk)) {
@@ -77,16 +65,14 @@ page_events(const struct mx_history *h, const json_t *chunk, struct mx_err *e)
 int
 mx_history_forward(const struct mx_history *h, struct mx_err *e)
 {
-	char *tok = h->from ? mx_xstrdup(h->from) : NULL, *path;
+	char *tok = h->from ? mx_xstrdup(h->from) : NULL;
 	json_t *out, *chunk;
 	const char *next;
 	int rc;
 
 	for (;;) {
-		path = mx_history_path(h->room_id, 'f', tok, h->to, h->page,
-		    h->filter);
-		rc = get_page(h->api, path, &out, &chunk, e);
-		free(path);
+		rc = get_page(h->api, h->room_id, 'f', tok, h->to, h->page,
+		    h->filter, &out, &chunk, e);
 		if (rc != 0)
 			break;
 		rc = page_events(h, chunk, e);
@@ -137,21 +123,18 @@ mx_history_last(struct mx_api *a, const char *room_id, const char *from,
     const char *filter, int n, json_t **events, struct mx_err *e)
 {
 	json_t *acc = json_array(), *out, *chunk;
-	char *tok = from ? mx_xstrdup(from) : NULL, *path;
+	char *tok = from ? mx_xstrdup(from) : NULL;
 	const char *next;
 	size_t want;
 
 	while ((want = (size_t)n - json_array_size(acc)) > 0) {
-		path = mx_history_path(room_id, 'b', tok, NULL,
-		    want < MX_HISTORY_PAGE ? (int)want : MX_HISTORY_PAGE,
-		    filter);
-		if (get_page(a, path, &out, &chunk, e) != 0) {
-			free(path);
+		if (get_page(a, room_id, 'b', tok, NULL, want < MX_HISTORY_PAGE ?
+		    (int)want : MX_HISTORY_PAGE, filter, &out, &chunk,
+		    e) != 0) {
 			free(tok);
 			json_decref(acc);
 			return -1;
 		}
-		free(path);
 		take(acc, chunk, n);
 		next = next_token(out, chunk, tok);
 		free(tok);

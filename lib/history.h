@@ -50,9 +50,4 @@ int mx_history_forward(const struct mx_history *h, struct mx_err *e);
 int mx_history_last(struct mx_api *a, const char *room_id, const char *from,
     const char *filter, int n, json_t **events, struct mx_err *e);
 
-/* The request path of one /messages page (caller frees); dir 'f' or 'b';
- * from, to and filter may be NULL.  Exported for the unit tests. */
-char *mx_history_path(const char *room_id, char dir, const char *from,
-    const char *to, int limit, const char *filter);
-
 #endif

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "http.h"
+#include "banned.h"
 
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 8000
@@ -25,8 +26,7 @@
 
 struct mx_http {
 	CURL *curl;
-	char *prog;
-	int verbose;
+	struct mx_notice notice;
 	int insecure_http;
 	long connect_timeout_ms;
 	long timeout_ms;
@@ -60,8 +60,7 @@ mx_http_new(const struct mx_http_opts *o)
 		free(h);
 		return NULL;
 	}
-	h->prog = mx_xstrdup(o->prog ? o->prog : "mx");
-	h->verbose = o->verbose;
+	h->notice = o->notice;
 	h->insecure_http = o->insecure_http;
 	h->connect_timeout_ms = o->connect_timeout_ms > 0 ?
 	    o->connect_timeout_ms : 10000;
@@ -78,7 +77,6 @@ mx_http_free(struct mx_http *h)
 		return;
 	curl_easy_cleanup(h->curl);
 	curl_global_cleanup();
-	free(h->prog);
 	free(h);
 }
 
@@ -511,7 +509,7 @@ trace_text(const struct mx_http *h, const char *dir, const char *s,
 {
 	char *c = mx_xstrndup(s, n), *r = mx_http_redact(c);
 
-	fprintf(stderr, "%s: %s %s\n", h->prog, dir, r);
+	mx_notice(&h->notice, 3, "%s %s", dir, r);
 	sodium_memzero(c, n);
 	free(c);
 	free(r);
@@ -522,15 +520,15 @@ trace_req(const struct mx_http *h, const struct mx_http_req *r)
 {
 	char *u;
 
-	if (h->verbose < 2)
+	if (!mx_notice_on(&h->notice, 2))
 		return;
 	u = mx_http_redact(r->url);
-	fprintf(stderr, "%s: > %s %s\n", h->prog, r->method, u);
+	mx_notice(&h->notice, 2, "> %s %s", r->method, u);
 	free(u);
-	if (h->verbose >= 3 && r->body != NULL)
+	if (mx_notice_on(&h->notice, 3) && r->body != NULL)
 		trace_text(h, ">", r->body, r->bodylen);
-	else if (h->verbose >= 3 && r->body_file != NULL)
-		fprintf(stderr, "%s: > (%ld bytes from a file)\n", h->prog,
+	else if (r->body_file != NULL)
+		mx_notice(&h->notice, 3, "> (%ld bytes from a file)",
 		    r->body_file_len);
 }
 
@@ -540,16 +538,13 @@ trace_resp(const struct mx_http *h, CURLcode cc, long status, long ms,
 {
 	size_t n = at->body->len + (size_t)at->out_written;
 
-	if (h->verbose < 2)
-		return;
 	if (cc != CURLE_OK) {
-		fprintf(stderr, "%s: < %s (%ld ms)\n", h->prog,
+		mx_notice(&h->notice, 2, "< %s (%ld ms)",
 		    curl_easy_strerror(cc), ms);
 		return;
 	}
-	fprintf(stderr, "%s: < %ld (%ld ms, %zu bytes)\n", h->prog, status, ms,
-	    n);
-	if (h->verbose >= 3 && at->body->len)
+	mx_notice(&h->notice, 2, "< %ld (%ld ms, %zu bytes)", status, ms, n);
+	if (mx_notice_on(&h->notice, 3) && at->body->len)
 		trace_text(h, "<", at->body->p, at->body->len);
 }
 
@@ -600,9 +595,8 @@ retry_wait(const struct mx_http *h, const struct mx_http_req *r, int n,
 		ms = mx_http_retry_after_ms(at->body->p, at->body->len,
 		    at->retry_after);
 		ms = ms >= 0 ? ms : mx_http_backoff_ms(n);
-		if (h->verbose >= 1)
-			fprintf(stderr, "%s: rate limited (429); waiting %ld "
-			    "ms\n", h->prog, ms);
+		mx_notice(&h->notice, 1, "rate limited (429); waiting %ld ms",
+		    ms);
 		return ms;
 	}
 	if (status >= 500 && r->idempotent)
@@ -712,9 +706,7 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 		if (wait < 0 || rewind_files(r, in0, out0, at.out_written))
 			break;
 		attempt_release(&at);
-		if (h->verbose >= 2)
-			fprintf(stderr, "%s: retry %d in %ld ms\n", h->prog,
-			    n + 1, wait);
+		mx_notice(&h->notice, 2, "retry %d in %ld ms", n + 1, wait);
 		sleep_ms(wait);
 	}
 	curl_slist_free_all(hdrs);

@@ -3,7 +3,9 @@
  * HTTP/2 when offered).  Owns timeouts, retries (exponential backoff with
  * jitter on network errors and 5xx for idempotent requests; on 429 for any
  * request, waiting retry_after_ms or Retry-After), TLS verification (always
- * on), the loopback-only rule for http:// and the redacted trace of -vv.
+ * on), the loopback-only rule for http:// and the redacted trace of -vv
+ * (notices of level 2, with the bodies at level 3; never the Authorization
+ * header, access_token or password values).
  */
 #ifndef MX_HTTP_H
 #define MX_HTTP_H
@@ -14,11 +16,7 @@
 #include "util.h"
 
 struct mx_http_opts {
-	const char *prog;	/* trace prefix: "mx-send" */
-	int verbose;		/* >= 2: one redacted trace block per request
-				   on stderr (method, URL, status, timing; never
-				   the Authorization header, access_token or
-				   password values) */
+	struct mx_notice notice; /* the trace and retry notes go here */
 	int insecure_http;	/* allow http:// to non-loopback hosts */
 	long connect_timeout_ms; /* 0: 10 s */
 	long timeout_ms;	/* whole request, 0: 60 s */

@@ -12,7 +12,9 @@
 #include "crypto.h"
 #include "identity.h"
 #include "json.h"
+#include "session.h"
 #include "util.h"
+#include "banned.h"
 
 #define SALT 16
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -56,7 +58,7 @@ mx_identity_seal(const json_t *payload, const char *pass, struct mx_err *e)
 		    key);
 		out = mx_xmalloc(strlen(MX_IDENTITY_PREFIX) +
 		    mx_b64_enclen(len) + 1);
-		strcpy(out, MX_IDENTITY_PREFIX);
+		memcpy(out, MX_IDENTITY_PREFIX, strlen(MX_IDENTITY_PREFIX));
 		mx_b64_enc(out + strlen(MX_IDENTITY_PREFIX), buf, len);
 	}
 	mx_wipe(pt, n);
@@ -106,4 +108,42 @@ mx_identity_open(const char *line, const char *pass, struct mx_err *e)
 	mx_secure_free(key);
 	free(buf);
 	return j;
+}
+
+int
+mx_identity_session(const char *line, const char *pass, struct mx_session *s,
+    char **account, size_t *n, struct mx_err *e)
+{
+	json_t *j = mx_identity_open(line, pass, e);
+	const char *hs = mx_json_str(j, "homeserver");
+	const char *user = mx_json_str(j, "user_id");
+	const char *dev = mx_json_str(j, "device_id");
+	const char *tok = mx_json_str(j, "access_token");
+	const char *acct = mx_json_str(j, "account");
+	int rc = -1;
+
+	*account = NULL;
+	if (j == NULL)
+		return -1;
+	if (hs == NULL || user == NULL || dev == NULL || tok == NULL ||
+	    acct == NULL) {
+		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: incomplete identity");
+		goto out;
+	}
+	*account = mx_secure_alloc(strlen(acct) + 1);
+	if (mx_b64_dec((uint8_t *)*account, strlen(acct), n, acct,
+	    strlen(acct)) != 0) {
+		mx_secure_free(*account);
+		*account = NULL;
+		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: bad account");
+		goto out;
+	}
+	s->homeserver = mx_xstrdup(hs);
+	s->user_id = mx_xstrdup(user);
+	s->device_id = mx_xstrdup(dev);
+	mx_session_set_token(s, tok);
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
 }

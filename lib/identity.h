@@ -10,8 +10,10 @@
  */
 #ifndef MX_IDENTITY_H
 #define MX_IDENTITY_H
+#include <stddef.h>
 #include <jansson.h>
 #include "err.h"
+#include "session.h"
 
 #define MX_IDENTITY_PREFIX "mx-identity-v1:"
 
@@ -22,4 +24,12 @@ char *mx_identity_seal(const json_t *payload, const char *pass,
  * malformed, or wrong passphrase). */
 json_t *mx_identity_open(const char *line, const char *pass,
     struct mx_err *e);
+/*
+ * Open a sealed line into the session s (empty before) and the device's
+ * Olm account pickle: *account in secure memory (mx_secure_free), *n
+ * bytes.  0, or -1 with e (MX_LOCAL: malformed, incomplete, wrong
+ * passphrase) and nothing filled.
+ */
+int mx_identity_session(const char *line, const char *pass,
+    struct mx_session *s, char **account, size_t *n, struct mx_err *e);
 #endif

@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "util.h"
+#include "banned.h"
 
 struct key {
 	const char *s;
@@ -215,4 +216,10 @@ mx_json_compact(const json_t *v)
 	if (v == NULL)
 		return NULL;
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+const char *
+mx_json_str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
 }

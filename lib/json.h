@@ -41,6 +41,10 @@ json_t *mx_json_parse(const char *s, size_t n, struct mx_err *e);
  */
 char *mx_json_compact(const json_t *v);
 
+/* The string member k of o (borrowed), or NULL when o is not an object,
+ * k is absent or not a string. */
+const char *mx_json_str(const json_t *o, const char *k);
+
 /*
  * Make jansson wipe every block it frees: parsed values hold access tokens,
  * decrypted room keys and Olm payloads, and their strings would otherwise

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "msg.h"
 #include "util.h"
+#include "banned.h"
 
 char *
 mx_msg_escape(const char *s)

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "room.h"
 #include "util.h"
+#include "banned.h"
 
 /* Our own user ID: from the session, else asked of the server. */
 static const char *

@@ -27,6 +27,7 @@
 #include "crypto.h"
 #include "store.h"
 #include "util.h"
+#include "banned.h"
 
 #define KEY_LEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -695,6 +696,16 @@ mx_store_put_secret(struct mx_store *s, const char *ns, const char *key,
 	sealed = seal(s, ns, key, val, len, &n);
 	rc = put_row(s, ns, key, sealed, n, 1, e);
 	free(sealed);
+	return rc;
+}
+
+int
+mx_store_put_secret_buf(struct mx_store *s, const char *ns, const char *key,
+    struct mx_buf *b, struct mx_err *e)
+{
+	int rc = mx_store_put_secret(s, ns, key, b->p, b->len, e);
+
+	mx_buf_release_wipe(b);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "util.h"
 
 struct mx_store;
 
@@ -53,6 +54,9 @@ int mx_store_get_secret(struct mx_store *s, const char *ns, const char *key,
     char **val, size_t *len, struct mx_err *e);
 int mx_store_put_secret(struct mx_store *s, const char *ns, const char *key,
     const void *val, size_t len, struct mx_err *e);
+/* put_secret of b's bytes; b is wiped and released whatever the result. */
+int mx_store_put_secret_buf(struct mx_store *s, const char *ns,
+    const char *key, struct mx_buf *b, struct mx_err *e);
 
 /*
  * Transactions: begin takes the write lock at once (BEGIN IMMEDIATE) so

@@ -12,6 +12,7 @@
 #include "history.h"
 #include "sync.h"
 #include "util.h"
+#include "banned.h"
 
 void
 mx_sync_split(const char *list, char ***v, size_t *n)

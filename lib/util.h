@@ -49,6 +49,9 @@ void mx_buf_query(struct mx_buf *b, const char *name, const char *value);
  * forms, no surrogates, nothing above U+10FFFF) without a NUL byte. */
 int mx_utf8_valid(const char *s, size_t n);
 
+/* The wall clock in milliseconds since the epoch. */
+long long mx_time_ms(void);
+
 /* 1 if s starts with prefix. */
 int mx_startswith(const char *s, const char *prefix);
 

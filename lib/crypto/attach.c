@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "b64.h"
 #include "util.h"
+#include "banned.h"
 
 struct mx_attach {
 	int enc;	/* 1 encryptor, 0 decryptor */

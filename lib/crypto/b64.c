@@ -11,6 +11,7 @@
 
 #include "b64.h"
 #include "util.h"
+#include "banned.h"
 
 size_t
 mx_b64_enclen(size_t n)

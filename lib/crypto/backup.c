@@ -10,6 +10,7 @@
 #include "b64.h"
 #include "backup.h"
 #include "util.h"
+#include "banned.h"
 
 /* HKDF output for the backup algorithm: AES key, MAC key, IV. */
 struct pk_keys {

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "banned.h"
 
 int
 mx_crypto_init(void)

@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "keyexport.h"
 #include "util.h"
+#include "banned.h"
 
 #define BEGIN "-----BEGIN MEGOLM SESSION DATA-----"
 #define END "-----END MEGOLM SESSION DATA-----"

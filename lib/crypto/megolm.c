@@ -28,6 +28,7 @@
 #include "crypto.h"
 #include "megolm.h"
 #include "pickle.h"
+#include "banned.h"
 
 #define PART_LEN 32
 #define MSG_VERSION 3

@@ -32,6 +32,7 @@
 #include "crypto.h"
 #include "olm.h"
 #include "pickle.h"
+#include "banned.h"
 
 #define KEY MX_OLM_KEY_LEN
 #define MAC_LEN 8	/* truncated HMAC-SHA-256 (spec "Olm Authenticated

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "pickle.h"
+#include "banned.h"
 
 void
 mx_pickle_u8(struct mx_buf *b, uint8_t v)

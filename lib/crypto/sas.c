@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "sas.h"
 #include "util.h"
+#include "banned.h"
 
 struct mx_sas {
 	uint8_t priv[MX_X25519_LEN];

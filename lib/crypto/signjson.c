@@ -10,6 +10,7 @@
 #include "json.h"
 #include "signjson.h"
 #include "util.h"
+#include "banned.h"
 
 char *
 mx_signjson_signed_bytes(const json_t *obj, struct mx_err *e)

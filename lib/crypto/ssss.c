@@ -8,6 +8,7 @@
 #include "b64.h"
 #include "ssss.h"
 #include "util.h"
+#include "banned.h"
 
 /*
  * Secret storage, "m.secret_storage.v1.aes-hmac-sha2": HKDF-SHA-256 of

@@ -122,7 +122,7 @@ cmd_messages(int ac, char **av)
 	json_t *j;
 
 	if (mx_api_messages(&api, av[0], ac > 3 && *av[3] ? av[3] : NULL,
-	    av[1][0], atoi(av[2]), ac > 4 && *av[4] ? av[4] : NULL, &j,
+	    NULL, av[1][0], atoi(av[2]), ac > 4 && *av[4] ? av[4] : NULL, &j,
 	    &err) != 0)
 		return -1;
 	return print_json(j);
@@ -282,10 +282,18 @@ run(const char *cmd, int ac, char **av)
 	exit(2);
 }
 
+static void
+notice_stderr(void *u, int level, const char *msg)
+{
+	(void)u;
+	(void)level;
+	fprintf(stderr, "httpdrv: %s\n", msg);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct mx_http_opts o = { "httpdrv", 0, 0, 0, 0, 0 };
+	struct mx_http_opts o = { { notice_stderr, NULL, 0 }, 0, 0, 0, 0 };
 	int c, rc;
 
 	if (argc < 2) {
@@ -296,7 +304,7 @@ main(int argc, char **argv)
 		return 5;
 	while ((c = getopt(argc, argv, "v:r:t:c:k")) != -1) {
 		switch (c) {
-		case 'v': o.verbose = atoi(optarg); break;
+		case 'v': o.notice.max = atoi(optarg); break;
 		case 'r': o.max_retries = atoi(optarg); break;
 		case 't': o.timeout_ms = atol(optarg); break;
 		case 'c': o.connect_timeout_ms = atol(optarg); break;

@@ -89,11 +89,12 @@ t_path(void)
 {
 	char *p;
 
-	p = mx_history_path("!r:hs", 'f', NULL, NULL, 0, NULL);
+	p = mx_api_messages_path("!r:hs", 'f', NULL, NULL, 100, NULL);
 	is_str(p, "/_matrix/client/v3/rooms/%21r%3Ahs/messages?dir=f&limit=100",
 	    "forward from the start");
 	free(p);
-	p = mx_history_path("!r:hs", 'b', "t1-2_3", "s9", 5, "{\"a\":1}");
+	p = mx_api_messages_path("!r:hs", 'b', "t1-2_3", "s9", 5,
+	    "{\"a\":1}");
 	is_str(p, "/_matrix/client/v3/rooms/%21r%3Ahs/messages?dir=b&limit=5"
 	    "&from=t1-2_3&to=s9&filter=%7B%22a%22%3A1%7D", "every parameter");
 	free(p);

@@ -1,0 +1,219 @@
+/*
+ * decrypt: room events decrypted, each with a verdict under "mx" (spec:
+ * Client-Server API, "m.megolm.v1.aes-sha2", "Validation of incoming
+ * decrypted events").  mx_e2ee_event (e2ee.h) is implemented here.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "b64.h"
+#include "crypto.h"
+#include "devices.h"
+#include "e2ee.h"
+#include "inbound.h"
+#include "json.h"
+#include "megolm.h"
+#include "util.h"
+#include "banned.h"
+
+/* Why a session is missing: the withheld notice, else "no key". */
+static void
+missing(struct mx_e2ee *x, const char *room_id, const char *sid, json_t *mx)
+{
+	json_t *w = mx_inbound_withheld_get(x->c->store, room_id, sid);
+
+	if (w != NULL) {
+		json_object_set_new(mx, "error", json_pack("s+", "withheld: ",
+		    mx_json_str(w, "code")));
+		json_object_set_new(mx, "withheld", w);
+	} else
+		json_object_set_new(mx, "error", json_string("no key"));
+}
+
+static void
+set_error(json_t *mx, const char *why)
+{
+	json_object_set_new(mx, "error", json_string(why));
+}
+
+/* Decrypt the base64 ciphertext ctb with r's session: the clear event
+ * (caller's) and its index, or NULL with the reason in mx. */
+static json_t *
+open_ciphertext(const struct mx_inbound *r, const char *ctb, uint32_t *idx,
+    json_t *mx)
+{
+	size_t n = 0, ptlen, max;
+	uint8_t *msg = mx_xmalloc(strlen(ctb) + 1), *pt = NULL;
+	json_t *clear = NULL;
+
+	if (mx_b64_dec(msg, strlen(ctb), &n, ctb, strlen(ctb)) != 0) {
+		set_error(mx, "bad base64");
+		goto out;
+	}
+	max = mx_megolm_decrypt_max(n);
+	pt = mx_xmalloc(max + 1);
+	if (mx_megolm_decrypt(r->s, pt, max, &ptlen, idx, msg, n, NULL) != 0) {
+		set_error(mx, "bad signature or MAC");
+		goto out;
+	}
+	json_object_set_new(mx, "index", json_integer(*idx));
+	clear = mx_json_parse((const char *)pt, ptlen, NULL);
+	mx_wipe(pt, ptlen);
+	if (!json_is_object(json_object_get(clear, "content")) ||
+	    mx_json_str(clear, "type") == NULL) {
+		json_decref(clear);
+		clear = NULL;
+		set_error(mx, "malformed plaintext");
+	}
+out:
+	free(pt);
+	free(msg);
+	return clear;
+}
+
+/* The checks on a clear event of room_id at index idx of session sid,
+ * ev's envelope: 1 good, 0 refused (the reason in mx), -1 store error. */
+static int
+check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
+    uint32_t idx, const json_t *ev, const json_t *clear, json_t *mx,
+    struct mx_err *e)
+{
+	const char *room = mx_json_str(clear, "room_id");
+	int rc;
+
+	/* A ciphertext re-posted into another room must not pass as said
+	 * there (spec: "m.megolm.v1.aes-sha2", room_id in the payload). */
+	if (room == NULL || strcmp(room, room_id) != 0) {
+		set_error(mx, "sent to another room");
+		return 0;
+	}
+	rc = mx_inbound_replayed(x->c->store, sid, idx, mx_json_str(ev,
+	    "event_id"), e);
+	if (rc < 0)
+		return mx_err_prefix(e, "cannot record the index of '%s'",
+		    mx_json_str(ev, "event_id"));
+	if (rc > 0)
+		set_error(mx, "replay: index already used by another event");
+	return !rc;
+}
+
+/* The trust in the device behind session r for an event of sender;
+ * *device_id (caller frees) when it is known. */
+static enum mx_trust
+sender_trust(struct mx_e2ee *x, const struct mx_inbound *r,
+    const char *sender, char **device_id)
+{
+	struct mx_device d;
+	enum mx_trust t;
+	struct mx_err e;
+
+	if (strcmp(r->sender, sender) != 0)
+		return MX_TRUST_MISMATCH;
+	if (strcmp(r->sender_key, x->curve) == 0 && strcmp(r->ed, x->ed) == 0 &&
+	    strcmp(sender, x->c->sess.user_id) == 0) {
+		*device_id = mx_xstrdup(x->c->sess.device_id);
+		return MX_TRUST_VERIFIED;	/* this device: ourselves */
+	}
+	mx_err_clear(&e);
+	if (mx_devices_by_curve(&x->c->api, x->c->store, sender,
+	    r->sender_key, &d, &e) != 1)
+		return MX_TRUST_UNKNOWN;
+	t = strcmp(d.ed, r->ed) != 0 ? MX_TRUST_MISMATCH : d.trust;
+	*device_id = mx_xstrdup(d.device_id);
+	mx_device_release(&d);
+	return t;
+}
+
+/* The verdict on a decrypted event of sender under "mx", and its clear
+ * type and content in place of the envelope in o. */
+static void
+accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
+    const json_t *clear, json_t *mx)
+{
+	const char *sender = mx_json_str(o, "sender");
+	json_t *rel = json_object_get(json_object_get(o, "content"),
+	    "m.relates_to"), *cc = json_object_get(clear, "content");
+	char *dev = NULL;
+	enum mx_trust t = sender_trust(x, r, sender ? sender : "", &dev);
+
+	json_object_set_new(mx, "decrypted", json_true());
+	json_object_set_new(mx, "sender_key", json_string(r->sender_key));
+	if (dev != NULL)
+		json_object_set_new(mx, "device_id", json_string(dev));
+	json_object_set_new(mx, "trust", json_string(mx_trust_name(t)));
+	free(dev);
+	/* A relation sent in the clear (spec: "m.relates_to") is kept. */
+	if (rel != NULL && json_object_get(cc, "m.relates_to") == NULL)
+		json_object_set(cc, "m.relates_to", rel);
+	json_object_set(o, "type", json_object_get(clear, "type"));
+	json_object_set(o, "content", cc);
+}
+
+/* Decrypt o (a copy of the event) in place; the verdict goes into mx.
+ * -1 with e only when the store fails. */
+static int
+decrypt(struct mx_e2ee *x, const char *room_id, json_t *o, json_t *mx,
+    struct mx_err *e)
+{
+	const json_t *c = json_object_get(o, "content");
+	const char *sid = mx_json_str(c, "session_id");
+	const char *ctb = mx_json_str(c, "ciphertext");
+	const char *alg = mx_json_str(c, "algorithm");
+	struct mx_inbound r;
+	json_t *clear;
+	uint32_t idx;
+	int rc;
+
+	if (sid == NULL || ctb == NULL || alg == NULL ||
+	    strcmp(alg, MX_MEGOLM_ALG) != 0) {
+		set_error(mx, "unknown algorithm");
+		return 0;
+	}
+	json_object_set_new(mx, "session_id", json_string(sid));
+	if ((rc = mx_inbound_load(x->c->store, room_id, sid, &r, e)) <= 0) {
+		if (rc == 0)
+			missing(x, room_id, sid, mx);
+		return rc;
+	}
+	if ((clear = open_ciphertext(&r, ctb, &idx, mx)) != NULL &&
+	    (rc = check_clear(x, room_id, sid, idx, o, clear, mx, e)) == 1)
+		accept(x, &r, o, clear, mx);
+	json_decref(clear);
+	mx_inbound_release(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
+    int raw, json_t **out, struct mx_err *e)
+{
+	json_t *o = json_copy((json_t *)ev), *mx;
+	const char *type = mx_json_str(ev, "type");
+
+	*out = o;
+	json_object_set_new(o, "room_id", json_string(room_id));
+	if (type == NULL || strcmp(type, "m.room.encrypted") != 0 ||
+	    json_object_get(ev, "state_key"))
+		return 0;
+	mx = json_pack("{s:b,s:b,s:s?}", "encrypted", 1, "decrypted", 0,
+	    "algorithm", mx_json_str(json_object_get(ev, "content"),
+	    "algorithm"));
+	json_object_set_new(o, "mx", mx);
+	if (raw)
+		json_object_set_new(mx, "raw", json_deep_copy(ev));
+	/* content is replaced below: o must not share it with ev. */
+	json_object_set_new(o, "content", json_deep_copy(json_object_get(ev,
+	    "content")));
+	if (x == NULL) {
+		set_error(mx, "no keys (no profile store)");
+		return 0;
+	}
+	if (decrypt(x, room_id, o, mx, e) == 0)
+		return 0;
+	json_decref(o);
+	*out = NULL;
+	return -1;
+}

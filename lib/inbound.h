@@ -1,0 +1,74 @@
+/*
+ * inbound: the Megolm sessions others share with this device (spec:
+ * Client-Server API, "m.megolm.v1.aes-sha2", "m.room_key",
+ * "m.room_key.withheld"), what they are bound to, the notices of keys
+ * withheld, and the record of which event used each message index.
+ *
+ * Store rows:
+ *   megolm_in/<room> <id>   sealed: the session, the Curve25519 and
+ *                           Ed25519 keys of the device that shared it and
+ *                           its user
+ *   withheld/<room> <id>    {"code","reason"} of an m.room_key.withheld
+ *   megolm_idx/<id> <n>     the event first decrypted at index n
+ */
+#ifndef MX_INBOUND_H
+#define MX_INBOUND_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "err.h"
+#include "megolm.h"
+#include "store.h"
+
+/* A stored session and whose it is (strings owned). */
+struct mx_inbound {
+	struct mx_megolm_in *s;
+	char *sender_key;	/* Curve25519 of the device that shared it */
+	char *ed;		/* the Ed25519 key that device claimed */
+	char *sender;		/* its user */
+};
+
+void mx_inbound_release(struct mx_inbound *r);
+
+/* room_id's session sid: 1 and *r, 0 when there is none (or the record
+ * is unreadable), -1 with e when the store fails. */
+int mx_inbound_load(struct mx_store *st, const char *room_id,
+    const char *sid, struct mx_inbound *r, struct mx_err *e);
+
+/*
+ * Keep session in as room_id's sid, bound to the device keys skey and ed
+ * and the user sender, unless one with an earlier first index is kept
+ * already; a withheld notice for it is forgotten.  Inside the caller's
+ * transaction.
+ */
+int mx_inbound_keep(struct mx_store *st, const char *room_id,
+    const char *sid, const struct mx_megolm_in *in, const char *skey,
+    const char *ed, const char *sender, struct mx_err *e);
+
+/* An m.room_key from sender, delivered by Olm from the device skey
+ * (pl: the decrypted payload): checked and kept.  A malformed one is
+ * skipped with a notice. */
+int mx_inbound_room_key(struct mx_e2ee *x, const char *sender,
+    const char *skey, const json_t *pl, struct mx_err *e);
+
+/* An m.room_key.withheld notice (content c): remembered. */
+int mx_inbound_withheld(struct mx_store *st, const json_t *c,
+    struct mx_err *e);
+/* The notice remembered for room_id's sid: {"code","reason"} (caller's),
+ * or NULL. */
+json_t *mx_inbound_withheld_get(struct mx_store *st, const char *room_id,
+    const char *sid);
+
+/*
+ * The replay check (spec: "m.megolm.v1.aes-sha2": a client must not accept
+ * two different events at one index of a session): 1 when another event
+ * than eid was first seen at sid's index idx; else 0, eid recorded as the
+ * first.  -1 with e when the store fails.
+ */
+int mx_inbound_replayed(struct mx_store *st, const char *sid, uint32_t idx,
+    const char *eid, struct mx_err *e);
+
+#endif

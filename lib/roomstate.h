@@ -1,0 +1,36 @@
+/*
+ * roomstate: what this device remembers of a room's state for encrypting
+ * into it: its m.room.encryption, and the members who should get its keys
+ * (spec: Client-Server API, "Sending an encrypted event": "joined and
+ * invited unless history is visible only once joined").  One JSON row per
+ * room in the store, namespace "rooms":
+ *   {"enc": content or null, "checked": ms, "members": {user: membership},
+ *    "hv": history visibility, "stale": the members must be read again}
+ */
+#ifndef MX_ROOMSTATE_H
+#define MX_ROOMSTATE_H
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "err.h"
+
+/* mx_e2ee_room_encryption (e2ee.h). */
+int mx_roomstate_encryption(struct mx_ctx *c, const char *room_id,
+    json_t **enc, struct mx_err *e);
+
+/* The members of room_id that should get its key: *out {"user":
+ * membership} (caller's), read from the server when the record is stale. */
+int mx_roomstate_members(struct mx_ctx *c, const char *room_id,
+    json_t **out, struct mx_err *e);
+
+/* Note what the /sync answer room (borrowed; may be NULL) says of
+ * room_id's state: members changed (or a gap): stale; encryption. */
+int mx_roomstate_news(struct mx_ctx *c, const char *room_id,
+    const json_t *room, struct mx_err *e);
+
+/* Mark room_id's members stale (a first sync tells no changes). */
+int mx_roomstate_stale(struct mx_ctx *c, const char *room_id,
+    struct mx_err *e);
+
+#endif

@@ -1,0 +1,674 @@
+/*
+ * e2ee: the library's end-to-end encryption on a memory store, against a
+ * homeserver played by the test (fakesrv.h) and peer devices made of the
+ * library's own Olm and Megolm: a room key arriving by Olm, the verdicts
+ * on events (decrypted, replayed, moved to another room, used by another
+ * sender, withheld, unknown), and the outbound side: the key shared by Olm
+ * (an existing session, a claimed one-time key, none to claim), rotation
+ * by message count and by a member leaving, withheld notices under the
+ * verified-only policy.  Every to-device message mx sends is decrypted by
+ * the receiving peer, and every event it encrypts by the peer's Megolm.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tap.h"
+#include "fakesrv.h"
+#include "b64.h"
+#include "conf.h"
+#include "crypto.h"
+#include "e2ee.h"
+#include "json.h"
+#include "megolm.h"
+#include "olm.h"
+#include "signjson.h"
+#include "store.h"
+#include "util.h"
+
+#define OLM "m.olm.v1.curve25519-aes-sha2"
+#define MEGOLM "m.megolm.v1.aes-sha2"
+#define ROOM "!room:hs"
+#define ROOM2 "!other:hs"
+#define ME "@bob:hs"
+#define ALICE "@alice:hs"
+
+/* A device: its Olm account, keys and signed device keys. */
+struct peer {
+	const char *user, *dev;
+	struct mx_olm_account *acct;
+	char curve[MX_OLM_KEY_B64], ed[MX_OLM_KEY_B64];
+	json_t *keys;
+	json_t *otk;		/* a signed one-time key to claim, or NULL */
+	struct mx_olm_session *s;	/* its Olm session with me, or NULL */
+};
+
+/* What the server says; the peers. */
+static struct world {
+	struct peer me, a1, a2, a3;	/* a1: has a session with me; a2: a
+					   key to claim; a3: none */
+	json_t *members;		/* the /members chunk */
+	json_t *sync;			/* the next /sync answer */
+} w;
+
+static json_t *
+sign_with(struct peer *p, json_t *o)
+{
+	char *b = mx_signjson_signed_bytes(o, NULL), sig[MX_OLM_SIG_B64];
+	char *kid = mx_xasprintf("ed25519:%s", p->dev);
+
+	mx_olm_account_sign_b64(p->acct, sig, b, strlen(b));
+	json_object_set_new(o, "signatures", json_pack("{s:{s:s}}", p->user,
+	    kid, sig));
+	free(kid);
+	free(b);
+	return o;
+}
+
+static void
+peer_init(struct peer *p, const char *user, const char *dev, int claimable)
+{
+	struct mx_olm_otk k;
+	char *ck = mx_xasprintf("curve25519:%s", dev);
+	char *ek = mx_xasprintf("ed25519:%s", dev);
+
+	memset(p, 0, sizeof(*p));
+	p->user = user;
+	p->dev = dev;
+	p->acct = mx_olm_account_new();
+	mx_olm_account_curve25519_b64(p->acct, p->curve);
+	mx_olm_account_ed25519_b64(p->acct, p->ed);
+	p->keys = sign_with(p, json_pack("{s:s,s:s,s:[s,s],s:{s:s,s:s}}",
+	    "user_id", user, "device_id", dev, "algorithms", OLM, MEGOLM,
+	    "keys", ck, p->curve, ek, p->ed));
+	if (claimable) {
+		mx_olm_account_generate_otks(p->acct, 1);
+		mx_olm_account_otks(p->acct, &k, 1);
+		p->otk = sign_with(p, json_pack("{s:s}", "key", k.key));
+		mx_olm_account_mark_published(p->acct);
+	}
+	free(ck);
+	free(ek);
+}
+
+static void
+peer_release(struct peer *p)
+{
+	mx_olm_account_free(p->acct);
+	mx_olm_session_free(p->s);
+	json_decref(p->keys);
+	json_decref(p->otk);
+}
+
+/* ---- the homeserver ------------------------------------------------------ */
+
+static char *
+route(void *u, const struct fakesrv_req *r, int *status)
+{
+	const char *p = r->path;
+	json_t *a = NULL;
+	char *s;
+
+	(void)u;
+	if (strstr(p, "/keys/query") != NULL)
+		a = json_pack("{s:{s:{s:O},s:{s:O,s:O,s:O}}}", "device_keys",
+		    ME, w.me.dev, w.me.keys, ALICE, w.a1.dev, w.a1.keys,
+		    w.a2.dev, w.a2.keys, w.a3.dev, w.a3.keys);
+	else if (strstr(p, "/keys/claim") != NULL)
+		a = json_pack("{s:{s:{s:{s:O}}}}", "one_time_keys", ALICE,
+		    w.a2.dev, "signed_curve25519:AAAAAQ", w.a2.otk);
+	else if (strstr(p, "/members") != NULL)
+		a = json_pack("{s:O}", "chunk", w.members);
+	else if (strstr(p, "/state/m.room.history_visibility") != NULL)
+		a = json_pack("{s:s}", "history_visibility", "shared");
+	else if (strstr(p, "/sync") != NULL)
+		a = json_incref(w.sync);
+	else if (strstr(p, "/sendToDevice/") != NULL)
+		a = json_object();
+	if (a == NULL) {
+		*status = 404;
+		a = json_pack("{s:s}", "errcode", "M_NOT_FOUND");
+	}
+	s = mx_json_compact(a);
+	json_decref(a);
+	return s;
+}
+
+static json_t *
+member(const char *user, const char *membership)
+{
+	return json_pack("{s:s,s:s,s:s,s:{s:s}}", "type", "m.room.member",
+	    "state_key", user, "sender", user, "content", "membership",
+	    membership);
+}
+
+/* The to-device messages of type sent since the log was cleared: one
+ * {user: {device: content}} object merged from every request. */
+static json_t *
+sent(struct fakesrv *srv, const char *type)
+{
+	char *pre = mx_xasprintf("/_matrix/client/v3/sendToDevice/%s/", type);
+	json_t *all = json_object(), *b, *m, *d;
+	const char *user;
+	size_t i;
+
+	for (i = 0; i < srv->nlog; i++) {
+		if (strncmp(srv->log[i].path, pre, strlen(pre)) != 0)
+			continue;
+		b = json_loads(srv->log[i].body, 0, NULL);
+		json_object_foreach(json_object_get(b, "messages"), user, m) {
+			if ((d = json_object_get(all, user)) == NULL)
+				json_object_set_new(all, user, d = json_object());
+			json_object_update(d, m);
+		}
+		json_decref(b);
+	}
+	free(pre);
+	return all;
+}
+
+/* ---- peers speaking ------------------------------------------------------- */
+
+/* An Olm to-device event from p to me: an m.room.encrypted event whose
+ * payload is type and content (stolen). */
+static json_t *
+olm_to_me(struct peer *p, const char *type, json_t *content)
+{
+	json_t *pl = json_pack("{s:s,s:o,s:s,s:s,s:{s:s},s:s,s:{s:s}}", "type",
+	    type, "content", content, "sender", p->user, "sender_device",
+	    p->dev, "keys", "ed25519", p->ed, "recipient", ME,
+	    "recipient_keys", "ed25519", w.me.ed);
+	char *plain = mx_json_compact(pl), *b64;
+	size_t n = strlen(plain), max, len;
+	uint8_t *out;
+	int mtype;
+
+	max = mx_olm_encrypt_len(p->s, n);
+	out = mx_xmalloc(max);
+	mx_olm_encrypt(p->s, &mtype, out, max, &len, plain, n, NULL);
+	b64 = mx_b64_encdup(out, len);
+	json_decref(pl);
+	pl = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:{s:i,s:s}}}}", "type",
+	    "m.room.encrypted", "sender", p->user, "content", "algorithm", OLM,
+	    "sender_key", p->curve, "ciphertext", w.me.curve, "type", mtype,
+	    "body", b64);
+	free(b64);
+	free(out);
+	free(plain);
+	return pl;
+}
+
+/* An m.room.encrypted room event from p through Megolm session s. */
+static json_t *
+megolm_event(struct peer *p, struct mx_megolm_out *s, const char *room,
+    const char *eid, const char *sender, const char *body)
+{
+	json_t *pl = json_pack("{s:s,s:{s:s,s:s},s:s}", "type",
+	    "m.room.message", "content", "msgtype", "m.text", "body", body,
+	    "room_id", room);
+	char *plain = mx_json_compact(pl), *b64, id[MX_MEGOLM_ID_B64];
+	size_t n = strlen(plain), max = mx_megolm_encrypt_len(n), len;
+	uint8_t *out = mx_xmalloc(max);
+
+	mx_megolm_encrypt(s, out, max, &len, plain, n, NULL);
+	mx_megolm_out_id(s, id);
+	b64 = mx_b64_encdup(out, len);
+	json_decref(pl);
+	pl = json_pack("{s:s,s:s,s:s,s:i,s:{s:s,s:s,s:s,s:s,s:s}}", "type",
+	    "m.room.encrypted", "event_id", eid, "sender", sender,
+	    "origin_server_ts", 1, "content", "algorithm", MEGOLM,
+	    "sender_key", p->curve, "device_id", p->dev, "session_id", id,
+	    "ciphertext", b64);
+	free(b64);
+	free(out);
+	free(plain);
+	return pl;
+}
+
+/* The m.room_key content of s for room. */
+static json_t *
+room_key(struct mx_megolm_out *s, const char *room)
+{
+	uint8_t key[MX_MEGOLM_SESSION_KEY_LEN];
+	char id[MX_MEGOLM_ID_B64], *kb;
+	json_t *c;
+
+	mx_megolm_out_session_key(s, key);
+	mx_megolm_out_id(s, id);
+	kb = mx_b64_encdup(key, sizeof(key));
+	c = json_pack("{s:s,s:s,s:s,s:s}", "algorithm", MEGOLM, "room_id",
+	    room, "session_id", id, "session_key", kb);
+	free(kb);
+	return c;
+}
+
+/* p's Olm decryption of the to-device envelope env sent to it: the
+ * payload, or NULL. */
+static json_t *
+peer_open(struct peer *p, const json_t *env)
+{
+	const json_t *m = json_object_get(json_object_get(env, "ciphertext"),
+	    p->curve);
+	const char *b = mx_json_str(m, "body");
+	int type = (int)json_integer_value(json_object_get(m, "type"));
+	uint8_t their[32], *msg, *out;
+	size_t n = 0, outlen = 0;
+	json_t *pl = NULL;
+
+	if (b == NULL || mx_b64_dec_exact(their, 32, mx_json_str(env,
+	    "sender_key")) != 0)
+		return NULL;
+	msg = mx_xmalloc(strlen(b));
+	out = mx_xmalloc(strlen(b));
+	mx_b64_dec(msg, strlen(b), &n, b, strlen(b));
+	if (type == 0 && p->s == NULL)
+		p->s = mx_olm_session_new_inbound(p->acct, their, msg, n, NULL);
+	if (p->s != NULL && mx_olm_decrypt(p->s, type, msg, n, out, n, &outlen,
+	    NULL) == 0)
+		pl = mx_json_parse((const char *)out, outlen, NULL);
+	free(msg);
+	free(out);
+	return pl;
+}
+
+/* The Megolm session of the m.room_key p got in msgs (sent()), checked
+ * against what an m.room_key must say; NULL when there is none. */
+static struct mx_megolm_in *
+peer_room_key(struct peer *p, const json_t *msgs, char sid[MX_MEGOLM_ID_B64])
+{
+	json_t *pl = peer_open(p, json_object_get(json_object_get(msgs,
+	    p->user), p->dev)), *c = json_object_get(pl, "content");
+	const char *kb = mx_json_str(c, "session_key");
+	uint8_t raw[MX_MEGOLM_SESSION_KEY_LEN];
+	struct mx_megolm_in *in = NULL;
+	size_t n = 0;
+
+	if (kb != NULL && strcmp(mx_json_str(pl, "type"), "m.room_key") == 0 &&
+	    strcmp(mx_json_str(pl, "sender"), ME) == 0 &&
+	    strcmp(mx_json_str(json_object_get(pl, "recipient_keys"),
+	    "ed25519"), p->ed) == 0 && strcmp(mx_json_str(c, "room_id"),
+	    ROOM) == 0 && mx_b64_dec(raw, sizeof(raw), &n, kb,
+	    strlen(kb)) == 0)
+		in = mx_megolm_in_new(raw, n, NULL);
+	if (in != NULL)
+		snprintf(sid, MX_MEGOLM_ID_B64, "%s", mx_json_str(c,
+		    "session_id"));
+	json_decref(pl);
+	return in;
+}
+
+/* The body of an m.room.encrypted content mx made, as the holder of
+ * session in reads it, or NULL. */
+static char *
+peer_read(struct mx_megolm_in *in, const json_t *env)
+{
+	const char *ct = mx_json_str(env, "ciphertext");
+	uint8_t *msg = mx_xmalloc(strlen(ct)), *out;
+	size_t n = 0, len = 0;
+	uint32_t idx;
+	json_t *pl = NULL;
+	char *body = NULL;
+
+	mx_b64_dec(msg, strlen(ct), &n, ct, strlen(ct));
+	out = mx_xmalloc(mx_megolm_decrypt_max(n) + 1);
+	if (mx_megolm_decrypt(in, out, mx_megolm_decrypt_max(n), &len, &idx,
+	    msg, n, NULL) == 0)
+		pl = mx_json_parse((const char *)out, len, NULL);
+	if (mx_json_str(pl, "room_id") != NULL && strcmp(mx_json_str(pl,
+	    "room_id"), ROOM) == 0)
+		body = mx_xstrdup(mx_json_str(json_object_get(pl, "content"),
+		    "body"));
+	json_decref(pl);
+	free(out);
+	free(msg);
+	return body;
+}
+
+/* ---- mx's side -------------------------------------------------------- */
+
+static struct mx_ctx c;
+static struct fakesrv srv;
+
+static void
+ctx_init(void)
+{
+	struct mx_http_opts o = { { NULL, NULL, 0 }, 0, 0, 0, -1 };
+	struct mx_olm_otk k;
+	struct mx_buf b = MX_BUF_INIT;
+	uint8_t their[32], otk[32];
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	peer_init(&w.me, ME, "BOBDEV", 0);
+	/* One one-time key of mine for a1 to start its session with. */
+	mx_olm_account_generate_otks(w.me.acct, 1);
+	mx_olm_account_otks(w.me.acct, &k, 1);
+	mx_olm_account_mark_published(w.me.acct);
+	mx_b64_dec_exact(their, 32, w.me.curve);
+	memcpy(otk, k.pub, 32);
+	w.a1.s = mx_olm_session_new_outbound(w.a1.acct, their, otk, NULL);
+	c.prog = "e2ee-test";
+	mx_store_open_memory(&c.store, &e);
+	c.sess.homeserver = mx_xasprintf("http://127.0.0.1:%d", srv.port);
+	c.sess.user_id = mx_xstrdup(ME);
+	c.sess.device_id = mx_xstrdup(w.me.dev);
+	mx_session_set_token(&c.sess, "tok");
+	c.http = mx_http_new(&o);
+	c.api.http = c.http;
+	c.api.hs = c.sess.homeserver;
+	c.api.token = c.sess.access_token;
+	/* The account as a stateless run (MX_IDENTITY) brings it: its keys
+	 * are on the server already. */
+	mx_olm_account_pickle(w.me.acct, &b);
+	c.identity_account = mx_secure_alloc(b.len);
+	memcpy(c.identity_account, b.p, b.len);
+	c.identity_account_len = b.len;
+	mx_buf_release_wipe(&b);
+}
+
+/* mx's output for ev in room. */
+static json_t *
+out_of(struct mx_e2ee *x, const char *room, const json_t *ev)
+{
+	struct mx_err e;
+	json_t *o = NULL;
+
+	mx_err_clear(&e);
+	if (mx_e2ee_event(x, room, ev, 0, &o, &e) != 0)
+		printf("# mx_e2ee_event: %s\n", e.msg);
+	return o;
+}
+
+static const char *
+mxs(const json_t *o, const char *k)
+{
+	return mx_json_str(json_object_get(o, "mx"), k);
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+static struct mx_megolm_out *alice_s, *alice_s2;
+static json_t *ev1;
+
+static void
+receiving(struct mx_e2ee *x)
+{
+	json_t *td, *td2, *resp, *o, *ev;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	alice_s = mx_megolm_out_new();
+	alice_s2 = mx_megolm_out_new();
+	td = olm_to_me(&w.a1, "m.room_key", room_key(alice_s, ROOM));
+	/* The same session shared for a second room too: its messages of
+	 * the first room must not pass as said in the second. */
+	td2 = olm_to_me(&w.a1, "m.room_key", room_key(alice_s, ROOM2));
+	resp = json_pack("{s:{s:[o,o,{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s}}]}}",
+	    "to_device", "events", td, td2, "type", "m.room_key.withheld",
+	    "sender",
+	    ALICE, "content", "algorithm", MEGOLM, "room_id", ROOM,
+	    "session_id", "withheld-session", "code", "m.unverified",
+	    "reason", "not verified");
+	ok(mx_e2ee_sync(x, resp, &e) == 0, "a sync with an Olm m.room_key and "
+	    "a withheld notice: %s", e.msg);
+	json_decref(resp);
+
+	ev1 = megolm_event(&w.a1, alice_s, ROOM, "$e1", ALICE, "hello");
+	o = out_of(x, ROOM, ev1);
+	is_str(mx_json_str(json_object_get(o, "content"), "body"), "hello",
+	    "the event decrypts with the key that came by Olm");
+	ok(json_is_true(json_object_get(json_object_get(o, "mx"),
+	    "decrypted")) && json_integer_value(json_object_get(
+	    json_object_get(o, "mx"), "index")) == 0, "decrypted, index 0");
+	is_str(mxs(o, "trust"), "tofu", "the sender's device: tofu");
+	is_str(mxs(o, "device_id"), w.a1.dev, "the sender's device named");
+	is_str(mx_json_str(o, "type"), "m.room.message", "the clear type");
+	json_decref(o);
+
+	o = out_of(x, ROOM, ev1);
+	ok(o != NULL && mxs(o, "error") == NULL, "the same event again: no "
+	    "replay");
+	json_decref(o);
+
+	ev = json_deep_copy(ev1);
+	json_object_set_new(ev, "event_id", json_string("$replay"));
+	o = out_of(x, ROOM, ev);
+	is_str(mxs(o, "error"), "replay: index already used by another event",
+	    "the same ciphertext as another event: a replay");
+	ok(json_object_get(json_object_get(o, "content"), "body") == NULL,
+	    "a replay shows no clear text");
+	json_decref(o);
+	json_decref(ev);
+
+	ev = json_deep_copy(ev1);
+	json_object_set_new(ev, "event_id", json_string("$moved"));
+	o = out_of(x, ROOM2, ev);
+	is_str(mxs(o, "error"), "sent to another room",
+	    "the ciphertext posted into another room is refused");
+	json_decref(o);
+	json_decref(ev);
+
+	ev = megolm_event(&w.a1, alice_s, ROOM, "$e2", "@mallory:hs", "me?");
+	o = out_of(x, ROOM, ev);
+	is_str(mxs(o, "trust"), "mismatch", "alice's session used by another "
+	    "sender: mismatch");
+	json_decref(o);
+	json_decref(ev);
+
+	ev = megolm_event(&w.a1, alice_s2, ROOM, "$e3", ALICE, "unknown");
+	o = out_of(x, ROOM, ev);
+	is_str(mxs(o, "error"), "no key", "a session never shared: no key");
+	json_decref(o);
+	json_decref(ev);
+
+	ev = megolm_event(&w.a1, alice_s2, ROOM, "$e4", ALICE, "withheld");
+	json_object_set_new(json_object_get(ev, "content"), "session_id",
+	    json_string("withheld-session"));
+	o = out_of(x, ROOM, ev);
+	is_str(mxs(o, "error"), "withheld: m.unverified", "a withheld key: "
+	    "the notice's code");
+	is_str(mx_json_str(json_object_get(json_object_get(o, "mx"),
+	    "withheld"), "reason"), "not verified", "and its reason");
+	json_decref(o);
+	json_decref(ev);
+
+	ev = megolm_event(&w.a1, alice_s, ROOM, "$e5", ALICE, "tampered");
+	json_object_set_new(json_object_get(ev, "content"), "ciphertext",
+	    json_string("AwgAEhAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	o = out_of(x, ROOM, ev);
+	is_str(mxs(o, "error"), "bad signature or MAC", "a forged ciphertext");
+	json_decref(o);
+	json_decref(ev);
+}
+
+/* Replays are recorded in the store, not in the handle: a later handle
+ * (a later run on the profile) still refuses one. */
+static void
+replay_later(void)
+{
+	struct mx_e2ee *x = NULL;
+	struct mx_err e;
+	json_t *ev, *o;
+
+	mx_err_clear(&e);
+	ok(mx_e2ee_open(&x, &c, &e) == 0, "a second handle: %s", e.msg);
+	ev = json_deep_copy(ev1);
+	json_object_set_new(ev, "event_id", json_string("$later"));
+	o = out_of(x, ROOM, ev);
+	is_str(mxs(o, "error"), "replay: index already used by another event",
+	    "a replay seen by a later handle");
+	json_decref(o);
+	json_decref(ev);
+	mx_e2ee_close(x);
+}
+
+/* Encrypt "body" into ROOM; *sid its session. */
+static json_t *
+encrypt(struct mx_e2ee *x, const json_t *enc, enum mx_e2ee_policy pol,
+    const char *body, char sid[MX_MEGOLM_ID_B64])
+{
+	json_t *ct = json_pack("{s:s,s:s}", "msgtype", "m.text", "body", body);
+	json_t *out = NULL;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	fakesrv_clear(&srv);
+	if (mx_e2ee_encrypt(x, ROOM, enc, pol, "m.room.message", ct, &out,
+	    &e) != 0)
+		printf("# mx_e2ee_encrypt: %s\n", e.msg);
+	json_decref(ct);
+	snprintf(sid, MX_MEGOLM_ID_B64, "%s", out ? mx_json_str(out,
+	    "session_id") : "");
+	return out;
+}
+
+/* Each of a1 and a2 got the key of session sid by Olm and reads env;
+ * a3 (no one-time key to claim) was told m.no_olm. */
+static void
+shared(const json_t *env, const char *sid, const char *what)
+{
+	json_t *keys = sent(&srv, "m.room.encrypted");
+	json_t *held = sent(&srv, "m.room_key.withheld");
+	struct peer *ps[] = { &w.a1, &w.a2 };
+	struct mx_megolm_in *in;
+	char got[MX_MEGOLM_ID_B64] = "", *body;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		in = peer_room_key(ps[i], keys, got);
+		body = in ? peer_read(in, env) : NULL;
+		ok(in != NULL && strcmp(got, sid) == 0 && body != NULL &&
+		    strcmp(body, what) == 0, "%s got the key by Olm and reads "
+		    "'%s'", ps[i]->dev, what);
+		free(body);
+		mx_megolm_in_free(in);
+	}
+	is_str(mx_json_str(json_object_get(json_object_get(held, ALICE),
+	    w.a3.dev), "code"), "m.no_olm", "a device without a one-time key "
+	    "is told m.no_olm");
+	ok(json_object_get(keys, ME) == NULL, "no key to my own device");
+	json_decref(keys);
+	json_decref(held);
+}
+
+static void
+sending(struct mx_e2ee *x)
+{
+	json_t *enc = json_pack("{s:s,s:i}", "algorithm", MEGOLM,
+	    "rotation_period_msgs", 2), *o1, *o2, *o3, *o4, *keys;
+	char s1[MX_MEGOLM_ID_B64], s2[MX_MEGOLM_ID_B64];
+	char s3[MX_MEGOLM_ID_B64], s4[MX_MEGOLM_ID_B64];
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	o1 = encrypt(x, enc, MX_E2EE_TOFU, "one", s1);
+	ok(o1 != NULL && *s1, "the first message is encrypted");
+	shared(o1, s1, "one");
+
+	o2 = encrypt(x, enc, MX_E2EE_TOFU, "two", s2);
+	is_str(s2, s1, "the second uses the same session");
+	keys = sent(&srv, "m.room.encrypted");
+	ok(json_object_size(keys) == 0, "and shares nothing again");
+	json_decref(keys);
+
+	o3 = encrypt(x, enc, MX_E2EE_TOFU, "three", s3);
+	ok(*s3 && strcmp(s3, s1) != 0, "rotation_period_msgs 2: the third "
+	    "message rotates");
+	shared(o3, s3, "three");
+
+	/* Alice leaves: the next message needs a session she never had. */
+	json_decref(w.members);
+	w.members = json_pack("[o]", member(ME, "join"));
+	json_decref(w.sync);
+	w.sync = json_pack("{s:s,s:{s:{s:{s:{s:[o]}}}}}", "next_batch", "s2",
+	    "rooms", "join", ROOM, "timeline", "events", member(ALICE,
+	    "leave"));
+	ok(mx_e2ee_refresh(x, ROOM, &e) == 0, "a sync says alice left: %s",
+	    e.msg);
+	o4 = encrypt(x, enc, MX_E2EE_TOFU, "four", s4);
+	ok(*s4 && strcmp(s4, s3) != 0, "a member gone: the session rotates");
+	keys = sent(&srv, "m.room.encrypted");
+	ok(o4 != NULL && json_object_size(keys) == 0, "and her devices are "
+	    "sent nothing");
+	json_decref(keys);
+	json_decref(o1);
+	json_decref(o2);
+	json_decref(o3);
+	json_decref(o4);
+	json_decref(enc);
+}
+
+static void
+verified_only(struct mx_e2ee *x)
+{
+	json_t *enc = json_pack("{s:s}", "algorithm", MEGOLM), *o, *keys,
+	    *held;
+	char sid[MX_MEGOLM_ID_B64];
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	json_decref(w.members);
+	w.members = json_pack("[o,o]", member(ME, "join"), member(ALICE,
+	    "join"));
+	json_decref(w.sync);
+	w.sync = json_pack("{s:s,s:{s:{s:{s:{s:[o]}}}}}", "next_batch", "s3",
+	    "rooms", "join", ROOM, "timeline", "events", member(ALICE,
+	    "join"));
+	ok(mx_e2ee_refresh(x, ROOM, &e) == 0, "alice is back: %s", e.msg);
+	o = encrypt(x, enc, MX_E2EE_VERIFIED, "secret", sid);
+	keys = sent(&srv, "m.room.encrypted");
+	held = sent(&srv, "m.room_key.withheld");
+	ok(o != NULL && json_object_size(keys) == 0, "verified only: no key "
+	    "to alice's unverified devices");
+	is_str(mx_json_str(json_object_get(json_object_get(held, ALICE),
+	    w.a1.dev), "code"), "m.unverified", "they are told m.unverified");
+	is_str(mx_json_str(json_object_get(json_object_get(held, ALICE),
+	    w.a1.dev), "session_id"), sid, "for the session used");
+	json_decref(keys);
+	json_decref(held);
+	json_decref(o);
+	json_decref(enc);
+}
+
+int
+main(void)
+{
+	struct mx_e2ee *x = NULL;
+	struct mx_err e;
+
+	mx_crypto_init();
+	mx_err_clear(&e);
+	srv.route = route;
+	if (fakesrv_start(&srv) != 0) {
+		puts("Bail out! cannot start the fake server");
+		return 1;
+	}
+	peer_init(&w.a1, ALICE, "ALICE1", 0);
+	peer_init(&w.a2, ALICE, "ALICE2", 1);
+	peer_init(&w.a3, ALICE, "ALICE3", 0);
+	ctx_init();
+	w.members = json_pack("[o,o]", member(ME, "join"), member(ALICE,
+	    "join"));
+	w.sync = json_pack("{s:s}", "next_batch", "s1");
+	ok(mx_e2ee_open(&x, &c, &e) == 0, "open on a memory store with the "
+	    "account of an identity: %s", e.msg);
+	is_str(mx_e2ee_curve25519(x), w.me.curve, "the identity's keys");
+	receiving(x);
+	replay_later();
+	sending(x);
+	verified_only(x);
+	mx_e2ee_close(x);
+	mx_ctx_close(&c);
+	fakesrv_stop(&srv);
+	mx_megolm_out_free(alice_s);
+	mx_megolm_out_free(alice_s2);
+	json_decref(ev1);
+	json_decref(w.members);
+	json_decref(w.sync);
+	peer_release(&w.me);
+	peer_release(&w.a1);
+	peer_release(&w.a2);
+	peer_release(&w.a3);
+	return done();
+}
