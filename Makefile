@@ -90,7 +90,7 @@ unit: $(UNIT)
 	prove -e '' $(UNIT)
 
 # The tree's own rules, before any test (mk/lint.sh says which).
-lint:
+lint: test-deps
 	@sh mk/lint.sh
 
 check: lint test-deps all $(UNIT)

@@ -28,13 +28,14 @@ enum {
 static const struct mx_opt common_opts[] = {
 	{ 'h', "help", NULL, "print this help and exit", 0 },
 	{ 'V', "version", NULL, "print the version and exit", 0 },
-	{ 'v', "verbose", NULL, "say more; twice: trace HTTP requests "
-	    "(tokens redacted)", MX_OPT_REPEAT },
+	{ 'v', "verbose", NULL,
+	    "say more; twice: trace HTTP requests (tokens redacted)",
+	    MX_OPT_REPEAT },
 	{ 'q', "quiet", NULL, "print no notes, only errors", 0 },
-	{ 'p', "profile", "PROFILE", "use this profile (default: "
-	    "$MX_PROFILE or \"default\")", 0 },
-	{ OPT_INSECURE_HTTP, "insecure-http", NULL, "allow plain http:// to "
-	    "a non-loopback homeserver", 0 },
+	{ 'p', "profile", "PROFILE",
+	    "use this profile (default: $MX_PROFILE or \"default\")", 0 },
+	{ OPT_INSECURE_HTTP, "insecure-http", NULL,
+	    "allow plain http:// to a non-loopback homeserver", 0 },
 	MX_OPT_END
 };
 
@@ -85,8 +86,7 @@ print_opts(const struct mx_opt *o)
 	}
 }
 
-static void __attribute__((noreturn))
-help(const struct mx_cli *cli)
+static void __attribute__((noreturn)) help(const struct mx_cli *cli)
 {
 	print_synopsis(stdout, cli);
 	printf("%s\n\noptions:\n", cli->about);
@@ -210,8 +210,8 @@ ask_tty(const char *prompt, struct mx_err *e)
 }
 
 int
-mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc,
-    char **argv, int (*fn)(void *u, int id, const char *arg), void *u)
+mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc, char **argv,
+    int (*fn)(void *u, int id, const char *arg), void *u)
 {
 	struct option lo[MAX_OPTS + 1];
 	const struct mx_opt *by[MAX_OPTS];
@@ -344,8 +344,8 @@ mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e)
 	if (tty == NULL || tcgetattr(fileno(tty), &old) < 0) {
 		if (tty)
 			fclose(tty);
-		mx_err_set(e, MX_USAGE, "no terminal to ask for the %s; "
-		    "give it on stdin", prompt);
+		mx_err_set(e, MX_USAGE,
+		    "no terminal to ask for the %s; give it on stdin", prompt);
 		return NULL;
 	}
 	quiet = old;

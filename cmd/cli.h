@@ -22,20 +22,23 @@
 #define MX_OPT_LONG 256
 
 struct mx_opt {
-	int id;			/* short option char, or MX_OPT_LONG + n */
-	const char *name;	/* long name without "--" */
-	const char *arg;	/* metavariable ("FILE"), or NULL for a flag */
-	const char *help;	/* one line, lowercase, no final period */
+	int id;		  /* short option char, or MX_OPT_LONG + n */
+	const char *name; /* long name without "--" */
+	const char *arg;  /* metavariable ("FILE"), or NULL for a flag */
+	const char *help; /* one line, lowercase, no final period */
 	unsigned flags;
 };
-#define MX_OPT_REPEAT 0x1	/* may be given more than once */
-#define MX_OPT_END { 0, NULL, NULL, NULL, 0 }
+#define MX_OPT_REPEAT 0x1 /* may be given more than once */
+#define MX_OPT_END \
+	{ \
+		0, NULL, NULL, NULL, 0 \
+	}
 
 struct mx_cli {
-	const char *prog;	/* "mx-send" */
-	const char *synopsis;	/* "[options] ROOM [TEXT...]"; '\n' separates
+	const char *prog;     /* "mx-send" */
+	const char *synopsis; /* "[options] ROOM [TEXT...]"; '\n' separates
 				   several forms */
-	const char *about;	/* one line for --help */
+	const char *about;    /* one line for --help */
 	const struct mx_opt *opts; /* the program's own options, MX_OPT_END */
 };
 
@@ -82,7 +85,6 @@ int mx_cli_print_json(const json_t *v, struct mx_err *e);
  * terminal (prompt on stderr), or the first line of stdin when from_stdin.
  * Returns a buffer from mx_secure_alloc (mx_secure_free), or NULL with e.
  */
-char *mx_cli_read_secret(const char *prompt, int from_stdin,
-    struct mx_err *e);
+char *mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e);
 
 #endif

@@ -28,35 +28,39 @@
 #include "banned.h"
 
 enum {
-	O_HOMESERVER = MX_OPT_LONG, O_PASSWORD_STDIN, O_TOKEN_STDIN,
-	O_DEVICE_NAME, O_FORCE, O_PASSPHRASE_FILE,
+	O_HOMESERVER = MX_OPT_LONG,
+	O_PASSWORD_STDIN,
+	O_TOKEN_STDIN,
+	O_DEVICE_NAME,
+	O_FORCE,
+	O_PASSPHRASE_FILE,
 };
 
 static const struct mx_opt opts[] = {
 	{ 'u', "user", "USER", "log in as USER (@user:server, or name)", 0 },
-	{ O_HOMESERVER, "homeserver", "URL", "the homeserver (default: from "
-	    "USER)", 0 },
-	{ O_PASSWORD_STDIN, "password-stdin", NULL, "read the password from "
-	    "stdin", 0 },
-	{ O_TOKEN_STDIN, "token-stdin", NULL, "store an access token read from "
-	    "stdin", 0 },
-	{ O_DEVICE_NAME, "device-name", "NAME", "name the new device "
-	    "(\"mx on HOST\")", 0 },
+	{ O_HOMESERVER, "homeserver", "URL",
+	    "the homeserver (default: from USER)", 0 },
+	{ O_PASSWORD_STDIN, "password-stdin", NULL,
+	    "read the password from stdin", 0 },
+	{ O_TOKEN_STDIN, "token-stdin", NULL,
+	    "store an access token read from stdin", 0 },
+	{ O_DEVICE_NAME, "device-name", "NAME",
+	    "name the new device (\"mx on HOST\")", 0 },
 	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
-	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE", "login: protect the "
-	    "new store with the passphrase in FILE; export-identity: seal "
-	    "with it", 0 },
+	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
+	    "login: protect the new store with the passphrase in FILE; "
+	    "export-identity: seal with it",
+	    0 },
 	MX_OPT_END
 };
 
 static const struct mx_cli cli = {
 	"mx-keys",
-	"[options] login -u USER [--homeserver URL]\n"
-	"[options] login --token-stdin [-u USER | --homeserver URL]\n"
-	"[options] logout\n[options] whoami\n"
-	"[options] devices [USER...]\n"
-	"[options] trust USER DEVICE ED25519\n"
-	"[options] export-identity [--passphrase-file FILE]",
+	"[options] login -u USER [--homeserver URL]\n[options] login "
+	"--token-stdin [-u USER | --homeserver URL]\n[options] "
+	"logout\n[options] whoami\n[options] devices [USER...]\n[options] "
+	"trust USER DEVICE ED25519\n[options] export-identity "
+	"[--passphrase-file FILE]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, and "
 	"list and verify devices.",
 	opts,
@@ -107,8 +111,8 @@ print_session(const struct mx_session *s, struct mx_err *e)
 	json_t *j;
 	int rc;
 
-	j = json_pack("{s:s?, s:s?, s:s?}", "user_id", s->user_id,
-	    "device_id", s->device_id, "homeserver", s->homeserver);
+	j = json_pack("{s:s?, s:s?, s:s?}", "user_id", s->user_id, "device_id",
+	    s->device_id, "homeserver", s->homeserver);
 	if (j == NULL)
 		return mx_err_set(e, MX_LOCAL, "session is not UTF-8");
 	rc = mx_cli_print_json(j, e);
@@ -133,12 +137,13 @@ find_homeserver(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	if (hs == NULL && (hs = getenv("MX_HOMESERVER")) != NULL && !*hs)
 		hs = NULL;
 	if (hs == NULL)
-		return mx_err_set(e, MX_USAGE, o->user ? "a user name without "
-		    "a server needs --homeserver URL" : "no user given; use "
-		    "-u @user:server");
+		return mx_err_set(e, MX_USAGE,
+		    o->user ?
+			"a user name without a server needs --homeserver URL" :
+			"no user given; use -u @user:server");
 	if (!mx_startswith(hs, "https://") && !mx_startswith(hs, "http://"))
-		return mx_err_set(e, MX_USAGE, "homeserver '%s' is not an "
-		    "http(s) URL", hs);
+		return mx_err_set(e, MX_USAGE,
+		    "homeserver '%s' is not an http(s) URL", hs);
 	n = strlen(hs);
 	while (n > 0 && hs[n - 1] == '/')
 		n--;
@@ -173,9 +178,10 @@ replace_session(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	if (c->sess.access_token == NULL)
 		return 0;
 	if (!o->force)
-		return mx_err_set(e, MX_USAGE, "profile already logged in as "
-		    "%s; log out first or use --force", c->sess.user_id ?
-		    c->sess.user_id : "someone");
+		return mx_err_set(e, MX_USAGE,
+		    "profile already logged in as %s; log out first or use "
+		    "--force",
+		    c->sess.user_id ? c->sess.user_id : "someone");
 	mx_err_clear(&le);
 	if (mx_api_logout(&c->api, &le) != 0)
 		mx_cli_note(c, 0, "could not log the old session out: %s",
@@ -204,14 +210,15 @@ password_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		host[sizeof(host) - 1] = '\0';
 		name = mx_xasprintf("mx on %s", host);
 	}
-	if (mx_api_login_password(&c->api, o->user, pw, o->device_name ?
-	    o->device_name : name, NULL, &j, e) != 0) {
+	if (mx_api_login_password(&c->api, o->user, pw,
+		o->device_name ? o->device_name : name, NULL, &j, e) != 0) {
 		mx_err_prefix(e, "cannot log in as '%s'", o->user);
 		goto out;
 	}
-	if (mx_json_str(j, "user_id") == NULL || mx_json_str(j, "access_token") == NULL) {
-		mx_err_set(e, MX_TEMP, "login answer without user_id or "
-		    "access_token");
+	if (mx_json_str(j, "user_id") == NULL ||
+	    mx_json_str(j, "access_token") == NULL) {
+		mx_err_set(e, MX_TEMP,
+		    "login answer without user_id or access_token");
 		goto out;
 	}
 	c->sess.user_id = mx_xstrdup(mx_json_str(j, "user_id"));
@@ -249,8 +256,9 @@ token_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		return mx_err_prefix(e, "cannot check the access token");
 	if (o->user != NULL && o->user[0] == '@' &&
 	    strcmp(o->user, c->sess.user_id) != 0)
-		return mx_err_set(e, MX_USAGE, "the token belongs to %s, not "
-		    "%s", c->sess.user_id, o->user);
+		return mx_err_set(e, MX_USAGE,
+		    "the token belongs to %s, not %s", c->sess.user_id,
+		    o->user);
 	return 0;
 }
 
@@ -289,7 +297,8 @@ ask_store_pass(struct mx_ctx *c, struct mx_err *e)
 	if (!fresh || !isatty(STDIN_FILENO))
 		return NULL;
 	pass = mx_cli_read_secret("passphrase for the new profile's store "
-	    "(empty: a key file)", 0, e);
+				  "(empty: a key file)",
+	    0, e);
 	if (pass != NULL && pass[0] == '\0') {
 		mx_secure_free(pass);
 		pass = NULL;
@@ -307,14 +316,14 @@ cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	if (o->password_stdin && o->token_stdin)
-		return mx_err_set(e, MX_USAGE, "--password-stdin and "
-		    "--token-stdin exclude each other");
+		return mx_err_set(e, MX_USAGE,
+		    "--password-stdin and --token-stdin exclude each other");
 	if (o->user == NULL && !o->token_stdin)
 		return mx_err_set(e, MX_USAGE, "no user given; use -u USER");
 	/* A new store is created under the passphrase; an existing one must
 	 * open with it. */
-	if (o->passphrase_file && (pass = mx_conf_read_secret_file(
-	    o->passphrase_file, e)) == NULL)
+	if (o->passphrase_file &&
+	    (pass = mx_conf_read_secret_file(o->passphrase_file, e)) == NULL)
 		return -1;
 	if (!o->passphrase_file && !o->password_stdin && !o->token_stdin &&
 	    (pass = ask_store_pass(c, e)) == NULL && e->status != MX_OK)
@@ -327,15 +336,15 @@ cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	if (rc)
 		return -1;
 	if ((o->token_stdin && o->user == NULL && o->homeserver == NULL &&
-	    getenv("MX_HOMESERVER") == NULL))
-		return mx_err_set(e, MX_USAGE, "--token-stdin needs "
-		    "--homeserver URL or -u @user:server");
+		getenv("MX_HOMESERVER") == NULL))
+		return mx_err_set(e, MX_USAGE,
+		    "--token-stdin needs --homeserver URL or -u @user:server");
 	if (find_homeserver(c, o, e) != 0)
 		return -1;
 	c->api.hs = c->sess.homeserver;
 	c->api.token = NULL;
 	if ((o->token_stdin ? token_login(c, o, e) :
-	    password_login(c, o, e)) != 0)
+			      password_login(c, o, e)) != 0)
 		return -1;
 	if (mx_conf_save_session(c, e) != 0)
 		return -1;
@@ -365,8 +374,9 @@ cmd_logout(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 			*e = le;
 			return mx_err_prefix(e, "cannot log out");
 		}
-		mx_cli_note(c, 0, "the server no longer knew the token; "
-		    "removing the session here");
+		mx_cli_note(c, 0,
+		    "the server no longer knew the token; removing the "
+		    "session here");
 	}
 	return forget_session(c, e);
 }
@@ -398,8 +408,8 @@ static json_t *
 device_json(const struct mx_device *d)
 {
 	return json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s}", "user_id", d->user_id,
-	    "device_id", d->device_id, "name", d->name, "curve25519",
-	    d->curve, "ed25519", d->ed, "trust", mx_trust_name(d->trust));
+	    "device_id", d->device_id, "name", d->name, "curve25519", d->curve,
+	    "ed25519", d->ed, "trust", mx_trust_name(d->trust));
 }
 
 /* devices [USER...]: every device of the users (default: ourselves). */
@@ -414,12 +424,14 @@ cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	int rc;
 
 	(void)o;
-	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV,
-	    e) != 0 || mx_ctx_whoami(c, e) != 0)
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
+		0 ||
+	    mx_ctx_whoami(c, e) != 0)
 		return -1;
 	me = c->sess.user_id;
-	rc = mx_devices_get(&c->api, c->store, argc ? (const char *const *)
-	    argv : &me, argc ? (size_t)argc : 1, &l, e);
+	rc = mx_devices_get(&c->api, c->store,
+	    argc ? (const char *const *)argv : &me, argc ? (size_t)argc : 1,
+	    &l, e);
 	for (i = 0; i < l.n && rc == 0; i++) {
 		j = device_json(&l.v[i]);
 		rc = mx_cli_print_json(j, e);
@@ -440,8 +452,8 @@ cmd_trust(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 	(void)o;
 	(void)argc;
-	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV,
-	    e) != 0)
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
+	    0)
 		return -1;
 	if (mx_e2ee_verify_device(c, argv[0], argv[1], argv[2], e) != 0)
 		return -1;
@@ -466,19 +478,21 @@ cmd_export_identity(struct mx_ctx *c, const struct opt *o, int argc,
 
 	(void)argc;
 	(void)argv;
-	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV,
-	    e) != 0 || mx_e2ee_open(&x, c, e) != 0)
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
+		0 ||
+	    mx_e2ee_open(&x, c, e) != 0)
 		goto out;
-	pass = o->passphrase_file ? mx_conf_read_secret_file(
-	    o->passphrase_file, e) : mx_cli_read_secret("passphrase for the "
-	    "identity: ", !isatty(STDIN_FILENO), e);
+	pass = o->passphrase_file ?
+	    mx_conf_read_secret_file(o->passphrase_file, e) :
+	    mx_cli_read_secret("passphrase for the identity: ",
+		!isatty(STDIN_FILENO), e);
 	if (pass == NULL || mx_e2ee_account_pickle(x, &acct, &n, e) != 0)
 		goto out;
 	b64 = mx_b64_encdup(acct, n);
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "homeserver",
 	    c->sess.homeserver, "user_id", c->sess.user_id, "device_id",
-	    c->sess.device_id, "access_token", c->sess.access_token,
-	    "account", b64);
+	    c->sess.device_id, "access_token", c->sess.access_token, "account",
+	    b64);
 	line = mx_identity_seal(j, pass, e);
 	json_decref(j);
 	if (line != NULL && printf("%s\n", line) > 0 && fflush(stdout) == 0)
@@ -504,7 +518,7 @@ static const struct {
 	const char *name;
 	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
 	    struct mx_err *);
-	int min, max;		/* operands after the subcommand */
+	int min, max; /* operands after the subcommand */
 } cmds[] = {
 	{ "login", cmd_login, 0, 0 },
 	{ "logout", cmd_logout, 0, 0 },
@@ -519,13 +533,14 @@ check_opts(const struct opt *o, const char *sub)
 {
 	int login = strcmp(sub, "login") == 0;
 
-	if (!login && (o->user || o->homeserver || o->password_stdin ||
-	    o->token_stdin || o->device_name || o->force))
+	if (!login &&
+	    (o->user || o->homeserver || o->password_stdin || o->token_stdin ||
+		o->device_name || o->force))
 		mx_cli_usage(&cli, "'%s' takes no login options", sub);
-	if (o->passphrase_file && !login && strcmp(sub,
-	    "export-identity") != 0)
-		mx_cli_usage(&cli, "--passphrase-file is for login and "
-		    "export-identity");
+	if (o->passphrase_file && !login &&
+	    strcmp(sub, "export-identity") != 0)
+		mx_cli_usage(&cli,
+		    "--passphrase-file is for login and export-identity");
 }
 
 int

@@ -25,12 +25,23 @@
 #include "banned.h"
 
 enum {
-	O_HTML = MX_OPT_LONG, O_CODE, O_REPLY, O_THREAD, O_EDIT, O_REACT,
-	O_REDACT, O_REASON, O_JSON, O_JOIN, O_LINES, O_TRUST,
+	O_HTML = MX_OPT_LONG,
+	O_CODE,
+	O_REPLY,
+	O_THREAD,
+	O_EDIT,
+	O_REACT,
+	O_REDACT,
+	O_REASON,
+	O_JSON,
+	O_JOIN,
+	O_LINES,
+	O_TRUST,
 };
 
 static const struct mx_opt opts[] = {
-	{ 'm', "markdown", NULL, "TEXT is CommonMark: send it as HTML too", 0 },
+	{ 'm', "markdown", NULL, "TEXT is CommonMark: send it as HTML too",
+	    0 },
 	{ O_HTML, "html", NULL, "TEXT is HTML", 0 },
 	{ O_CODE, "code", "LANG", "send TEXT as a code block in LANG", 0 },
 	{ 'n', "notice", NULL, "send an m.notice (for bots)", 0 },
@@ -42,18 +53,22 @@ static const struct mx_opt opts[] = {
 	{ O_REACT, "react", "EVENT", "react to EVENT with the key TEXT", 0 },
 	{ O_REDACT, "redact", "EVENT", "redact (remove) EVENT", 0 },
 	{ O_REASON, "reason", "TEXT", "the reason of --redact", 0 },
-	{ O_JSON, "json", NULL, "send each stdin line: JSON content or "
-	    "{type,content}", 0 },
+	{ O_JSON, "json", NULL,
+	    "send each stdin line: JSON content or {type,content}", 0 },
 	{ O_LINES, "lines", NULL, "send each line of stdin as it arrives", 0 },
 	{ O_JOIN, "join", NULL, "join the room first (invited or public)", 0 },
-	{ O_TRUST, "trust", "POLICY", "encrypted rooms: share keys with "
-	    "tofu (default) or verified devices", 0 },
+	{ O_TRUST, "trust", "POLICY",
+	    "encrypted rooms: share keys with tofu (default) or verified "
+	    "devices",
+	    0 },
 	MX_OPT_END
 };
 
 static const struct mx_cli cli = {
-	"mx-send", "[options] ROOM [TEXT...]",
-	"Send text, files, relations or raw events into a Matrix room.", opts,
+	"mx-send",
+	"[options] ROOM [TEXT...]",
+	"Send text, files, relations or raw events into a Matrix room.",
+	opts,
 };
 
 struct opt {
@@ -69,9 +84,9 @@ struct send {
 	struct mx_ctx *c;
 	const struct opt *o;
 	char *room_id;
-	char *latest;		/* the thread's latest event (--thread) */
-	json_t *enc;		/* m.room.encryption content, or NULL */
-	struct mx_e2ee *x;	/* when the room is encrypted */
+	char *latest;	   /* the thread's latest event (--thread) */
+	json_t *enc;	   /* m.room.encryption content, or NULL */
+	struct mx_e2ee *x; /* when the room is encrypted */
 };
 
 static int
@@ -80,21 +95,57 @@ opt_fn(void *u, int id, const char *arg)
 	struct opt *o = u;
 
 	switch (id) {
-	case 'm': o->fmt = MX_FMT_MARKDOWN; o->nfmt++; break;
-	case O_HTML: o->fmt = MX_FMT_HTML; o->nfmt++; break;
-	case O_CODE: o->fmt = MX_FMT_CODE; o->lang = arg; o->nfmt++; break;
-	case 'n': o->type = MX_MSG_NOTICE; o->ntype++; break;
-	case 'e': o->type = MX_MSG_EMOTE; o->ntype++; break;
-	case 'f': o->file = arg; break;
-	case O_REPLY: o->reply = arg; break;
-	case O_THREAD: o->thread = arg; break;
-	case O_EDIT: o->edit = arg; break;
-	case O_REACT: o->react = arg; break;
-	case O_REDACT: o->redact = arg; break;
-	case O_REASON: o->reason = arg; break;
-	case O_JSON: o->json = 1; break;
-	case O_LINES: o->lines = 1; break;
-	case O_JOIN: o->join = 1; break;
+	case 'm':
+		o->fmt = MX_FMT_MARKDOWN;
+		o->nfmt++;
+		break;
+	case O_HTML:
+		o->fmt = MX_FMT_HTML;
+		o->nfmt++;
+		break;
+	case O_CODE:
+		o->fmt = MX_FMT_CODE;
+		o->lang = arg;
+		o->nfmt++;
+		break;
+	case 'n':
+		o->type = MX_MSG_NOTICE;
+		o->ntype++;
+		break;
+	case 'e':
+		o->type = MX_MSG_EMOTE;
+		o->ntype++;
+		break;
+	case 'f':
+		o->file = arg;
+		break;
+	case O_REPLY:
+		o->reply = arg;
+		break;
+	case O_THREAD:
+		o->thread = arg;
+		break;
+	case O_EDIT:
+		o->edit = arg;
+		break;
+	case O_REACT:
+		o->react = arg;
+		break;
+	case O_REDACT:
+		o->redact = arg;
+		break;
+	case O_REASON:
+		o->reason = arg;
+		break;
+	case O_JSON:
+		o->json = 1;
+		break;
+	case O_LINES:
+		o->lines = 1;
+		break;
+	case O_JOIN:
+		o->join = 1;
+		break;
 	case O_TRUST:
 		if (strcmp(arg, "tofu") == 0)
 			o->trust = MX_E2EE_TOFU;
@@ -103,7 +154,8 @@ opt_fn(void *u, int id, const char *arg)
 		else
 			mx_cli_usage(&cli, "--trust wants tofu or verified");
 		break;
-	default: return -1;
+	default:
+		return -1;
 	}
 	return 0;
 }
@@ -116,19 +168,20 @@ check_opts(const struct opt *o, int ntext)
 	const char *base;
 
 	if (o->nfmt > 1)
-		mx_cli_usage(&cli, "--markdown, --html and --code exclude "
-		    "each other");
+		mx_cli_usage(&cli,
+		    "--markdown, --html and --code exclude each other");
 	if (o->ntype > 1)
 		mx_cli_usage(&cli, "--notice and --emote exclude each other");
 	if (modes > 1)
-		mx_cli_usage(&cli, "--file, --react, --redact and --json "
-		    "exclude each other");
+		mx_cli_usage(&cli,
+		    "--file, --react, --redact and --json exclude each other");
 	if ((o->file || o->redact || o->json) && ntext > 0)
-		mx_cli_usage(&cli, "TEXT is not used with --file, --redact "
-		    "or --json");
+		mx_cli_usage(&cli,
+		    "TEXT is not used with --file, --redact or --json");
 	if (modes && (o->lines || o->nfmt || o->ntype || o->edit))
-		mx_cli_usage(&cli, "--file, --react, --redact and --json "
-		    "take no text options");
+		mx_cli_usage(&cli,
+		    "--file, --react, --redact and --json take no text "
+		    "options");
 	if ((o->react || o->redact || o->json) && (o->reply || o->thread))
 		mx_cli_usage(&cli, "--reply-to and --thread need a message");
 	if (o->edit && (o->reply || o->thread))
@@ -140,8 +193,8 @@ check_opts(const struct opt *o, int ntext)
 	base = o->file ? strrchr(o->file, '/') : NULL;
 	base = base ? base + 1 : o->file;
 	if (base != NULL && !mx_utf8_valid(base, strlen(base)))
-		mx_cli_usage(&cli, "--file: the name, sent as the body, is not "
-		    "UTF-8 text");
+		mx_cli_usage(&cli,
+		    "--file: the name, sent as the body, is not UTF-8 text");
 }
 
 /* Print the output line of one event sent. */
@@ -149,8 +202,8 @@ static int
 print_sent(const char *room_id, const char *event_id, const char *txn,
     struct mx_err *e)
 {
-	json_t *j = json_pack("{s:s,s:s,s:s}", "room_id", room_id,
-	    "event_id", event_id, "txn_id", txn);
+	json_t *j = json_pack("{s:s,s:s,s:s}", "room_id", room_id, "event_id",
+	    event_id, "txn_id", txn);
 	int rc = mx_cli_print_json(j, e);
 
 	json_decref(j);
@@ -193,11 +246,12 @@ send_event(struct send *s, const char *type, const json_t *content,
 
 	n = mx_msg_event_size(s->room_id, c->sess.user_id, type, content);
 	if (n == 0)
-		return mx_err_set(e, MX_LOCAL, "the event cannot be encoded "
-		    "as JSON");
+		return mx_err_set(e, MX_LOCAL,
+		    "the event cannot be encoded as JSON");
 	if (n > MX_MSG_PDU_LIMIT)
-		return mx_err_set(e, MX_LOCAL, "message too large (%zu bytes; "
-		    "the limit is %d)", n, MX_MSG_PDU_LIMIT);
+		return mx_err_set(e, MX_LOCAL,
+		    "message too large (%zu bytes; the limit is %d)", n,
+		    MX_MSG_PDU_LIMIT);
 	key = mx_msg_txn_key(s->room_id, type, content);
 	if ((txn = mx_txn_begin(c->store, key, &owned, e)) == NULL) {
 		free(key);
@@ -209,8 +263,8 @@ send_event(struct send *s, const char *type, const json_t *content,
 	else if (s->x != NULL)
 		rc = send_encrypted(s, type, txn, content, &eid, e);
 	else
-		rc = mx_api_send(&c->api, s->room_id, type, txn, content,
-		    &eid, e);
+		rc = mx_api_send(&c->api, s->room_id, type, txn, content, &eid,
+		    e);
 	if (rc != 0)
 		mx_err_prefix(e, "cannot send to '%s'", s->room_id);
 	else if (owned)
@@ -238,11 +292,12 @@ thread_latest(struct mx_ctx *c, const char *room_id, const char *root)
 
 	mx_err_clear(&e);
 	if (mx_api_relations(&c->api, room_id, root, "m.thread", 1, 'b', &j,
-	    &e) != 0)
+		&e) != 0)
 		mx_cli_note(c, 1, "no thread relations of '%s': %s", root,
 		    e.msg);
-	id = json_string_value(json_object_get(json_array_get(
-	    json_object_get(j, "chunk"), 0), "event_id"));
+	id = json_string_value(
+	    json_object_get(json_array_get(json_object_get(j, "chunk"), 0),
+		"event_id"));
 	out = mx_xstrdup(id ? id : root);
 	json_decref(j);
 	return out;
@@ -304,8 +359,9 @@ send_lines(struct send *s, struct mx_err *e)
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (!mx_utf8_valid(line, (size_t)n))
-			rc = mx_err_set(e, MX_LOCAL, "stdin line %lu is not "
-			    "UTF-8 text (a NUL byte or an invalid sequence)",
+			rc = mx_err_set(e, MX_LOCAL,
+			    "stdin line %lu is not UTF-8 text (a NUL byte or "
+			    "an invalid sequence)",
 			    no);
 		else if (n > 0)
 			rc = send_text(s, line, e);
@@ -365,8 +421,9 @@ open_file(struct send *s, struct stat *st, struct mx_err *e)
 	} else if (mx_api_media_config(&s->c->api, &max, e) == 0) {
 		if (max < 0 || (long long)st->st_size <= max)
 			return f;
-		mx_err_set(e, MX_LOCAL, "file too large (%lld bytes; the "
-		    "server accepts %lld)", (long long)st->st_size, max);
+		mx_err_set(e, MX_LOCAL,
+		    "file too large (%lld bytes; the server accepts %lld)",
+		    (long long)st->st_size, max);
 	}
 	if (f != NULL)
 		fclose(f);
@@ -386,8 +443,8 @@ upload_encrypted(struct send *s, FILE *f, char **mxc, json_t **file,
 	int rc;
 
 	if (tmp == NULL)
-		return mx_err_set(e, MX_LOCAL, "cannot create a temporary "
-		    "file: %s", strerror(errno));
+		return mx_err_set(e, MX_LOCAL,
+		    "cannot create a temporary file: %s", strerror(errno));
 	rc = mx_attach_encrypt_stream(f, tmp, file, e);
 	if (rc == 0) {
 		len = ftell(tmp);
@@ -471,8 +528,9 @@ get_text(int argc, char **argv, struct mx_err *e)
 	}
 	if (!mx_utf8_valid(b.p, b.len)) {
 		mx_buf_release(&b);
-		mx_err_set(e, MX_LOCAL, "the message is not UTF-8 text (a "
-		    "NUL byte or an invalid sequence)");
+		mx_err_set(e, MX_LOCAL,
+		    "the message is not UTF-8 text (a NUL byte or an invalid "
+		    "sequence)");
 		return NULL;
 	}
 	return mx_buf_detach(&b);
@@ -489,13 +547,15 @@ open_e2ee(struct send *s, struct mx_err *e)
 	if (rc == 0)
 		return 0;
 	if (strcmp(json_string_value(json_object_get(s->enc, "algorithm")),
-	    "m.megolm.v1.aes-sha2") != 0)
-		return mx_err_set(e, MX_LOCAL, "'%s' is encrypted with '%s', "
-		    "which mx does not know", s->room_id, json_string_value(
-		    json_object_get(s->enc, "algorithm")));
+		"m.megolm.v1.aes-sha2") != 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "'%s' is encrypted with '%s', which mx does not know",
+		    s->room_id,
+		    json_string_value(json_object_get(s->enc, "algorithm")));
 	if (s->c->store == NULL)
-		return mx_err_set(e, MX_USAGE, "'%s' is encrypted: that needs "
-		    "a profile (mx-keys login), not MX_ACCESS_TOKEN alone",
+		return mx_err_set(e, MX_USAGE,
+		    "'%s' is encrypted: that needs a profile (mx-keys login), "
+		    "not MX_ACCESS_TOKEN alone",
 		    s->room_id);
 	mx_cli_note(s->c, 1, "'%s' is encrypted (%s)", s->room_id,
 	    json_string_value(json_object_get(s->enc, "algorithm")));
@@ -503,8 +563,7 @@ open_e2ee(struct send *s, struct mx_err *e)
 }
 
 static int
-run(struct send *s, const char *room, int argc, char **argv,
-    struct mx_err *e)
+run(struct send *s, const char *room, int argc, char **argv, struct mx_err *e)
 {
 	const struct opt *o = s->o;
 	unsigned flags = MX_ROOM_CREATE_DM | (o->join ? MX_ROOM_JOIN : 0);
@@ -520,8 +579,9 @@ run(struct send *s, const char *room, int argc, char **argv,
 		return -1;
 	}
 	if (s->c->store == NULL)
-		mx_cli_note(s->c, 1, "no profile store: a txn id guards "
-		    "retries within this run only");
+		mx_cli_note(s->c, 1,
+		    "no profile store: a txn id guards retries within this "
+		    "run only");
 	if (!o->redact && (rc = open_e2ee(s, e)) != 0) {
 		free(text);
 		return rc;
@@ -568,8 +628,8 @@ main(int argc, char **argv)
 		flags |= MX_CTX_STORE;
 	/* Pending txn records need only survive a killed process, which
 	 * WAL without a sync per commit guarantees. */
-	if (mx_ctx_open(&c, flags, &e) != 0 || (c.store != NULL &&
-	    mx_store_set_durable(c.store, 0, &e) != 0) ||
+	if (mx_ctx_open(&c, flags, &e) != 0 ||
+	    (c.store != NULL && mx_store_set_durable(c.store, 0, &e) != 0) ||
 	    run(&s, argv[i], argc - i - 1, argv + i + 1, &e) != 0)
 		rc = mx_cli_fail(cli.prog, &e);
 	free(s.room_id);

@@ -30,15 +30,20 @@
 #include "banned.h"
 
 enum {
-	O_HISTORY = MX_OPT_LONG, O_FROM, O_LIMIT, O_TYPES, O_ACCEPT, O_RAW,
+	O_HISTORY = MX_OPT_LONG,
+	O_FROM,
+	O_LIMIT,
+	O_TYPES,
+	O_ACCEPT,
+	O_RAW,
 	O_DOWNLOAD,
 };
 
 static const struct mx_opt opts[] = {
 	{ 'f', "follow", NULL, "keep syncing, printing events as they come",
 	    0 },
-	{ O_HISTORY, "history", "ROOM", "print ROOM's whole history, oldest "
-	    "first", 0 },
+	{ O_HISTORY, "history", "ROOM",
+	    "print ROOM's whole history, oldest first", 0 },
 	{ O_FROM, "from", "TOKEN", "continue --history from TOKEN (see -v)",
 	    0 },
 	{ O_LIMIT, "limit", "N", "print the last N events of each ROOM", 0 },
@@ -46,17 +51,20 @@ static const struct mx_opt opts[] = {
 	    MX_OPT_REPEAT },
 	{ O_ACCEPT, "accept-invites", NULL, "join the rooms we are invited to",
 	    0 },
-	{ O_RAW, "raw", NULL, "keep each encrypted event's envelope as "
-	    "mx.raw", 0 },
-	{ O_DOWNLOAD, "download", "DIR", "save the files of file events in "
-	    "DIR (decrypted, hash checked)", 0 },
+	{ O_RAW, "raw", NULL, "keep each encrypted event's envelope as mx.raw",
+	    0 },
+	{ O_DOWNLOAD, "download", "DIR",
+	    "save the files of file events in DIR (decrypted, hash checked)",
+	    0 },
 	MX_OPT_END
 };
 
 static const struct mx_cli cli = {
-	"mx-sync", "[options] [ROOM...]\n--history ROOM [--from TOKEN] "
-	    "[options]\n--limit N [-f] [options] ROOM...",
-	"Print Matrix events as JSON Lines.", opts,
+	"mx-sync",
+	"[options] [ROOM...]\n--history ROOM [--from TOKEN] "
+	"[options]\n--limit N [-f] [options] ROOM...",
+	"Print Matrix events as JSON Lines.",
+	opts,
 };
 
 #define FOLLOW_TIMEOUT_MS 30000L
@@ -72,11 +80,11 @@ struct opt {
 struct run {
 	struct mx_ctx *c;
 	struct opt *o;
-	FILE *spool;		/* the batch being built, or NULL: stdout */
-	const char *room;	/* --history: the room argument */
-	const char *room_id;	/* --history: its room ID */
-	char *resume;		/* --history: the last page's end token */
-	struct mx_e2ee *x;	/* NULL without a profile store */
+	FILE *spool;	     /* the batch being built, or NULL: stdout */
+	const char *room;    /* --history: the room argument */
+	const char *room_id; /* --history: its room ID */
+	char *resume;	     /* --history: the last page's end token */
+	struct mx_e2ee *x;   /* NULL without a profile store */
 };
 
 /*
@@ -115,12 +123,24 @@ opt_fn(void *u, int id, const char *arg)
 	char *end;
 
 	switch (id) {
-	case 'f': o->follow = 1; break;
-	case O_HISTORY: o->history = arg; break;
-	case O_FROM: o->from = arg; break;
-	case O_ACCEPT: o->accept = 1; break;
-	case O_RAW: o->raw = 1; break;
-	case O_DOWNLOAD: o->download = arg; break;
+	case 'f':
+		o->follow = 1;
+		break;
+	case O_HISTORY:
+		o->history = arg;
+		break;
+	case O_FROM:
+		o->from = arg;
+		break;
+	case O_ACCEPT:
+		o->accept = 1;
+		break;
+	case O_RAW:
+		o->raw = 1;
+		break;
+	case O_DOWNLOAD:
+		o->download = arg;
+		break;
 	case O_TYPES:
 		mx_sync_split(arg, &o->sel.types, &o->sel.ntypes);
 		break;
@@ -129,10 +149,11 @@ opt_fn(void *u, int id, const char *arg)
 		o->limit = strtol(arg, &end, 10);
 		if (errno || *end || end == arg || o->limit < 1 ||
 		    o->limit > 1000000)
-			mx_cli_usage(&cli, "--limit wants a number from 1 to "
-			    "1000000");
+			mx_cli_usage(&cli,
+			    "--limit wants a number from 1 to 1000000");
 		break;
-	default: return -1;
+	default:
+		return -1;
 	}
 	return 0;
 }
@@ -151,12 +172,13 @@ check_opts(const struct opt *o, int nrooms)
 	if (o->limit && nrooms == 0)
 		mx_cli_usage(&cli, "--limit needs a ROOM");
 	if (o->history && (o->follow || o->accept))
-		mx_cli_usage(&cli, "--history reads a room once: no --follow "
-		    "or --accept-invites");
+		mx_cli_usage(&cli,
+		    "--history reads a room once: no --follow or "
+		    "--accept-invites");
 	if (o->limit && o->accept)
 		mx_cli_usage(&cli, "--limit takes no --accept-invites");
-	if (o->download && (stat(o->download, &st) != 0 ||
-	    !S_ISDIR(st.st_mode)))
+	if (o->download &&
+	    (stat(o->download, &st) != 0 || !S_ISDIR(st.st_mode)))
 		mx_cli_usage(&cli, "--download: '%s' is not a directory",
 		    o->download);
 }
@@ -237,8 +259,9 @@ download(struct run *r, json_t *o)
 {
 	const json_t *c = json_object_get(o, "content");
 	const json_t *file = json_object_get(c, "file");
-	const char *url = json_string_value(json_object_get(file ? file : c,
-	    "url")), *eid = json_string_value(json_object_get(o, "event_id"));
+	const char *url = json_string_value(
+		       json_object_get(file ? file : c, "url")),
+		   *eid = json_string_value(json_object_get(o, "event_id"));
 	const char *name = json_string_value(json_object_get(c, "filename"));
 	char *fn, *path;
 	struct mx_err e;
@@ -253,7 +276,8 @@ download(struct run *r, json_t *o)
 	if (fetch(r, url, file, path, &e) == 0)
 		json_object_set_new(mx_of(o), "file", json_string(path));
 	else
-		json_object_set_new(mx_of(o), "file_error", json_string(e.msg));
+		json_object_set_new(mx_of(o), "file_error",
+		    json_string(e.msg));
 	free(path);
 	free(fn);
 }
@@ -313,8 +337,9 @@ on_event(void *u, const char *room_id, const json_t *ev,
 
 	if (!mx_sync_wants(&r->o->sel, ev))
 		return 0;
-	return put(r, output(r, room_id, ev, kind == MX_SYNC_STATE ? "state" :
-	    NULL, e), e);
+	return put(r,
+	    output(r, room_id, ev, kind == MX_SYNC_STATE ? "state" : NULL, e),
+	    e);
 }
 
 /* An invite: join when asked (a refusal is a note, not a failure), then
@@ -326,8 +351,8 @@ on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
 	char *joined = NULL;
 	json_t *o;
 
-	if (r->o->accept && mx_api_join(&r->c->api, room_id, &joined,
-	    e) != 0) {
+	if (r->o->accept &&
+	    mx_api_join(&r->c->api, room_id, &joined, e) != 0) {
 		if (e->status == MX_TEMP)
 			return -1;
 		mx_cli_note(r->c, 0, "cannot join '%s': %s", room_id, e->msg);
@@ -389,8 +414,8 @@ print_batch(struct run *r, const char *since, const json_t *resp,
 	w.gap = on_gap;
 	w.u = r;
 	if ((r->spool = tmpfile()) == NULL)
-		return mx_err_set(e, MX_LOCAL, "cannot create a spool file: "
-		    "%s", strerror(errno));
+		return mx_err_set(e, MX_LOCAL,
+		    "cannot create a spool file: %s", strerror(errno));
 	rc = mx_sync_walk(&w, resp, e);
 	if (rc == 0)
 		rc = flush_spool(r->spool, e);
@@ -403,8 +428,8 @@ print_batch(struct run *r, const char *since, const json_t *resp,
 static int
 batch(struct run *r, const char *since, char **next, struct mx_err *e)
 {
-	char *filter = mx_sync_filter(&r->o->sel, since == NULL,
-	    (int)r->o->limit);
+	char *filter =
+	    mx_sync_filter(&r->o->sel, since == NULL, (int)r->o->limit);
 	long timeout = r->o->follow && since ? FOLLOW_TIMEOUT_MS : 0;
 	const char *nb;
 	json_t *resp = NULL;
@@ -473,8 +498,9 @@ sync_loop(struct run *r, struct mx_err *e)
 
 	/* --limit N -f: the last N events (a first sync's timeline), then on
 	 * from there. */
-	rc = r->o->limit ? 0 : mx_store_get(r->c->store, "sync", key, &since,
-	    NULL, e);
+	rc = r->o->limit ?
+	    0 :
+	    mx_store_get(r->c->store, "sync", key, &since, NULL, e);
 	if (rc > 0)
 		rc = 0;
 	while (rc == 0) {
@@ -545,8 +571,9 @@ history(struct run *r, struct mx_err *e)
 		h.u = r;
 		rc = mx_history_forward(&h, e);
 		if (rc != 0 && r->resume && e->status != MX_LOCAL)
-			mx_cli_note(r->c, 0, "resume with --history '%s' "
-			    "--from %s", r->room, r->resume);
+			mx_cli_note(r->c, 0,
+			    "resume with --history '%s' --from %s", r->room,
+			    r->resume);
 	}
 	free(r->resume);
 	free(room_id);
@@ -571,8 +598,8 @@ last_events(struct run *r, struct mx_err *e)
 			break;
 		json_array_foreach(evs, j, ev)
 			if (rc == 0 && mx_sync_wants(s, ev))
-				rc = put(r, output(r, s->rooms[i], ev, NULL,
-				    e), e);
+				rc = put(r,
+				    output(r, s->rooms[i], ev, NULL, e), e);
 		json_decref(evs);
 	}
 	free(filter);
@@ -588,7 +615,7 @@ joined(const json_t *rooms, const char *room_id)
 
 	json_array_foreach(rooms, i, v)
 		if (strcmp(json_string_value(v) ? json_string_value(v) : "",
-		    room_id) == 0)
+			room_id) == 0)
 			return 1;
 	return 0;
 }
@@ -608,8 +635,8 @@ resolve_rooms(struct run *r, int argc, char **argv, struct mx_err *e)
 	for (i = 0; i < argc && rc == 0; i++) {
 		if ((rc = mx_room_resolve(r->c, argv[i], 0, &id, e)) != 0)
 			break;
-		s->rooms = mx_xrealloc(s->rooms, (s->nrooms + 1) *
-		    sizeof(*s->rooms));
+		s->rooms =
+		    mx_xrealloc(s->rooms, (s->nrooms + 1) * sizeof(*s->rooms));
 		s->rooms[s->nrooms++] = id;
 		if (rooms && !joined(rooms, id))
 			rc = mx_err_set(e, MX_PERM, "not joined to '%s'",
@@ -649,8 +676,9 @@ main(int argc, char **argv)
 	if (rc == 0 && !o.history)
 		rc = resolve_rooms(&r, argc - i, argv + i, &e);
 	if (rc == 0)
-		rc = o.history ? history(&r, &e) : o.limit && !o.follow ?
-		    last_events(&r, &e) : sync_loop(&r, &e);
+		rc = o.history		 ? history(&r, &e) :
+		    o.limit && !o.follow ? last_events(&r, &e) :
+					   sync_loop(&r, &e);
 	rc = rc == 0 ? MX_OK : mx_cli_fail(cli.prog, &e);
 	mx_sync_sel_release(&o.sel);
 	mx_e2ee_close(r.x);

@@ -56,11 +56,13 @@ int
 mx_account_pickle(struct mx_e2ee *x, char **pickle, size_t *n,
     struct mx_err *e)
 {
-	int rc = mx_store_get_secret(x->c->store, "e2ee", "account", pickle, n,
-	    e);
+	int rc =
+	    mx_store_get_secret(x->c->store, "e2ee", "account", pickle, n, e);
 
-	return rc > 0 ? 0 : rc < 0 ? -1 : mx_err_set(e, MX_LOCAL, "the store "
-	    "holds no Olm account");
+	if (rc == 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "the store holds no Olm account");
+	return rc > 0 ? 0 : -1;
 }
 
 /* ---- signing and uploading keys ------------------------------------- */
@@ -82,8 +84,8 @@ sign(struct mx_e2ee *x, json_t *obj, struct mx_err *e)
 		json_object_set_new(obj, "signatures", sigs);
 	}
 	kid = mx_xasprintf("ed25519:%s", x->c->sess.device_id);
-	json_object_set_new(sigs, x->c->sess.user_id, json_pack("{s:s}", kid,
-	    sig));
+	json_object_set_new(sigs, x->c->sess.user_id,
+	    json_pack("{s:s}", kid, sig));
 	free(kid);
 	return 0;
 }
@@ -94,9 +96,9 @@ device_keys(struct mx_e2ee *x, struct mx_err *e)
 	const char *dev = x->c->sess.device_id;
 	char *ck = mx_xasprintf("curve25519:%s", dev);
 	char *ek = mx_xasprintf("ed25519:%s", dev);
-	json_t *dk = json_pack("{s:s,s:s,s:[s,s],s:{s:s,s:s}}",
-	    "user_id", x->c->sess.user_id, "device_id", dev, "algorithms",
-	    MX_OLM_ALG, MX_MEGOLM_ALG, "keys", ck, x->curve, ek, x->ed);
+	json_t *dk = json_pack("{s:s,s:s,s:[s,s],s:{s:s,s:s}}", "user_id",
+	    x->c->sess.user_id, "device_id", dev, "algorithms", MX_OLM_ALG,
+	    MX_MEGOLM_ALG, "keys", ck, x->curve, ek, x->ed);
 
 	free(ck);
 	free(ek);
@@ -192,8 +194,8 @@ upload(struct mx_e2ee *x, int with_device, struct mx_err *e)
 	rc = mx_account_load(x, e) < 0;
 	if (!rc) {
 		mx_olm_account_mark_published(x->acct);
-		rc = mx_account_save(x, e) != 0 || (with_device &&
-		    mark_uploaded(x, e) != 0);
+		rc = mx_account_save(x, e) != 0 ||
+		    (with_device && mark_uploaded(x, e) != 0);
 	}
 	if (rc) {
 		mx_store_rollback(x->c->store);
@@ -203,8 +205,7 @@ upload(struct mx_e2ee *x, int with_device, struct mx_err *e)
 }
 
 int
-mx_account_top_up(struct mx_e2ee *x, long count, int need_fb,
-    struct mx_err *e)
+mx_account_top_up(struct mx_e2ee *x, long count, int need_fb, struct mx_err *e)
 {
 	size_t unpub, want = 0;
 	struct mx_olm_otk fb;
@@ -256,8 +257,8 @@ account_new(struct mx_e2ee *x, struct mx_err *e)
 
 	if (c->identity_account != NULL) {
 		if (unpickle(x, c->identity_account, c->identity_account_len,
-		    e) != 0 || mx_account_save(x, e) != 0 ||
-		    mark_uploaded(x, e) != 0)
+			e) != 0 ||
+		    mx_account_save(x, e) != 0 || mark_uploaded(x, e) != 0)
 			return -1;
 		return 1;
 	}
@@ -278,8 +279,9 @@ uploaded(struct mx_e2ee *x, struct mx_err *e)
 	/* The account is this device's: a store of another device (a new
 	 * login kept the old store) must not speak for it. */
 	if (rc > 0 && strcmp(up, x->c->sess.device_id) != 0)
-		rc = mx_err_set(e, MX_LOCAL, "the store's keys belong to "
-		    "device '%s', not '%s'", up, x->c->sess.device_id);
+		rc = mx_err_set(e, MX_LOCAL,
+		    "the store's keys belong to device '%s', not '%s'", up,
+		    x->c->sess.device_id);
 	free(up);
 	return rc;
 }

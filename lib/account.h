@@ -21,9 +21,9 @@
 #define MX_ACCOUNT_OTK_TARGET 50
 
 struct mx_e2ee {
-	struct mx_ctx *c;		/* borrowed */
-	struct mx_olm_account *acct;	/* as last loaded from the store */
-	char curve[MX_OLM_KEY_B64];	/* this device's identity keys */
+	struct mx_ctx *c;	     /* borrowed */
+	struct mx_olm_account *acct; /* as last loaded from the store */
+	char curve[MX_OLM_KEY_B64];  /* this device's identity keys */
 	char ed[MX_OLM_KEY_B64];
 };
 

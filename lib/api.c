@@ -55,6 +55,14 @@ status_of(long http)
 	return http == 429 || http >= 500 ? MX_TEMP : MX_PERM;
 }
 
+static const char *
+why_malformed(size_t len, const json_t *j, const json_error_t *je)
+{
+	if (len == 0)
+		return "empty body";
+	return j != NULL ? "not a JSON object" : je->text;
+}
+
 int
 mx_api_check(long http, const char *body, size_t len, json_t **out,
     struct mx_err *e)
@@ -67,9 +75,9 @@ mx_api_check(long http, const char *body, size_t len, json_t **out,
 	if (http >= 200 && http < 300) {
 		if (!json_is_object(j) && (len > 0 || out != NULL)) {
 			json_decref(j);
-			mx_err_set(e, MX_TEMP, "malformed answer from the "
-			    "server (HTTP %ld): %s", http, len == 0 ?
-			    "empty body" : j ? "not a JSON object" : je.text);
+			mx_err_set(e, MX_TEMP,
+			    "malformed answer from the server (HTTP %ld): %s",
+			    http, why_malformed(len, j, &je));
 			if (e)
 				e->http = (int)http;
 			return -1;
@@ -110,16 +118,16 @@ mx_api_error(long http, json_t *j, struct mx_err *e)
 
 struct call {
 	const char *method;
-	char *path;		/* owned; freed by do_call */
+	char *path; /* owned; freed by do_call */
 	const json_t *body;
 	int idempotent;
-	int auth;		/* send the access token */
+	int auth; /* send the access token */
 	long timeout_ms;
-	FILE *body_file;	/* upload */
+	FILE *body_file; /* upload */
 	long body_file_len;
 	const char *ctype;
-	FILE *out_file;		/* download */
-	char **filename;	/* download: Content-Disposition filename */
+	FILE *out_file;	 /* download */
+	char **filename; /* download: Content-Disposition filename */
 };
 
 static int
@@ -199,8 +207,8 @@ take_member(json_t *j, const char *key, json_type want, json_t **dst,
 
 	if (v == NULL || json_typeof(v) != want) {
 		json_decref(j);
-		return mx_err_set(e, MX_TEMP, "malformed answer from the "
-		    "server: no \"%s\"", key);
+		return mx_err_set(e, MX_TEMP,
+		    "malformed answer from the server: no \"%s\"", key);
 	}
 	*dst = json_incref(v);
 	json_decref(j);
@@ -261,8 +269,10 @@ well_known(struct mx_http *h, const char *base, json_t *j, char **hs,
 	size_t n;
 
 	if (u == NULL || *u == '\0')
-		return mx_err_set(e, MX_PERM, "%s/.well-known/matrix/client "
-		    "has no m.homeserver.base_url", base);
+		return mx_err_set(e, MX_PERM,
+		    "%s/.well-known/matrix/client has no "
+		    "m.homeserver.base_url",
+		    base);
 	n = strlen(u);
 	while (n > 0 && u[n - 1] == '/')
 		n--;
@@ -288,8 +298,8 @@ mx_api_discover(struct mx_http *h, const char *server_name, char **hs,
 	int rc;
 
 	/* A loopback server needs no TLS (and a test one has none). */
-	base = mx_xasprintf("%s://%s", mx_http_is_loopback(probe) ? "http" :
-	    "https", server_name);
+	base = mx_xasprintf("%s://%s",
+	    mx_http_is_loopback(probe) ? "http" : "https", server_name);
 	free(probe);
 	a.hs = base;
 	c.method = "GET";
@@ -326,17 +336,17 @@ mx_api_versions(struct mx_api *a, json_t **out, struct mx_err *e)
 }
 
 int
-mx_api_login_password(struct mx_api *a, const char *user,
-    const char *password, const char *device_name, const char *device_id,
-    json_t **out, struct mx_err *e)
+mx_api_login_password(struct mx_api *a, const char *user, const char *password,
+    const char *device_name, const char *device_id, json_t **out,
+    struct mx_err *e)
 {
 	struct call c = { 0 };
 	json_t *b;
 	int rc;
 
 	b = json_pack("{s:s, s:{s:s, s:s}, s:s}", "type", "m.login.password",
-	    "identifier", "type", "m.id.user", "user", user,
-	    "password", password);
+	    "identifier", "type", "m.id.user", "user", user, "password",
+	    password);
 	if (b == NULL)
 		return mx_err_set(e, MX_LOCAL, "user or password not UTF-8");
 	if (device_name != NULL)
@@ -372,7 +382,7 @@ mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
 	const char *d;
 
 	if (call(a, "GET", mx_xstrdup("/_matrix/client/v3/account/whoami"),
-	    NULL, 1, &j, e) != 0)
+		NULL, 1, &j, e) != 0)
 		return -1;
 	d = json_string_value(json_object_get(j, "device_id"));
 	if (device_id != NULL)
@@ -394,8 +404,8 @@ mx_api_resolve_alias(struct mx_api *a, const char *alias, char **room_id,
 {
 	json_t *j;
 
-	if (call(a, "GET", path("/_matrix/client/v3/directory/room/%s",
-	    alias), NULL, 1, &j, e) != 0)
+	if (call(a, "GET", path("/_matrix/client/v3/directory/room/%s", alias),
+		NULL, 1, &j, e) != 0)
 		return -1;
 	return take_str(j, "room_id", room_id, e);
 }
@@ -421,7 +431,7 @@ mx_api_create_room(struct mx_api *a, const json_t *body, char **room_id,
 	json_t *j;
 
 	if (call(a, "POST", mx_xstrdup("/_matrix/client/v3/createRoom"), body,
-	    0, &j, e) != 0)
+		0, &j, e) != 0)
 		return -1;
 	return take_str(j, "room_id", room_id, e);
 }
@@ -431,8 +441,8 @@ mx_api_joined_rooms(struct mx_api *a, json_t **rooms, struct mx_err *e)
 {
 	json_t *j;
 
-	if (call(a, "GET", mx_xstrdup("/_matrix/client/v3/joined_rooms"),
-	    NULL, 1, &j, e) != 0)
+	if (call(a, "GET", mx_xstrdup("/_matrix/client/v3/joined_rooms"), NULL,
+		1, &j, e) != 0)
 		return -1;
 	return take_member(j, "joined_rooms", JSON_ARRAY, rooms, e);
 }
@@ -445,8 +455,10 @@ mx_api_send(struct mx_api *a, const char *room_id, const char *type,
 	json_t *j;
 
 	/* The transaction id makes the PUT safe to repeat. */
-	if (call(a, "PUT", path("/_matrix/client/v3/rooms/%s/send/%s/%s",
-	    room_id, type, txn_id), content, 1, &j, e) != 0)
+	if (call(a, "PUT",
+		path("/_matrix/client/v3/rooms/%s/send/%s/%s", room_id, type,
+		    txn_id),
+		content, 1, &j, e) != 0)
 		return -1;
 	return take_str(j, "event_id", event_id, e);
 }
@@ -461,8 +473,10 @@ mx_api_redact(struct mx_api *a, const char *room_id, const char *event_id,
 
 	if (reason != NULL)
 		json_object_set_new(b, "reason", json_string(reason));
-	rc = call(a, "PUT", path("/_matrix/client/v3/rooms/%s/redact/%s/%s",
-	    room_id, event_id, txn_id), b, 1, &j, e);
+	rc = call(a, "PUT",
+	    path("/_matrix/client/v3/rooms/%s/redact/%s/%s", room_id, event_id,
+		txn_id),
+	    b, 1, &j, e);
 	json_decref(b);
 	return rc ? -1 : take_str(j, "event_id", redaction_id, e);
 }
@@ -471,8 +485,10 @@ int
 mx_api_get_state(struct mx_api *a, const char *room_id, const char *type,
     const char *state_key, json_t **content, struct mx_err *e)
 {
-	return get_optional(a, path("/_matrix/client/v3/rooms/%s/state/%s/%s",
-	    room_id, type, state_key ? state_key : ""), content, e);
+	return get_optional(a,
+	    path("/_matrix/client/v3/rooms/%s/state/%s/%s", room_id, type,
+		state_key ? state_key : ""),
+	    content, e);
 }
 
 int
@@ -482,9 +498,10 @@ mx_api_put_state(struct mx_api *a, const char *room_id, const char *type,
 {
 	json_t *j;
 
-	if (call(a, "PUT", path("/_matrix/client/v3/rooms/%s/state/%s/%s",
-	    room_id, type, state_key ? state_key : ""), content, 1, &j,
-	    e) != 0)
+	if (call(a, "PUT",
+		path("/_matrix/client/v3/rooms/%s/state/%s/%s", room_id, type,
+		    state_key ? state_key : ""),
+		content, 1, &j, e) != 0)
 		return -1;
 	if (event_id == NULL) {
 		json_decref(j);
@@ -494,11 +511,12 @@ mx_api_put_state(struct mx_api *a, const char *room_id, const char *type,
 }
 
 int
-mx_api_get_event(struct mx_api *a, const char *room_id,
-    const char *event_id, json_t **event, struct mx_err *e)
+mx_api_get_event(struct mx_api *a, const char *room_id, const char *event_id,
+    json_t **event, struct mx_err *e)
 {
-	return call(a, "GET", path("/_matrix/client/v3/rooms/%s/event/%s",
-	    room_id, event_id), NULL, 1, event, e);
+	return call(a, "GET",
+	    path("/_matrix/client/v3/rooms/%s/event/%s", room_id, event_id),
+	    NULL, 1, event, e);
 }
 
 int
@@ -507,8 +525,9 @@ mx_api_members(struct mx_api *a, const char *room_id, json_t **chunk,
 {
 	json_t *j;
 
-	if (call(a, "GET", path("/_matrix/client/v3/rooms/%s/members",
-	    room_id), NULL, 1, &j, e) != 0)
+	if (call(a, "GET",
+		path("/_matrix/client/v3/rooms/%s/members", room_id), NULL, 1,
+		&j, e) != 0)
 		return -1;
 	return take_member(j, "chunk", JSON_ARRAY, chunk, e);
 }
@@ -563,21 +582,22 @@ mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
     const char *to, char dir, int limit, const char *filter, json_t **out,
     struct mx_err *e)
 {
-	return call(a, "GET", mx_api_messages_path(room_id, dir, from, to,
-	    limit, filter), NULL, 1, out, e);
+	return call(a, "GET",
+	    mx_api_messages_path(room_id, dir, from, to, limit, filter), NULL,
+	    1, out, e);
 }
 
 int
 mx_api_relations(struct mx_api *a, const char *room_id, const char *event_id,
-    const char *rel_type, int limit, char dir, json_t **out,
-    struct mx_err *e)
+    const char *rel_type, int limit, char dir, json_t **out, struct mx_err *e)
 {
 	char d[2] = { dir == 'f' ? 'f' : 'b', '\0' }, l[16];
 
 	snprintf(l, sizeof(l), "%d", limit > 0 ? limit : 1);
-	return call(a, "GET", path("/_matrix/client/v1/rooms/%s/relations/%s/"
-	    "%s?limit=%s&dir=%s", room_id, event_id, rel_type, l, d), NULL, 1,
-	    out, e);
+	return call(a, "GET",
+	    path("/_matrix/client/v1/rooms/%s/relations/%s/%s?limit=%s&dir=%s",
+		room_id, event_id, rel_type, l, d),
+	    NULL, 1, out, e);
 }
 
 /* --- end-to-end encryption ---------------------------------------------- */
@@ -616,8 +636,9 @@ mx_api_send_to_device(struct mx_api *a, const char *type, const char *txn_id,
 	int rc;
 
 	/* The transaction id makes the PUT safe to repeat. */
-	rc = call(a, "PUT", path("/_matrix/client/v3/sendToDevice/%s/%s", type,
-	    txn_id), body, 1, NULL, e);
+	rc = call(a, "PUT",
+	    path("/_matrix/client/v3/sendToDevice/%s/%s", type, txn_id), body,
+	    1, NULL, e);
 	json_decref(body);
 	return rc;
 }
@@ -628,16 +649,18 @@ int
 mx_api_get_account_data(struct mx_api *a, const char *user_id,
     const char *type, json_t **content, struct mx_err *e)
 {
-	return get_optional(a, path("/_matrix/client/v3/user/%s/account_data/"
-	    "%s", user_id, type), content, e);
+	return get_optional(a,
+	    path("/_matrix/client/v3/user/%s/account_data/%s", user_id, type),
+	    content, e);
 }
 
 int
 mx_api_put_account_data(struct mx_api *a, const char *user_id,
     const char *type, const json_t *content, struct mx_err *e)
 {
-	return call(a, "PUT", path("/_matrix/client/v3/user/%s/account_data/"
-	    "%s", user_id, type), content, 1, NULL, e);
+	return call(a, "PUT",
+	    path("/_matrix/client/v3/user/%s/account_data/%s", user_id, type),
+	    content, 1, NULL, e);
 }
 
 /* --- media -------------------------------------------------------------- */
@@ -686,8 +709,7 @@ media_v1(struct mx_api *a, struct mx_err *e)
 }
 
 int
-mx_api_media_config(struct mx_api *a, long long *upload_size,
-    struct mx_err *e)
+mx_api_media_config(struct mx_api *a, long long *upload_size, struct mx_err *e)
 {
 	const char *p;
 	json_t *j, *s;
@@ -696,7 +718,7 @@ mx_api_media_config(struct mx_api *a, long long *upload_size,
 	if (v1 < 0)
 		return -1;
 	p = v1 ? "/_matrix/client/v1/media/config" :
-	    "/_matrix/media/v3/config";
+		 "/_matrix/media/v3/config";
 	if (call(a, "GET", mx_xstrdup(p), NULL, 1, &j, e) != 0)
 		return -1;
 	s = json_object_get(j, "m.upload.size");
@@ -746,15 +768,15 @@ mx_api_parse_mxc(const char *mxc, char **server, char **id)
 }
 
 int
-mx_api_download(struct mx_api *a, const char *mxc, FILE *out,
-    struct mx_err *e)
+mx_api_download(struct mx_api *a, const char *mxc, FILE *out, struct mx_err *e)
 {
 	struct call c = { 0 };
 	char *server, *id;
 	int v1, rc;
 
 	if (mx_api_parse_mxc(mxc, &server, &id) != 0)
-		return mx_err_set(e, MX_LOCAL, "invalid content URI '%s'", mxc);
+		return mx_err_set(e, MX_LOCAL, "invalid content URI '%s'",
+		    mxc);
 	if ((v1 = media_v1(a, e)) < 0) {
 		free(server);
 		free(id);
@@ -762,7 +784,8 @@ mx_api_download(struct mx_api *a, const char *mxc, FILE *out,
 	}
 	c.method = "GET";
 	c.path = path(v1 ? "/_matrix/client/v1/media/download/%s/%s" :
-	    "/_matrix/media/v3/download/%s/%s", server, id);
+			   "/_matrix/media/v3/download/%s/%s",
+	    server, id);
 	c.idempotent = 1;
 	c.auth = 1;
 	c.out_file = out;

@@ -21,9 +21,9 @@
 #include "http.h"
 
 struct mx_api {
-	struct mx_http *http;	/* borrowed */
-	const char *hs;		/* base URL, no trailing slash (borrowed) */
-	const char *token;	/* access token or NULL (borrowed) */
+	struct mx_http *http; /* borrowed */
+	const char *hs;	      /* base URL, no trailing slash (borrowed) */
+	const char *token;    /* access token or NULL (borrowed) */
 };
 
 /* Generic call: path starts with "/_matrix/..." and is already encoded;
@@ -89,9 +89,9 @@ int mx_api_messages(struct mx_api *a, const char *room_id, const char *from,
     struct mx_err *e);
 /* GET /rooms/{room}/relations/{event}/{rel_type} (spec: "Relationships"),
  * limit events (0: one), dir 'b' (newest first) or 'f'. */
-int mx_api_relations(struct mx_api *a, const char *room_id,
-    const char *event_id, const char *rel_type, int limit, char dir,
-    json_t **out, struct mx_err *e);
+int
+mx_api_relations(struct mx_api *a, const char *room_id, const char *event_id,
+    const char *rel_type, int limit, char dir, json_t **out, struct mx_err *e);
 
 /* End-to-end encryption (spec: "Key management API", "Send-to-Device
  * messaging").  Bodies are the spec's request objects, borrowed. */

@@ -29,8 +29,9 @@ valid_profile(const char *p)
 {
 	if (*p == '\0' || *p == '.' || strlen(p) > 64)
 		return 0;
-	return p[strspn(p, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == '\0';
+	return p[strspn(p,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+		   "6789._-")] == '\0';
 }
 
 char *
@@ -41,8 +42,10 @@ mx_conf_profile_dir(const char *profile, struct mx_err *e)
 	if (profile == NULL && (profile = env("MX_PROFILE")) == NULL)
 		profile = "default";
 	if (!valid_profile(profile)) {
-		mx_err_set(e, MX_USAGE, "bad profile name '%s' (letters, "
-		    "digits, '.', '_', '-'; no leading dot)", profile);
+		mx_err_set(e, MX_USAGE,
+		    "bad profile name '%s' (letters, digits, '.', '_', '-'; "
+		    "no leading dot)",
+		    profile);
 		return NULL;
 	}
 	if ((base = env("MX_DIR")) != NULL)
@@ -69,11 +72,13 @@ make_dirs(const char *dir, struct mx_err *e)
 		*s = '\0';
 		if (mkdir(p, 0700) == 0) {
 			if (chmod(p, 0700) != 0)
-				rc = mx_err_set(e, MX_LOCAL, "cannot chmod "
-				    "'%s': %s", p, strerror(errno));
+				rc = mx_err_set(e, MX_LOCAL,
+				    "cannot chmod '%s': %s", p,
+				    strerror(errno));
 		} else if (errno != EEXIST) {
-			rc = mx_err_set(e, MX_LOCAL, "cannot create directory "
-			    "'%s': %s", p, strerror(errno));
+			rc = mx_err_set(e, MX_LOCAL,
+			    "cannot create directory '%s': %s", p,
+			    strerror(errno));
 		}
 		if ((*s = c) == '\0')
 			break;
@@ -95,14 +100,16 @@ check_dir(const char *dir, struct mx_err *e)
 		    strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
-		return mx_err_set(e, MX_LOCAL, "profile '%s' is not a "
-		    "directory", dir);
+		return mx_err_set(e, MX_LOCAL,
+		    "profile '%s' is not a directory", dir);
 	if (st.st_uid != geteuid())
-		return mx_err_set(e, MX_LOCAL, "profile directory '%s' is not "
-		    "owned by you", dir);
+		return mx_err_set(e, MX_LOCAL,
+		    "profile directory '%s' is not owned by you", dir);
 	if (st.st_mode & 077)
-		return mx_err_set(e, MX_LOCAL, "profile directory '%s' is "
-		    "accessible by others; chmod 700 it", dir);
+		return mx_err_set(e, MX_LOCAL,
+		    "profile directory '%s' is accessible by others; chmod "
+		    "700 it",
+		    dir);
 	return 1;
 }
 
@@ -117,8 +124,8 @@ env_session(struct mx_session *s, struct mx_err *e)
 	if (tok == NULL)
 		return 0;
 	if (hs == NULL)
-		return mx_err_set(e, MX_USAGE, "MX_ACCESS_TOKEN is set but "
-		    "MX_HOMESERVER is not");
+		return mx_err_set(e, MX_USAGE,
+		    "MX_ACCESS_TOKEN is set but MX_HOMESERVER is not");
 	n = strlen(hs);
 	while (n > 0 && hs[n - 1] == '/')
 		n--;
@@ -142,14 +149,15 @@ store_session(struct mx_ctx *c, struct mx_err *e)
 	mx_session_set_token(s, tok);
 	mx_secure_free(tok);
 	if (mx_store_get(c->store, "session", "homeserver", &s->homeserver,
-	    NULL, e) <= 0 ||
+		NULL, e) <= 0 ||
 	    mx_store_get(c->store, "session", "user_id", &s->user_id, NULL,
-	    e) < 0 ||
-	    mx_store_get(c->store, "session", "device_id", &s->device_id,
-	    NULL, e) < 0) {
+		e) < 0 ||
+	    mx_store_get(c->store, "session", "device_id", &s->device_id, NULL,
+		e) < 0) {
 		if (s->homeserver == NULL)
-			mx_err_set(e, MX_LOCAL, "store of '%s': session has "
-			    "no homeserver", c->dir);
+			mx_err_set(e, MX_LOCAL,
+			    "store of '%s': session has no homeserver",
+			    c->dir);
 		return -1;
 	}
 	return 1;
@@ -215,8 +223,8 @@ open_store(struct mx_ctx *c, int create, struct mx_err *e)
 	/* A store sealed under a passphrase has no key file: ask for it. */
 	if (c->store_pass == NULL && pass == NULL && c->ask != NULL &&
 	    mx_conf_store_has_passphrase(c->dir)) {
-		char *prompt = mx_xasprintf("passphrase of the store of '%s'",
-		    c->dir);
+		char *prompt =
+		    mx_xasprintf("passphrase of the store of '%s'", c->dir);
 
 		pass = c->ask(prompt, e);
 		free(prompt);
@@ -225,8 +233,8 @@ open_store(struct mx_ctx *c, int create, struct mx_err *e)
 			return -1;
 		mx_err_clear(e);
 	}
-	rc = mx_store_open(&c->store, c->dir, c->store_pass ? c->store_pass :
-	    pass, e);
+	rc = mx_store_open(&c->store, c->dir,
+	    c->store_pass ? c->store_pass : pass, e);
 	mx_secure_free(pass);
 	return rc;
 }
@@ -243,8 +251,9 @@ identity_session(struct mx_ctx *c, const char *id, struct mx_err *e)
 	int rc = -1;
 
 	if (pf == NULL && pv == NULL)
-		return mx_err_set(e, MX_USAGE, "MX_IDENTITY needs "
-		    "MX_IDENTITY_PASSPHRASE_FILE or MX_IDENTITY_PASSPHRASE");
+		return mx_err_set(e, MX_USAGE,
+		    "MX_IDENTITY needs MX_IDENTITY_PASSPHRASE_FILE or "
+		    "MX_IDENTITY_PASSPHRASE");
 	if (pf != NULL && (pass = mx_conf_read_secret_file(pf, e)) == NULL)
 		return -1;
 	if (strncmp(id, MX_IDENTITY_PREFIX, strlen(MX_IDENTITY_PREFIX)) == 0 ||
@@ -272,9 +281,9 @@ load_session(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 	if (rc == 0 && c->store != NULL && (rc = store_session(c, e)) < 0)
 		return -1;
 	if (rc == 0 && (flags & MX_CTX_SESSION))
-		return mx_err_set(e, MX_USAGE, "not logged in; run mx-keys "
-		    "login%s%s", c->profile ? " -p " : "",
-		    c->profile ? c->profile : "");
+		return mx_err_set(e, MX_USAGE,
+		    "not logged in; run mx-keys login%s%s",
+		    c->profile ? " -p " : "", c->profile ? c->profile : "");
 	return 0;
 }
 
@@ -353,8 +362,8 @@ mx_conf_save_session(struct mx_ctx *c, struct mx_err *e)
 	struct mx_session *s = &c->sess;
 
 	if (c->store == NULL)
-		return mx_err_set(e, MX_LOCAL, "no store to save the session "
-		    "in");
+		return mx_err_set(e, MX_LOCAL,
+		    "no store to save the session in");
 	if (mx_store_begin(c->store, e) != 0)
 		return -1;
 	if (mx_store_clear(c->store, "session", e) != 0 ||
@@ -362,7 +371,7 @@ mx_conf_save_session(struct mx_ctx *c, struct mx_err *e)
 	    put_str(c, "user_id", s->user_id, e) != 0 ||
 	    put_str(c, "device_id", s->device_id, e) != 0 ||
 	    mx_store_put_secret(c->store, "session", "access_token",
-	    s->access_token, strlen(s->access_token), e) != 0) {
+		s->access_token, strlen(s->access_token), e) != 0) {
 		mx_store_rollback(c->store);
 		return -1;
 	}

@@ -20,22 +20,22 @@
 
 /* What every program holds while it runs. */
 struct mx_ctx {
-	const char *prog;	/* "mx-send" (borrowed) */
-	const char *profile;	/* -p value or NULL (borrowed) */
+	const char *prog;    /* "mx-send" (borrowed) */
+	const char *profile; /* -p value or NULL (borrowed) */
 	int verbose, quiet, insecure_http;
-	struct mx_notice notice;	/* where the library's notices go (set
+	struct mx_notice notice; /* where the library's notices go (set
 					   by cmd/cli from -v and -q) */
-	char *dir;		/* the profile directory */
+	char *dir;		 /* the profile directory */
 	struct mx_session sess;
-	struct mx_store *store;	/* NULL until opened; in memory only with
+	struct mx_store *store; /* NULL until opened; in memory only with
 				   MX_IDENTITY */
-	const char *store_pass;	/* store passphrase (borrowed), or NULL */
+	const char *store_pass; /* store passphrase (borrowed), or NULL */
 	/* Asks for a secret (prompt without ": "), or NULL: a buffer from
 	 * mx_secure_alloc, NULL with e when it cannot.  Set by cmd/cli for
 	 * a terminal; NULL means there is no one to ask. */
 	char *(*ask)(const char *prompt, struct mx_err *e);
 	struct mx_http *http;
-	struct mx_api api;	/* points into sess and http */
+	struct mx_api api; /* points into sess and http */
 	/* MX_IDENTITY's Olm account pickle (secure memory), for
 	 * mx_e2ee_open to keep in the in-memory store; else NULL. */
 	char *identity_account;
@@ -43,9 +43,10 @@ struct mx_ctx {
 };
 
 /* Flags for mx_ctx_open. */
-#define MX_CTX_SESSION 0x1	/* a logged-in session is required */
-#define MX_CTX_STORE 0x2	/* open the profile's store (creating it) */
-#define MX_CTX_NO_ENV 0x4	/* ignore MX_ACCESS_TOKEN: the profile's own
+#define MX_CTX_SESSION 0x1 /* a logged-in session is required */
+#define MX_CTX_STORE 0x2   /* open the profile's store (creating it) */
+#define MX_CTX_NO_ENV \
+	0x4 /* ignore MX_ACCESS_TOKEN: the profile's own
 				   session only (mx-keys login, logout) */
 
 /*

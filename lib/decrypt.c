@@ -26,8 +26,8 @@ missing(struct mx_e2ee *x, const char *room_id, const char *sid, json_t *mx)
 	json_t *w = mx_inbound_withheld_get(x->c->store, room_id, sid);
 
 	if (w != NULL) {
-		json_object_set_new(mx, "error", json_pack("s+", "withheld: ",
-		    mx_json_str(w, "code")));
+		json_object_set_new(mx, "error",
+		    json_pack("s+", "withheld: ", mx_json_str(w, "code")));
 		json_object_set_new(mx, "withheld", w);
 	} else
 		json_object_set_new(mx, "error", json_string("no key"));
@@ -90,8 +90,8 @@ check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
 		set_error(mx, "sent to another room");
 		return 0;
 	}
-	rc = mx_inbound_replayed(x->c->store, sid, idx, mx_json_str(ev,
-	    "event_id"), e);
+	rc = mx_inbound_replayed(x->c->store, sid, idx,
+	    mx_json_str(ev, "event_id"), e);
 	if (rc < 0)
 		return mx_err_prefix(e, "cannot record the index of '%s'",
 		    mx_json_str(ev, "event_id"));
@@ -103,8 +103,8 @@ check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
 /* The trust in the device behind session r for an event of sender;
  * *device_id (caller frees) when it is known. */
 static enum mx_trust
-sender_trust(struct mx_e2ee *x, const struct mx_inbound *r,
-    const char *sender, char **device_id)
+sender_trust(struct mx_e2ee *x, const struct mx_inbound *r, const char *sender,
+    char **device_id)
 {
 	struct mx_device d;
 	enum mx_trust t;
@@ -112,14 +112,15 @@ sender_trust(struct mx_e2ee *x, const struct mx_inbound *r,
 
 	if (strcmp(r->sender, sender) != 0)
 		return MX_TRUST_MISMATCH;
-	if (strcmp(r->sender_key, x->curve) == 0 && strcmp(r->ed, x->ed) == 0 &&
+	if (strcmp(r->sender_key, x->curve) == 0 &&
+	    strcmp(r->ed, x->ed) == 0 &&
 	    strcmp(sender, x->c->sess.user_id) == 0) {
 		*device_id = mx_xstrdup(x->c->sess.device_id);
-		return MX_TRUST_VERIFIED;	/* this device: ourselves */
+		return MX_TRUST_VERIFIED; /* this device: ourselves */
 	}
 	mx_err_clear(&e);
-	if (mx_devices_by_curve(&x->c->api, x->c->store, sender,
-	    r->sender_key, &d, &e) != 1)
+	if (mx_devices_by_curve(&x->c->api, x->c->store, sender, r->sender_key,
+		&d, &e) != 1)
 		return MX_TRUST_UNKNOWN;
 	t = strcmp(d.ed, r->ed) != 0 ? MX_TRUST_MISMATCH : d.trust;
 	*device_id = mx_xstrdup(d.device_id);
@@ -135,7 +136,8 @@ accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
 {
 	const char *sender = mx_json_str(o, "sender");
 	json_t *rel = json_object_get(json_object_get(o, "content"),
-	    "m.relates_to"), *cc = json_object_get(clear, "content");
+		   "m.relates_to"),
+	       *cc = json_object_get(clear, "content");
 	char *dev = NULL;
 	enum mx_trust t = sender_trust(x, r, sender ? sender : "", &dev);
 
@@ -199,14 +201,14 @@ mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
 	    json_object_get(ev, "state_key"))
 		return 0;
 	mx = json_pack("{s:b,s:b,s:s?}", "encrypted", 1, "decrypted", 0,
-	    "algorithm", mx_json_str(json_object_get(ev, "content"),
-	    "algorithm"));
+	    "algorithm",
+	    mx_json_str(json_object_get(ev, "content"), "algorithm"));
 	json_object_set_new(o, "mx", mx);
 	if (raw)
 		json_object_set_new(mx, "raw", json_deep_copy(ev));
 	/* content is replaced below: o must not share it with ev. */
-	json_object_set_new(o, "content", json_deep_copy(json_object_get(ev,
-	    "content")));
+	json_object_set_new(o, "content",
+	    json_deep_copy(json_object_get(ev, "content")));
 	if (x == NULL) {
 		set_error(mx, "no keys (no profile store)");
 		return 0;

@@ -24,7 +24,11 @@
 #define NS "devices"
 
 static const char *const trust_names[] = {
-	"unknown-device", "mismatch", "unverified", "tofu", "cross-signed",
+	"unknown-device",
+	"mismatch",
+	"unverified",
+	"tofu",
+	"cross-signed",
 	"verified",
 };
 
@@ -80,7 +84,9 @@ xs_key(const json_t *k, const char *user, const char *usage)
 	if (!json_is_object(k) || json_object_size(keys) != 1)
 		return NULL;
 	if (strcmp(json_string_value(json_object_get(k, "user_id")) ?
-	    json_string_value(json_object_get(k, "user_id")) : "", user) != 0)
+		    json_string_value(json_object_get(k, "user_id")) :
+		    "",
+		user) != 0)
 		return NULL;
 	u = json_object_get(k, "usage");
 	json_array_foreach(u, i, v)
@@ -104,12 +110,14 @@ device_keys(const json_t *obj, const char *user, const char *dev,
 	const json_t *keys = json_object_get(obj, "keys");
 	char *id;
 
-	if (!json_is_object(obj) || !json_is_string(json_object_get(obj,
-	    "user_id")) || !json_is_string(json_object_get(obj, "device_id")))
+	if (!json_is_object(obj) ||
+	    !json_is_string(json_object_get(obj, "user_id")) ||
+	    !json_is_string(json_object_get(obj, "device_id")))
 		return -1;
-	if (strcmp(json_string_value(json_object_get(obj, "user_id")),
-	    user) != 0 || strcmp(json_string_value(json_object_get(obj,
-	    "device_id")), dev) != 0)
+	if (strcmp(json_string_value(json_object_get(obj, "user_id")), user) !=
+		0 ||
+	    strcmp(json_string_value(json_object_get(obj, "device_id")),
+		dev) != 0)
 		return -1;
 	id = mx_xasprintf("curve25519:%s", dev);
 	*curve = json_string_value(json_object_get(keys, id));
@@ -135,8 +143,7 @@ merge_xs(json_t *rec, const char *user, const json_t *q)
 	old = json_string_value(json_object_get(rec, "master"));
 	if (mk == NULL || old == NULL || strcmp(mk, old) != 0)
 		json_object_set_new(rec, "master_verified", json_false());
-	json_object_set_new(rec, "master", mk ? json_string(mk) :
-	    json_null());
+	json_object_set_new(rec, "master", mk ? json_string(mk) : json_null());
 	sk = json_object_get(json_object_get(q, "self_signing_keys"), user);
 	if (mk != NULL && (ssk = xs_key(sk, user, "self_signing")) != NULL) {
 		kid = mx_xstrdup(mk);
@@ -151,7 +158,8 @@ json_t *
 mx_devices_merge(json_t *rec, const char *user, const json_t *q)
 {
 	const json_t *dk = json_object_get(json_object_get(q, "device_keys"),
-	    user), *obj;
+			 user),
+		     *obj;
 	const char *dev, *curve, *ed, *ssk, *name;
 	json_t *devs, *d;
 
@@ -164,25 +172,29 @@ mx_devices_merge(json_t *rec, const char *user, const json_t *q)
 		json_object_set_new(d, "gone", json_true());
 	json_object_foreach((json_t *)dk, dev, obj) {
 		if (device_keys(obj, user, dev, &curve, &ed) != 0)
-			continue;	/* a forged or broken entry: unusable */
-		name = json_string_value(json_object_get(json_object_get(obj,
-		    "unsigned"), "device_display_name"));
+			continue; /* a forged or broken entry: unusable */
+		name = json_string_value(
+		    json_object_get(json_object_get(obj, "unsigned"),
+			"device_display_name"));
 		if ((d = json_object_get(devs, dev)) == NULL) {
 			d = json_pack("{s:s,s:s,s:b,s:b}", "curve", curve,
 			    "ed", ed, "verified", 0, "mismatch", 0);
 			json_object_set_new(devs, dev, d);
-		} else if (strcmp(json_string_value(json_object_get(d,
-		    "curve")), curve) != 0 || strcmp(json_string_value(
-		    json_object_get(d, "ed")), ed) != 0) {
+		} else if (strcmp(json_string_value(
+				      json_object_get(d, "curve")),
+			       curve) != 0 ||
+		    strcmp(json_string_value(json_object_get(d, "ed")), ed) !=
+			0) {
 			/* Pinned keys never change: a device ID that comes
 			 * back with new keys is an attack or a reset. */
 			json_object_set_new(d, "mismatch", json_true());
 		}
 		json_object_set_new(d, "gone", json_false());
-		json_object_set_new(d, "name", name ? json_string(name) :
-		    json_null());
-		json_object_set_new(d, "xsigned", json_boolean(ssk != NULL &&
-		    signed_by(obj, user, ssk, ssk) == 0));
+		json_object_set_new(d, "name",
+		    name ? json_string(name) : json_null());
+		json_object_set_new(d, "xsigned",
+		    json_boolean(
+			ssk != NULL && signed_by(obj, user, ssk, ssk) == 0));
 	}
 	json_object_set_new(rec, "outdated", json_false());
 	return rec;
@@ -197,7 +209,8 @@ trust(const json_t *rec, const json_t *d)
 		return MX_TRUST_VERIFIED;
 	if (json_is_true(json_object_get(d, "xsigned")))
 		return json_is_true(json_object_get(rec, "master_verified")) ?
-		    MX_TRUST_CROSS_SIGNED : MX_TRUST_TOFU;
+		    MX_TRUST_CROSS_SIGNED :
+		    MX_TRUST_TOFU;
 	if (json_is_string(json_object_get(rec, "master")) &&
 	    json_is_string(json_object_get(rec, "ssk")))
 		return MX_TRUST_UNVERIFIED;
@@ -205,8 +218,8 @@ trust(const json_t *rec, const json_t *d)
 }
 
 static void
-fill(struct mx_device *o, const char *user, const char *dev,
-    const json_t *rec, const json_t *d)
+fill(struct mx_device *o, const char *user, const char *dev, const json_t *rec,
+    const json_t *d)
 {
 	const char *name = json_string_value(json_object_get(d, "name"));
 
@@ -234,8 +247,8 @@ load(struct mx_store *s, const char *user, struct mx_err *e)
 		return NULL;
 	j = mx_json_parse(v, n, NULL);
 	free(v);
-	if (!json_is_object(j) || !json_is_object(json_object_get(j,
-	    "devices"))) {
+	if (!json_is_object(j) ||
+	    !json_is_object(json_object_get(j, "devices"))) {
 		json_decref(j);
 		return NULL;
 	}
@@ -243,8 +256,7 @@ load(struct mx_store *s, const char *user, struct mx_err *e)
 }
 
 static int
-save(struct mx_store *s, const char *user, const json_t *rec,
-    struct mx_err *e)
+save(struct mx_store *s, const char *user, const json_t *rec, struct mx_err *e)
 {
 	char *v = mx_json_compact(rec);
 	int rc = mx_store_put(s, NS, user, v, strlen(v), e);
@@ -263,10 +275,10 @@ query(struct mx_api *a, struct mx_store *s, const char *const *users,
 	int rc = 0;
 
 	for (i = 0; i < n; i++)
-		if (recs[i] == NULL || json_is_true(json_object_get(recs[i],
-		    "outdated")))
+		if (recs[i] == NULL ||
+		    json_is_true(json_object_get(recs[i], "outdated")))
 			nq += json_object_set_new(dk, users[i],
-			    json_array()) == 0;
+				  json_array()) == 0;
 	json_object_set_new(body, "device_keys", dk);
 	json_object_set_new(body, "timeout", json_integer(10000));
 	if (nq > 0)
@@ -276,8 +288,9 @@ query(struct mx_api *a, struct mx_store *s, const char *const *users,
 		return rc;
 	if ((rc = mx_store_begin(s, e)) == 0) {
 		for (i = 0; i < n && rc == 0; i++) {
-			if (recs[i] != NULL && !json_is_true(json_object_get(
-			    recs[i], "outdated")))
+			if (recs[i] != NULL &&
+			    !json_is_true(
+				json_object_get(recs[i], "outdated")))
 				continue;
 			/* Re-read: another process may have verified a
 			 * device meanwhile. */
@@ -287,16 +300,15 @@ query(struct mx_api *a, struct mx_store *s, const char *const *users,
 			rc = save(s, users[i], recs[i], e);
 		}
 		rc = rc == 0 ? mx_store_commit(s, e) :
-		    (mx_store_rollback(s), -1);
+			       (mx_store_rollback(s), -1);
 	}
 	json_decref(q);
 	return rc;
 }
 
 int
-mx_devices_get(struct mx_api *a, struct mx_store *s,
-    const char *const *users, size_t n, struct mx_devlist *out,
-    struct mx_err *e)
+mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
+    size_t n, struct mx_devlist *out, struct mx_err *e)
 {
 	json_t **recs = mx_xcalloc(n ? n : 1, sizeof(*recs)), *d;
 	const char *dev;
@@ -311,8 +323,8 @@ mx_devices_get(struct mx_api *a, struct mx_store *s,
 		    d) {
 			if (json_is_true(json_object_get(d, "gone")))
 				continue;
-			out->v = mx_xrealloc(out->v, (out->n + 1) *
-			    sizeof(*out->v));
+			out->v = mx_xrealloc(out->v,
+			    (out->n + 1) * sizeof(*out->v));
 			fill(&out->v[out->n++], users[i], dev, recs[i], d);
 		}
 	for (i = 0; i < n; i++)
@@ -394,13 +406,14 @@ mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
 		rc = mx_err_set(e, MX_PERM, "%s has no device '%s'", user,
 		    device_id);
 	else if (json_is_true(json_object_get(d, "mismatch")))
-		rc = mx_err_set(e, MX_NO, "device '%s' of %s changed its keys:"
-		    " refusing to verify it", device_id, user);
-	else if (strcmp(json_string_value(json_object_get(d, "ed")),
-	    ed) != 0)
-		rc = mx_err_set(e, MX_NO, "the Ed25519 key of '%s' is %s, not "
-		    "%s", device_id, json_string_value(json_object_get(d,
-		    "ed")), ed);
+		rc = mx_err_set(e, MX_NO,
+		    "device '%s' of %s changed its keys: refusing to verify "
+		    "it",
+		    device_id, user);
+	else if (strcmp(json_string_value(json_object_get(d, "ed")), ed) != 0)
+		rc = mx_err_set(e, MX_NO,
+		    "the Ed25519 key of '%s' is %s, not %s", device_id,
+		    json_string_value(json_object_get(d, "ed")), ed);
 	else {
 		json_object_set_new(d, "verified", json_true());
 		rc = save(s, user, rec, e);

@@ -21,22 +21,22 @@
 
 /* How far a device is trusted, weakest first (names: mx_trust_name). */
 enum mx_trust {
-	MX_TRUST_UNKNOWN,	/* "unknown-device": no such device known */
-	MX_TRUST_MISMATCH,	/* "mismatch": its keys changed, or they do
+	MX_TRUST_UNKNOWN,      /* "unknown-device": no such device known */
+	MX_TRUST_MISMATCH,     /* "mismatch": its keys changed, or they do
 				   not match what a message claims */
-	MX_TRUST_UNVERIFIED,	/* "unverified": its owner has cross-signing
+	MX_TRUST_UNVERIFIED,   /* "unverified": its owner has cross-signing
 				   keys but did not sign this device */
-	MX_TRUST_TOFU,		/* "tofu": keys as first seen */
-	MX_TRUST_CROSS_SIGNED,	/* "cross-signed": signed by its owner, whose
+	MX_TRUST_TOFU,	       /* "tofu": keys as first seen */
+	MX_TRUST_CROSS_SIGNED, /* "cross-signed": signed by its owner, whose
 				   master key we verified */
-	MX_TRUST_VERIFIED,	/* "verified": verified by us */
+	MX_TRUST_VERIFIED,     /* "verified": verified by us */
 };
 
 struct mx_device {
 	char *user_id, *device_id;
-	char *name;				/* display name or NULL */
-	char curve[MX_OLM_KEY_B64];		/* Curve25519, base64 */
-	char ed[MX_OLM_KEY_B64];		/* Ed25519, base64 */
+	char *name;		    /* display name or NULL */
+	char curve[MX_OLM_KEY_B64]; /* Curve25519, base64 */
+	char ed[MX_OLM_KEY_B64];    /* Ed25519, base64 */
 	enum mx_trust trust;
 };
 
@@ -55,9 +55,9 @@ void mx_devlist_release(struct mx_devlist *l);
  * out; one whose keys changed is listed with MX_TRUST_MISMATCH.  Errors:
  * as mx_api_call, MX_LOCAL for the store.
  */
-int mx_devices_get(struct mx_api *a, struct mx_store *s,
-    const char *const *users, size_t n, struct mx_devlist *out,
-    struct mx_err *e);
+int
+mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
+    size_t n, struct mx_devlist *out, struct mx_err *e);
 
 /* Apply a /sync answer's device_lists ({"changed":[],"left":[]}, may be
  * NULL): their users' lists are queried again when next needed. */
@@ -69,9 +69,8 @@ int mx_devices_changed(struct mx_store *s, const json_t *device_lists,
  * filled (release with mx_device_release), 0 when there is none, -1 on
  * error.  The user's list is fetched when unknown.
  */
-int mx_devices_by_curve(struct mx_api *a, struct mx_store *s,
-    const char *user, const char *curve, struct mx_device *out,
-    struct mx_err *e);
+int mx_devices_by_curve(struct mx_api *a, struct mx_store *s, const char *user,
+    const char *curve, struct mx_device *out, struct mx_err *e);
 void mx_device_release(struct mx_device *d);
 
 /*

@@ -33,8 +33,8 @@ mx_e2ee_open(struct mx_e2ee **xp, struct mx_ctx *c, struct mx_err *e)
 
 	*xp = NULL;
 	if (c->store == NULL)
-		return mx_err_set(e, MX_USAGE, "encryption needs a profile "
-		    "store (run mx-keys login)");
+		return mx_err_set(e, MX_USAGE,
+		    "encryption needs a profile store (run mx-keys login)");
 	if (mx_ctx_whoami(c, e) != 0)
 		return -1;
 	if (c->sess.device_id == NULL)
@@ -81,7 +81,7 @@ int
 mx_e2ee_forget(struct mx_store *s, struct mx_err *e)
 {
 	static const char *const ns[] = { "e2ee", "olm", "megolm_out",
-	    "megolm_in", "megolm_idx", "withheld" };
+		"megolm_in", "megolm_idx", "withheld" };
 	size_t i;
 
 	if (mx_store_begin(s, e) != 0)
@@ -114,17 +114,18 @@ to_device(struct mx_e2ee *x, const json_t *ev, struct mx_err *e)
 		return mx_inbound_withheld(x->c->store, c, e);
 	if (strcmp(type, "m.room.encrypted") != 0 || alg == NULL ||
 	    strcmp(alg, MX_OLM_ALG) != 0)
-		return 0;	/* requests, verification: not handled here */
+		return 0; /* requests, verification: not handled here */
 	mx_err_clear(&oe);
 	if (mx_todevice_decrypt(x, sender, c, &pl, &oe) != 0) {
-		mx_notice(&x->c->notice, 1, "cannot decrypt a to-device "
-		    "message from %s: %s", sender, oe.msg);
+		mx_notice(&x->c->notice, 1,
+		    "cannot decrypt a to-device message from %s: %s", sender,
+		    oe.msg);
 		return oe.status == MX_TEMP ? (*e = oe, -1) : 0;
 	}
 	type = mx_json_str(pl, "type");
 	if (strcmp(type, "m.room_key") == 0)
-		rc = mx_inbound_room_key(x, sender, mx_json_str(c,
-		    "sender_key"), pl, e);
+		rc = mx_inbound_room_key(x, sender,
+		    mx_json_str(c, "sender_key"), pl, e);
 	else if (strcmp(type, "m.dummy") != 0)
 		/* m.forwarded_room_key answers requests we never make. */
 		mx_notice(&x->c->notice, 1, "ignoring an encrypted %s from %s",
@@ -136,29 +137,33 @@ to_device(struct mx_e2ee *x, const json_t *ev, struct mx_err *e)
 int
 mx_e2ee_sync(struct mx_e2ee *x, const json_t *resp, struct mx_err *e)
 {
-	const json_t *ev, *fb = json_object_get(resp,
-	    "device_unused_fallback_key_types"), *v;
+	const json_t *ev,
+	    *fb = json_object_get(resp, "device_unused_fallback_key_types"),
+	    *v;
 	json_t *counts = json_object_get(resp, "device_one_time_keys_count");
 	json_t *cnt = json_object_get(counts, "signed_curve25519");
+	long have = -1;
 	size_t i;
 	int rc, has_fb = 0;
 
-	rc = mx_devices_changed(x->c->store, json_object_get(resp,
-	    "device_lists"), e);
+	rc = mx_devices_changed(x->c->store,
+	    json_object_get(resp, "device_lists"), e);
 	json_array_foreach(json_object_get(json_object_get(resp, "to_device"),
-	    "events"), i, ev)
+			       "events"),
+	    i, ev)
 		if (rc == 0)
 			rc = to_device(x, ev, e);
 	json_array_foreach(fb, i, v)
-		has_fb |= json_is_string(v) && strcmp(json_string_value(v),
-		    "signed_curve25519") == 0;
+		has_fb |= json_is_string(v) &&
+		    strcmp(json_string_value(v), "signed_curve25519") == 0;
 	/* An algorithm missing from the counts has none left (spec:
 	 * "Extensions to /sync"); no counts at all say nothing, and neither
 	 * does an absent fallback list. */
+	if (json_is_object(counts))
+		have = (long)json_integer_value(cnt);
 	if (rc == 0)
-		rc = mx_account_top_up(x, !json_is_object(counts) ? -1 : cnt ?
-		    (long)json_integer_value(cnt) : 0, json_is_array(fb) &&
-		    !has_fb, e);
+		rc = mx_account_top_up(x, have, json_is_array(fb) && !has_fb,
+		    e);
 	return rc;
 }
 
@@ -168,16 +173,19 @@ static char *
 refresh_filter(const char *room_id)
 {
 	static const char types[] = "[\"m.room.member\",\"m.room.encryption\","
-	    "\"m.room.history_visibility\"]";
+				    "\"m.room.history_visibility\"]";
 	json_t *rid = json_string(room_id);
 	char *rj = mx_json_compact(rid), *filter;
 
 	json_decref(rid);
-	filter = mx_xasprintf("{\"presence\":{\"not_types\":[\"*\"]},"
-	    "\"account_data\":{\"not_types\":[\"*\"]},\"room\":{\"rooms\":[%s],"
-	    "\"timeline\":{\"limit\":50,\"types\":%s},\"state\":{\"types\":%s},"
-	    "\"ephemeral\":{\"not_types\":[\"*\"]},\"account_data\":"
-	    "{\"not_types\":[\"*\"]}}}", rj, types, types);
+	filter =
+	    mx_xasprintf("{\"presence\":{\"not_types\":[\"*\"]},\"account_"
+			 "data\":{\"not_types\":[\"*\"]},\"room\":{\"rooms\":["
+			 "%s],\"timeline\":{\"limit\":50,\"types\":%s},"
+			 "\"state\":{\"types\":%s},\"ephemeral\":{\"not_"
+			 "types\":[\"*\"]},\"account_data\":{\"not_types\":["
+			 "\"*\"]}}}",
+		rj, types, types);
 	free(rj);
 	return filter;
 }
@@ -198,9 +206,12 @@ mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e)
 	if (rc == 0)
 		rc = mx_e2ee_sync(x, resp, e);
 	if (rc == 0)
-		rc = mx_roomstate_news(x->c, room_id, json_object_get(
-		    json_object_get(json_object_get(resp, "rooms"), "join"),
-		    room_id), e);
+		rc = mx_roomstate_news(x->c, room_id,
+		    json_object_get(json_object_get(json_object_get(resp,
+							"rooms"),
+					"join"),
+			room_id),
+		    e);
 	/* A first sync tells no changes: read the members anew. */
 	if (rc == 0 && since == NULL)
 		rc = mx_roomstate_stale(x->c, room_id, e);

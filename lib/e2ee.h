@@ -23,8 +23,8 @@ struct mx_e2ee;
 
 /* Which devices get a room's key (mx-send --trust). */
 enum mx_e2ee_policy {
-	MX_E2EE_TOFU,		/* every device whose keys never changed */
-	MX_E2EE_VERIFIED,	/* devices verified by us or cross-signed by
+	MX_E2EE_TOFU,	  /* every device whose keys never changed */
+	MX_E2EE_VERIFIED, /* devices verified by us or cross-signed by
 				   a user we verified; the others are sent
 				   m.room_key.withheld (m.unverified) */
 };
@@ -71,8 +71,7 @@ int mx_e2ee_room_encryption(struct mx_ctx *c, const char *room_id,
  * /sync since the last one (only device lists, to-device events and the
  * room's membership, encryption and history visibility state).
  */
-int mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id,
-    struct mx_err *e);
+int mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e);
 
 /*
  * Encrypt an event for room_id (content borrowed): share the room's Megolm

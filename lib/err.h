@@ -12,22 +12,22 @@
 
 /* Exit statuses, the same for every program (mx(7), EXIT STATUS). */
 enum mx_status {
-	MX_OK = 0,	/* success */
-	MX_NO = 1,	/* the answer is "no" (verification/audit failed) */
-	MX_USAGE = 2,	/* usage error */
-	MX_PERM = 3,	/* server refused (4xx but 429), unknown room/user */
-	MX_TEMP = 4,	/* retry later: network, timeout, 429/5xx */
-	MX_LOCAL = 5,	/* local failure: bad input, I/O, store, crypto */
+	MX_OK = 0,    /* success */
+	MX_NO = 1,    /* the answer is "no" (verification/audit failed) */
+	MX_USAGE = 2, /* usage error */
+	MX_PERM = 3,  /* server refused (4xx but 429), unknown room/user */
+	MX_TEMP = 4,  /* retry later: network, timeout, 429/5xx */
+	MX_LOCAL = 5, /* local failure: bad input, I/O, store, crypto */
 };
 
 struct mx_err {
-	int status;		/* enum mx_status; MX_OK when no error */
-	int http;		/* HTTP status of the failed request, or 0 */
-	char errcode[64];	/* Matrix errcode ("M_FORBIDDEN"), or "" */
-	char msg[512];		/* the whole text to print: lowercase, no final
+	int status;	     /* enum mx_status; MX_OK when no error */
+	int http;	     /* HTTP status of the failed request, or 0 */
+	char errcode[64];    /* Matrix errcode ("M_FORBIDDEN"), or "" */
+	char msg[512];	     /* the whole text to print: lowercase, no final
 				   period; a server refusal reads
 				   "M_FORBIDDEN: not in room" */
-	long retry_after_ms;	/* from a 429, or 0 */
+	long retry_after_ms; /* from a 429, or 0 */
 };
 
 /* Reset to "no error". */

@@ -19,15 +19,15 @@ get_page(struct mx_api *a, const char *room_id, char dir, const char *from,
     const char *to, int limit, const char *filter, json_t **out,
     json_t **chunk, struct mx_err *e)
 {
-	if (mx_api_messages(a, room_id, from, to, dir, limit > 0 ? limit :
-	    MX_HISTORY_PAGE, filter, out, e) != 0)
+	if (mx_api_messages(a, room_id, from, to, dir,
+		limit > 0 ? limit : MX_HISTORY_PAGE, filter, out, e) != 0)
 		return -1;
 	*chunk = json_object_get(*out, "chunk");
 	if (!json_is_array(*chunk)) {
 		json_decref(*out);
 		*out = NULL;
-		return mx_err_set(e, MX_TEMP, "/messages answer without a "
-		    "chunk");
+		return mx_err_set(e, MX_TEMP,
+		    "/messages answer without a chunk");
 	}
 	return 0;
 }
@@ -44,7 +44,8 @@ next_token(const json_t *out, const json_t *chunk, const char *tok)
 
 	if (end == NULL || *end == '\0')
 		return NULL;
-	if (json_array_size(chunk) == 0 && tok != NULL && strcmp(end, tok) == 0)
+	if (json_array_size(chunk) == 0 && tok != NULL &&
+	    strcmp(end, tok) == 0)
 		return NULL;
 	return end;
 }
@@ -128,9 +129,9 @@ mx_history_last(struct mx_api *a, const char *room_id, const char *from,
 	size_t want;
 
 	while ((want = (size_t)n - json_array_size(acc)) > 0) {
-		if (get_page(a, room_id, 'b', tok, NULL, want < MX_HISTORY_PAGE ?
-		    (int)want : MX_HISTORY_PAGE, filter, &out, &chunk,
-		    e) != 0) {
+		if (get_page(a, room_id, 'b', tok, NULL,
+			want < MX_HISTORY_PAGE ? (int)want : MX_HISTORY_PAGE,
+			filter, &out, &chunk, e) != 0) {
 			free(tok);
 			json_decref(acc);
 			return -1;

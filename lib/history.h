@@ -19,12 +19,12 @@
 #define MX_HISTORY_PAGE 100
 
 struct mx_history {
-	struct mx_api *api;	/* borrowed */
+	struct mx_api *api; /* borrowed */
 	const char *room_id;
-	const char *filter;	/* RoomEventFilter JSON, or NULL */
-	const char *from;	/* token to start at; NULL: room's start */
-	const char *to;		/* token to stop at; NULL: the current end */
-	int page;		/* events per request; 0: MX_HISTORY_PAGE */
+	const char *filter; /* RoomEventFilter JSON, or NULL */
+	const char *from;   /* token to start at; NULL: room's start */
+	const char *to;	    /* token to stop at; NULL: the current end */
+	int page;	    /* events per request; 0: MX_HISTORY_PAGE */
 	/* Each event, oldest first; a non-zero return stops the walk and is
 	 * returned (with e set by the callback). */
 	int (*event)(void *u, const json_t *ev, struct mx_err *e);

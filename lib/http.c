@@ -36,13 +36,13 @@ struct mx_http {
 /* What one attempt collects while curl runs. */
 struct attempt {
 	CURL *curl;
-	FILE *out_file;		/* 2xx bodies go here when set */
+	FILE *out_file; /* 2xx bodies go here when set */
 	long out_written;
 	struct mx_buf *body;
 	char *ctype;
 	char *filename;
-	char *retry_after;	/* raw Retry-After header */
-	int write_failed;	/* errno of a failed write to out_file */
+	char *retry_after; /* raw Retry-After header */
+	int write_failed;  /* errno of a failed write to out_file */
 };
 
 struct mx_http *
@@ -62,11 +62,12 @@ mx_http_new(const struct mx_http_opts *o)
 	}
 	h->notice = o->notice;
 	h->insecure_http = o->insecure_http;
-	h->connect_timeout_ms = o->connect_timeout_ms > 0 ?
-	    o->connect_timeout_ms : 10000;
+	h->connect_timeout_ms =
+	    o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
 	h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
-	h->max_retries = o->max_retries == 0 ? 4 :
-	    o->max_retries < 0 ? 0 : o->max_retries;
+	h->max_retries = o->max_retries == 0 ? 4 : o->max_retries;
+	if (h->max_retries < 0)
+		h->max_retries = 0;
 	return h;
 }
 
@@ -159,8 +160,9 @@ check_url(const struct mx_http *h, const char *url, struct mx_err *e)
 		rc = mx_err_set(e, MX_USAGE, "invalid URL '%s'", url);
 	else if (strcmp(scheme, "http") == 0 && !h->insecure_http &&
 	    !host_is_loopback(host))
-		rc = mx_err_set(e, MX_USAGE, "refusing plain http:// to "
-		    "non-loopback host '%s'; use https or --insecure-http",
+		rc = mx_err_set(e, MX_USAGE,
+		    "refusing plain http:// to non-loopback host '%s'; use "
+		    "https or --insecure-http",
 		    host);
 	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
 		rc = mx_err_set(e, MX_USAGE, "unsupported URL scheme '%s'",
@@ -192,7 +194,8 @@ mx_http_retry_after_ms(const char *body, size_t len, const char *header)
 
 	if (json_is_integer(v) && json_integer_value(v) >= 0)
 		ms = json_integer_value(v) > RETRY_AFTER_CAP_MS ?
-		    RETRY_AFTER_CAP_MS : (long)json_integer_value(v);
+		    RETRY_AFTER_CAP_MS :
+		    (long)json_integer_value(v);
 	json_decref(j);
 	if (ms < 0 && header != NULL) {
 		char *end;
@@ -201,11 +204,13 @@ mx_http_retry_after_ms(const char *body, size_t len, const char *header)
 
 		if (end != header && *end == '\0' && s >= 0)
 			ms = s > RETRY_AFTER_CAP_MS / 1000 ?
-			    RETRY_AFTER_CAP_MS : s * 1000;
+			    RETRY_AFTER_CAP_MS :
+			    s * 1000;
 		else if ((t = curl_getdate(header, NULL)) != -1)
 			ms = t <= time(NULL) ? 0 :
 			    t - time(NULL) > RETRY_AFTER_CAP_MS / 1000 ?
-			    RETRY_AFTER_CAP_MS : (long)(t - time(NULL)) * 1000;
+					       RETRY_AFTER_CAP_MS :
+					       (long)(t - time(NULL)) * 1000;
 	}
 	return ms;
 }
@@ -252,8 +257,13 @@ char *
 mx_http_redact(const char *s)
 {
 	static const char *const keys[] = {
-		"access_token=", "\"password\"", "\"access_token\"",
-		"\"refresh_token\"", "\"token\"", "\"passphrase\"", NULL,
+		"access_token=",
+		"\"password\"",
+		"\"access_token\"",
+		"\"refresh_token\"",
+		"\"token\"",
+		"\"passphrase\"",
+		NULL,
 	};
 	char *cur = mx_xstrdup(s);
 	int i;
@@ -399,7 +409,7 @@ static int
 on_seek(void *u, curl_off_t off, int origin)
 {
 	return fseeko(u, (off_t)off, origin) == 0 ? CURL_SEEKFUNC_OK :
-	    CURL_SEEKFUNC_CANTSEEK;
+						    CURL_SEEKFUNC_CANTSEEK;
 }
 
 static struct curl_slist *
@@ -450,7 +460,8 @@ setup(struct mx_http *h, const struct mx_http_req *r, struct attempt *at,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_2TLS);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
@@ -504,8 +515,7 @@ now_ms(void)
 }
 
 static void
-trace_text(const struct mx_http *h, const char *dir, const char *s,
-    size_t n)
+trace_text(const struct mx_http *h, const char *dir, const char *s, size_t n)
 {
 	char *c = mx_xstrndup(s, n), *r = mx_http_redact(c);
 
@@ -561,8 +571,7 @@ sleep_ms(long ms)
 
 /* Put the streams back where the first attempt found them. */
 static int
-rewind_files(const struct mx_http_req *r, off_t in0, off_t out0,
-    long written)
+rewind_files(const struct mx_http_req *r, off_t in0, off_t out0, long written)
 {
 	if (r->body_file != NULL && fseeko(r->body_file, in0, SEEK_SET) != 0)
 		return -1;
@@ -589,8 +598,10 @@ retry_wait(const struct mx_http *h, const struct mx_http_req *r, int n,
 		return -1;
 	if (cc != CURLE_OK)
 		return r->idempotent && cc != CURLE_WRITE_ERROR &&
-		    cc != CURLE_READ_ERROR && cc != CURLE_ABORTED_BY_CALLBACK ?
-		    mx_http_backoff_ms(n) : -1;
+			cc != CURLE_READ_ERROR &&
+			cc != CURLE_ABORTED_BY_CALLBACK ?
+		    mx_http_backoff_ms(n) :
+		    -1;
 	if (status == 429) {
 		ms = mx_http_retry_after_ms(at->body->p, at->body->len,
 		    at->retry_after);
@@ -609,8 +620,8 @@ fail(const struct mx_http_req *r, CURLcode cc, const char *detail,
     struct mx_err *e)
 {
 	char *u = mx_http_redact(r->url);
-	int st = cc == CURLE_WRITE_ERROR || cc == CURLE_READ_ERROR ?
-	    MX_LOCAL : MX_TEMP;
+	int st = cc == CURLE_WRITE_ERROR || cc == CURLE_READ_ERROR ? MX_LOCAL :
+								     MX_TEMP;
 
 	mx_err_set(e, st, "%s %s: %s", r->method, u,
 	    detail[0] ? detail : curl_easy_strerror(cc));
@@ -639,8 +650,9 @@ finish(const struct mx_http_req *r, CURLcode cc, long status,
 		attempt_release(at);
 		mx_buf_release_wipe(&resp->body);
 		if (at->write_failed)
-			snprintf(wbuf, sizeof(wbuf), "cannot write the "
-			    "download: %s", strerror(at->write_failed));
+			snprintf(wbuf, sizeof(wbuf),
+			    "cannot write the download: %s",
+			    strerror(at->write_failed));
 		return fail(r, cc, at->write_failed ? wbuf : errbuf, e);
 	}
 	if (status == 429 && e != NULL)
@@ -688,7 +700,8 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 	int n;
 
 	memset(resp, 0, sizeof(*resp));
-	if (check_url(h, r->url, e) != 0 || (hdrs = make_headers(r, e)) == NULL)
+	if (check_url(h, r->url, e) != 0 ||
+	    (hdrs = make_headers(r, e)) == NULL)
 		return -1;
 	/* A pipe has no position: rewind_files then refuses a retry. */
 	if (r->body_file && (in0 = ftello(r->body_file)) < 0)

@@ -17,10 +17,10 @@
 
 struct mx_http_opts {
 	struct mx_notice notice; /* the trace and retry notes go here */
-	int insecure_http;	/* allow http:// to non-loopback hosts */
+	int insecure_http;	 /* allow http:// to non-loopback hosts */
 	long connect_timeout_ms; /* 0: 10 s */
-	long timeout_ms;	/* whole request, 0: 60 s */
-	int max_retries;	/* 0: 4; -1: none */
+	long timeout_ms;	 /* whole request, 0: 60 s */
+	int max_retries;	 /* 0: 4; -1: none */
 };
 
 struct mx_http;
@@ -30,26 +30,26 @@ struct mx_http *mx_http_new(const struct mx_http_opts *o);
 void mx_http_free(struct mx_http *h);
 
 struct mx_http_req {
-	const char *method;	/* "GET", "PUT", "POST", "DELETE" */
-	const char *url;	/* absolute; path segments already encoded */
-	const char *token;	/* bearer access token, or NULL */
-	const char *ctype;	/* body's Content-Type; NULL: application/json */
-	const void *body;	/* request body (borrowed), or NULL */
+	const char *method; /* "GET", "PUT", "POST", "DELETE" */
+	const char *url;    /* absolute; path segments already encoded */
+	const char *token;  /* bearer access token, or NULL */
+	const char *ctype;  /* body's Content-Type; NULL: application/json */
+	const void *body;   /* request body (borrowed), or NULL */
 	size_t bodylen;
-	FILE *body_file;	/* stream the body from here instead (upload);
+	FILE *body_file; /* stream the body from here instead (upload);
 				   must be seekable for a retry */
 	long body_file_len;
-	FILE *out_file;		/* stream a 2xx body here instead of memory */
-	long timeout_ms;	/* overrides the default (long-poll sync) */
-	int idempotent;		/* safe to repeat on network error / 5xx:
+	FILE *out_file;	 /* stream a 2xx body here instead of memory */
+	long timeout_ms; /* overrides the default (long-poll sync) */
+	int idempotent;	 /* safe to repeat on network error / 5xx:
 				   GET, DELETE, PUT with a txn id */
 };
 
 struct mx_http_resp {
-	long status;		/* HTTP status */
-	struct mx_buf body;	/* body, unless streamed to out_file */
-	char *ctype;		/* Content-Type or NULL */
-	char *filename;		/* from Content-Disposition, or NULL */
+	long status;	    /* HTTP status */
+	struct mx_buf body; /* body, unless streamed to out_file */
+	char *ctype;	    /* Content-Type or NULL */
+	char *filename;	    /* from Content-Disposition, or NULL */
 };
 
 /*
@@ -76,8 +76,7 @@ long mx_http_backoff_ms(int attempt);
 /* The wait a 429 asks for: retry_after_ms of the JSON body, else the
  * Retry-After header (seconds or HTTP date; may be NULL); capped at 60 s;
  * -1 when neither says. */
-long mx_http_retry_after_ms(const char *body, size_t len,
-    const char *header);
+long mx_http_retry_after_ms(const char *body, size_t len, const char *header);
 /* s with the values of access_token= and of the JSON keys "password",
  * "access_token", "refresh_token", "token", "passphrase" replaced by
  * <redacted> (caller frees). */

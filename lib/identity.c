@@ -26,18 +26,17 @@
 #define MAX_MEM_KIB (1024 * 1024)
 
 static int
-derive(uint8_t key[32], const char *pass, const uint8_t *hdr,
-    struct mx_err *e)
+derive(uint8_t key[32], const char *pass, const uint8_t *hdr, struct mx_err *e)
 {
 	uint32_t ops = mx_be32_get(hdr), mem = mx_be32_get(hdr + 4);
 
 	if (ops < 1 || ops > MAX_OPS || mem < 8 || mem > MAX_MEM_KIB)
-		return mx_err_set(e, MX_LOCAL, "identity: bad key derivation "
-		    "parameters");
+		return mx_err_set(e, MX_LOCAL,
+		    "identity: bad key derivation parameters");
 	if (crypto_pwhash(key, 32, pass, strlen(pass), hdr + 8, ops,
-	    (size_t)mem * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return mx_err_set(e, MX_LOCAL, "identity: out of memory for "
-		    "argon2id");
+		(size_t)mem * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "identity: out of memory for argon2id");
 	return 0;
 }
 
@@ -56,8 +55,8 @@ mx_identity_seal(const json_t *payload, const char *pass, struct mx_err *e)
 		crypto_aead_xchacha20poly1305_ietf_encrypt(buf + HDR, NULL,
 		    (const uint8_t *)pt, n, buf, HDR, NULL, buf + 8 + SALT,
 		    key);
-		out = mx_xmalloc(strlen(MX_IDENTITY_PREFIX) +
-		    mx_b64_enclen(len) + 1);
+		out = mx_xmalloc(
+		    strlen(MX_IDENTITY_PREFIX) + mx_b64_enclen(len) + 1);
 		memcpy(out, MX_IDENTITY_PREFIX, strlen(MX_IDENTITY_PREFIX));
 		mx_b64_enc(out + strlen(MX_IDENTITY_PREFIX), buf, len);
 	}
@@ -93,12 +92,13 @@ mx_identity_open(const char *line, const char *pass, struct mx_err *e)
 	pt = mx_secure_alloc(len);
 	if (derive(key, pass, buf, e) == 0) {
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen,
-		    NULL, buf + HDR, len - HDR, buf, HDR, buf + 8 + SALT,
-		    key) != 0)
-			mx_err_set(e, MX_LOCAL, "identity: wrong passphrase or "
-			    "damaged");
-		else if ((j = mx_json_parse((const char *)pt, ptlen,
-		    e)) != NULL && !json_is_object(j)) {
+			NULL, buf + HDR, len - HDR, buf, HDR, buf + 8 + SALT,
+			key) != 0)
+			mx_err_set(e, MX_LOCAL,
+			    "identity: wrong passphrase or damaged");
+		else if ((j = mx_json_parse((const char *)pt, ptlen, e)) !=
+			NULL &&
+		    !json_is_object(j)) {
 			json_decref(j);
 			j = NULL;
 			mx_err_set(e, MX_LOCAL, "identity: malformed payload");
@@ -132,7 +132,7 @@ mx_identity_session(const char *line, const char *pass, struct mx_session *s,
 	}
 	*account = mx_secure_alloc(strlen(acct) + 1);
 	if (mx_b64_dec((uint8_t *)*account, strlen(acct), n, acct,
-	    strlen(acct)) != 0) {
+		strlen(acct)) != 0) {
 		mx_secure_free(*account);
 		*account = NULL;
 		mx_err_set(e, MX_LOCAL, "MX_IDENTITY: bad account");

@@ -18,12 +18,11 @@
 #define MX_IDENTITY_PREFIX "mx-identity-v1:"
 
 /* Seal payload under pass: a new string (caller frees), or NULL with e. */
-char *mx_identity_seal(const json_t *payload, const char *pass,
-    struct mx_err *e);
+char *
+mx_identity_seal(const json_t *payload, const char *pass, struct mx_err *e);
 /* Open a sealed line: the payload (caller's), or NULL with e (MX_LOCAL:
  * malformed, or wrong passphrase). */
-json_t *mx_identity_open(const char *line, const char *pass,
-    struct mx_err *e);
+json_t *mx_identity_open(const char *line, const char *pass, struct mx_err *e);
 /*
  * Open a sealed line into the session s (empty before) and the device's
  * Olm account pickle: *account in secure memory (mx_secure_free), *n

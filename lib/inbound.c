@@ -51,8 +51,8 @@ mx_inbound_load(struct mx_store *st, const char *room_id, const char *sid,
 	a = mx_pickle_r_blob(&r, 256, &la);
 	b = mx_pickle_r_blob(&r, 256, &lb);
 	c = mx_pickle_r_blob(&r, 512, &lc);
-	if (mx_pickle_r_ok(&r) && (o->s = mx_megolm_in_unpickle(p, lp,
-	    NULL)) != NULL) {
+	if (mx_pickle_r_ok(&r) &&
+	    (o->s = mx_megolm_in_unpickle(p, lp, NULL)) != NULL) {
 		o->sender_key = mx_xstrndup((const char *)a, la);
 		o->ed = mx_xstrndup((const char *)b, lb);
 		o->sender = mx_xstrndup((const char *)c, lc);
@@ -148,15 +148,15 @@ mx_inbound_room_key(struct mx_e2ee *x, const char *sender, const char *skey,
 	int rc;
 
 	if (in == NULL) {
-		mx_notice(&x->c->notice, 1, "ignoring a malformed m.room_key "
-		    "from %s", sender);
+		mx_notice(&x->c->notice, 1,
+		    "ignoring a malformed m.room_key from %s", sender);
 		return 0;
 	}
 	if ((rc = mx_store_begin(st, e)) == 0) {
 		rc = mx_inbound_keep(st, mx_json_str(c, "room_id"),
 		    mx_json_str(c, "session_id"), in, skey,
-		    mx_json_str(json_object_get(pl, "keys"), "ed25519"), sender,
-		    e);
+		    mx_json_str(json_object_get(pl, "keys"), "ed25519"),
+		    sender, e);
 		if (rc == 0)
 			rc = mx_store_commit(st, e);
 		else
@@ -178,8 +178,8 @@ mx_inbound_withheld(struct mx_store *st, const json_t *c, struct mx_err *e)
 
 	if (room == NULL || sid == NULL || code == NULL)
 		return 0;
-	w = json_pack("{s:s,s:s?}", "code", code, "reason", mx_json_str(c,
-	    "reason"));
+	w = json_pack("{s:s,s:s?}", "code", code, "reason",
+	    mx_json_str(c, "reason"));
 	v = mx_json_compact(w);
 	k = in_key(room, sid);
 	rc = mx_store_put(st, "withheld", k, v, strlen(v), e);

@@ -26,17 +26,17 @@
 /* A stored session and whose it is (strings owned). */
 struct mx_inbound {
 	struct mx_megolm_in *s;
-	char *sender_key;	/* Curve25519 of the device that shared it */
-	char *ed;		/* the Ed25519 key that device claimed */
-	char *sender;		/* its user */
+	char *sender_key; /* Curve25519 of the device that shared it */
+	char *ed;	  /* the Ed25519 key that device claimed */
+	char *sender;	  /* its user */
 };
 
 void mx_inbound_release(struct mx_inbound *r);
 
 /* room_id's session sid: 1 and *r, 0 when there is none (or the record
  * is unreadable), -1 with e when the store fails. */
-int mx_inbound_load(struct mx_store *st, const char *room_id,
-    const char *sid, struct mx_inbound *r, struct mx_err *e);
+int mx_inbound_load(struct mx_store *st, const char *room_id, const char *sid,
+    struct mx_inbound *r, struct mx_err *e);
 
 /*
  * Keep session in as room_id's sid, bound to the device keys skey and ed
@@ -44,9 +44,9 @@ int mx_inbound_load(struct mx_store *st, const char *room_id,
  * already; a withheld notice for it is forgotten.  Inside the caller's
  * transaction.
  */
-int mx_inbound_keep(struct mx_store *st, const char *room_id,
-    const char *sid, const struct mx_megolm_in *in, const char *skey,
-    const char *ed, const char *sender, struct mx_err *e);
+int mx_inbound_keep(struct mx_store *st, const char *room_id, const char *sid,
+    const struct mx_megolm_in *in, const char *skey, const char *ed,
+    const char *sender, struct mx_err *e);
 
 /* An m.room_key from sender, delivered by Olm from the device skey
  * (pl: the decrypted payload): checked and kept.  A malformed one is
@@ -55,8 +55,8 @@ int mx_inbound_room_key(struct mx_e2ee *x, const char *sender,
     const char *skey, const json_t *pl, struct mx_err *e);
 
 /* An m.room_key.withheld notice (content c): remembered. */
-int mx_inbound_withheld(struct mx_store *st, const json_t *c,
-    struct mx_err *e);
+int
+mx_inbound_withheld(struct mx_store *st, const json_t *c, struct mx_err *e);
 /* The notice remembered for room_id's sid: {"code","reason"} (caller's),
  * or NULL. */
 json_t *mx_inbound_withheld_get(struct mx_store *st, const char *room_id,

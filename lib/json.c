@@ -40,13 +40,27 @@ canon_str(struct mx_buf *b, const char *s, size_t n)
 		mx_buf_add(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {
-		case '"': mx_buf_add(b, "\\\"", 2); break;
-		case '\\': mx_buf_add(b, "\\\\", 2); break;
-		case '\b': mx_buf_add(b, "\\b", 2); break;
-		case '\f': mx_buf_add(b, "\\f", 2); break;
-		case '\n': mx_buf_add(b, "\\n", 2); break;
-		case '\r': mx_buf_add(b, "\\r", 2); break;
-		case '\t': mx_buf_add(b, "\\t", 2); break;
+		case '"':
+			mx_buf_add(b, "\\\"", 2);
+			break;
+		case '\\':
+			mx_buf_add(b, "\\\\", 2);
+			break;
+		case '\b':
+			mx_buf_add(b, "\\b", 2);
+			break;
+		case '\f':
+			mx_buf_add(b, "\\f", 2);
+			break;
+		case '\n':
+			mx_buf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			mx_buf_add(b, "\\r", 2);
+			break;
+		case '\t':
+			mx_buf_add(b, "\\t", 2);
+			break;
 		default:
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
@@ -79,7 +93,7 @@ canon_obj(struct mx_buf *b, const json_t *v, struct mx_err *e)
 
 	i = 0;
 	for (it = json_object_iter((json_t *)v); it != NULL && i < n;
-	    it = json_object_iter_next((json_t *)v, it), i++) {
+	     it = json_object_iter_next((json_t *)v, it), i++) {
 		k[i].s = json_object_iter_key(it);
 		k[i].n = json_object_iter_key_len(it);
 		k[i].v = json_object_iter_value(it);
@@ -118,8 +132,8 @@ static int
 canon_int(struct mx_buf *b, long long i, struct mx_err *e)
 {
 	if (i > MX_JSON_INT_MAX || i < -MX_JSON_INT_MAX)
-		return mx_err_set(e, MX_LOCAL, "canonical json: integer %lld "
-		    "out of range", i);
+		return mx_err_set(e, MX_LOCAL,
+		    "canonical json: integer %lld out of range", i);
 	mx_buf_addf(b, "%lld", i);
 	return 0;
 }
@@ -129,8 +143,8 @@ static int
 canon_real(struct mx_buf *b, double d, struct mx_err *e)
 {
 	if (!isfinite(d) || d != floor(d) || fabs(d) > MX_JSON_INT_MAX)
-		return mx_err_set(e, MX_LOCAL, "canonical json: %g is not an "
-		    "integer in range", d);
+		return mx_err_set(e, MX_LOCAL,
+		    "canonical json: %g is not an integer in range", d);
 	return canon_int(b, (long long)d, e);
 }
 
@@ -184,11 +198,12 @@ mx_json_parse(const char *s, size_t n, struct mx_err *e)
 	json_error_t je;
 	json_t *v;
 
-	v = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
-	    JSON_ALLOW_NUL, &je);
+	v = json_loadb(s, n,
+	    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (v == NULL)
-		mx_err_set(e, MX_LOCAL, "invalid json at line %d column %d: %s",
-		    je.line, je.column, je.text);
+		mx_err_set(e, MX_LOCAL,
+		    "invalid json at line %d column %d: %s", je.line,
+		    je.column, je.text);
 	return v;
 }
 

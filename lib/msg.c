@@ -23,12 +23,23 @@ mx_msg_escape(const char *s)
 	mx_buf_adds(&b, "");
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': mx_buf_adds(&b, "&amp;"); break;
-		case '<': mx_buf_adds(&b, "&lt;"); break;
-		case '>': mx_buf_adds(&b, "&gt;"); break;
-		case '"': mx_buf_adds(&b, "&quot;"); break;
-		case '\'': mx_buf_adds(&b, "&#39;"); break;
-		default: mx_buf_add(&b, s, 1);
+		case '&':
+			mx_buf_adds(&b, "&amp;");
+			break;
+		case '<':
+			mx_buf_adds(&b, "&lt;");
+			break;
+		case '>':
+			mx_buf_adds(&b, "&gt;");
+			break;
+		case '"':
+			mx_buf_adds(&b, "&quot;");
+			break;
+		case '\'':
+			mx_buf_adds(&b, "&#39;");
+			break;
+		default:
+			mx_buf_add(&b, s, 1);
 		}
 	}
 	return mx_buf_detach(&b);
@@ -54,9 +65,16 @@ mx_msg_markdown(const char *md)
 static size_t
 entity(const char *s, char *c)
 {
-	static const struct { const char *name; char c; } tab[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		{ "&quot;", '"' }, { "&#39;", '\'' }, { "&apos;", '\'' },
+	static const struct {
+		const char *name;
+		char c;
+	} tab[] = {
+		{ "&amp;", '&' },
+		{ "&lt;", '<' },
+		{ "&gt;", '>' },
+		{ "&quot;", '"' },
+		{ "&#39;", '\'' },
+		{ "&apos;", '\'' },
 		{ "&nbsp;", ' ' },
 	};
 	size_t i, n;
@@ -75,9 +93,9 @@ entity(const char *s, char *c)
 static int
 breaks_line(const char *t)
 {
-	static const char *tags[] = { "br", "/p", "/div", "/li", "/pre",
-	    "/h1", "/h2", "/h3", "/h4", "/h5", "/h6", "/blockquote", "hr",
-	    "/tr" };
+	static const char *tags[] = { "br", "/p", "/div", "/li", "/pre", "/h1",
+		"/h2", "/h3", "/h4", "/h5", "/h6", "/blockquote", "hr",
+		"/tr" };
 	size_t i, n;
 
 	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
@@ -137,7 +155,8 @@ static void
 set_html(json_t *c, const char *body, char *html)
 {
 	json_object_set_new(c, "body", json_string(body));
-	json_object_set_new(c, "format", json_string("org.matrix.custom.html"));
+	json_object_set_new(c, "format",
+	    json_string("org.matrix.custom.html"));
 	json_object_set_new(c, "formatted_body", json_string(html));
 	free(html);
 }
@@ -151,8 +170,9 @@ code_html(const char *text, const char *lang)
 		out = mx_xasprintf("<pre><code>%s</code></pre>", esc);
 	} else {
 		l = mx_msg_escape(lang);
-		out = mx_xasprintf("<pre><code class=\"language-%s\">%s"
-		    "</code></pre>", l, esc);
+		out = mx_xasprintf("<pre><code "
+				   "class=\"language-%s\">%s</code></pre>",
+		    l, esc);
 		free(l);
 	}
 	free(esc);
@@ -215,7 +235,9 @@ mx_msg_thread(json_t *content, const char *root, const char *reply_to,
 	json_object_set_new(rel, "is_falling_back",
 	    json_boolean(reply_to == NULL));
 	json_object_set_new(irt, "event_id",
-	    json_string(reply_to ? reply_to : latest ? latest : root));
+	    json_string(reply_to ? reply_to :
+		    latest	 ? latest :
+				   root));
 	json_object_set_new(rel, "m.in_reply_to", irt);
 	json_object_set_new(content, "m.relates_to", rel);
 }
@@ -258,8 +280,8 @@ mx_msg_edit(json_t *new_content, const char *event_id)
 json_t *
 mx_msg_reaction(const char *event_id, const char *key)
 {
-	return json_pack("{s:{s:s,s:s,s:s}}", "m.relates_to",
-	    "rel_type", "m.annotation", "event_id", event_id, "key", key);
+	return json_pack("{s:{s:s,s:s,s:s}}", "m.relates_to", "rel_type",
+	    "m.annotation", "event_id", event_id, "key", key);
 }
 
 static unsigned long
@@ -314,8 +336,8 @@ mx_msg_image_size(const unsigned char *p, size_t n, long *w, long *h)
 		*h = (long)be32(p + 20);
 		return 0;
 	}
-	if (n >= 10 && (memcmp(p, "GIF87a", 6) == 0 ||
-	    memcmp(p, "GIF89a", 6) == 0)) {
+	if (n >= 10 &&
+	    (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0)) {
 		*w = (long)(p[6] | p[7] << 8);
 		*h = (long)(p[8] | p[9] << 8);
 		return 0;
@@ -380,15 +402,15 @@ mx_msg_file(const char *path, const char *mxc, const char *mime,
 	json_t *c, *info;
 
 	base = base ? base + 1 : path;
-	info = json_pack("{s:I,s:s}", "size", (json_int_t)size,
-	    "mimetype", mime);
+	info =
+	    json_pack("{s:I,s:s}", "size", (json_int_t)size, "mimetype", mime);
 	if (w >= 0 && h >= 0) {
 		json_object_set_new(info, "w", json_integer(w));
 		json_object_set_new(info, "h", json_integer(h));
 	}
 	c = json_pack("{s:s,s:s,s:s,s:s,s:o}", "msgtype",
-	    mx_msg_file_msgtype(mime), "body", base, "filename", base,
-	    "url", mxc, "info", info);
+	    mx_msg_file_msgtype(mime), "body", base, "filename", base, "url",
+	    mxc, "info", info);
 	return c;
 }
 
@@ -400,8 +422,8 @@ canonical(const json_t *j)
 	char *s = mx_json_canonical(j, NULL);
 
 	if (s == NULL)
-		s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
-		    JSON_ENCODE_ANY);
+		s = json_dumps(j,
+		    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	return s;
 }
 
@@ -413,8 +435,8 @@ mx_msg_event_size(const char *room_id, const char *sender, const char *type,
 	char *s;
 	size_t n;
 
-	ev = json_pack("{s:s,s:s,s:s,s:O}", "room_id", room_id,
-	    "sender", sender ? sender : "", "type", type, "content", content);
+	ev = json_pack("{s:s,s:s,s:s,s:O}", "room_id", room_id, "sender",
+	    sender ? sender : "", "type", type, "content", content);
 	s = ev ? canonical(ev) : NULL;
 	n = s ? strlen(s) + MX_MSG_ENVELOPE : 0;
 	free(s);

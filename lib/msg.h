@@ -24,16 +24,16 @@
 #define MX_MSG_ENVELOPE 2048
 
 enum mx_msg_type {
-	MX_MSG_TEXT,		/* m.text */
-	MX_MSG_NOTICE,		/* m.notice */
-	MX_MSG_EMOTE,		/* m.emote */
+	MX_MSG_TEXT,   /* m.text */
+	MX_MSG_NOTICE, /* m.notice */
+	MX_MSG_EMOTE,  /* m.emote */
 };
 
 enum mx_msg_fmt {
-	MX_FMT_PLAIN,		/* body only */
-	MX_FMT_MARKDOWN,	/* CommonMark -> formatted_body; body as typed */
-	MX_FMT_HTML,		/* text is HTML; body is its plain rendering */
-	MX_FMT_CODE,		/* a code block, lang optional */
+	MX_FMT_PLAIN,	 /* body only */
+	MX_FMT_MARKDOWN, /* CommonMark -> formatted_body; body as typed */
+	MX_FMT_HTML,	 /* text is HTML; body is its plain rendering */
+	MX_FMT_CODE,	 /* a code block, lang optional */
 };
 
 /*
@@ -99,7 +99,7 @@ size_t mx_msg_event_size(const char *room_id, const char *sender,
  * as canonical JSON, NUL-separated; NULL when content cannot be encoded.
  */
 char *mx_msg_txn_new(void);
-char *mx_msg_txn_key(const char *room_id, const char *type,
-    const json_t *content);
+char *
+mx_msg_txn_key(const char *room_id, const char *type, const json_t *content);
 
 #endif

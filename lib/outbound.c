@@ -36,7 +36,7 @@
 struct outrec {
 	struct mx_megolm_out *s;
 	long long created;
-	json_t *shared;		/* {"user device curve": "S"|"W"|"N"} */
+	json_t *shared; /* {"user device curve": "S"|"W"|"N"} */
 	char id[MX_MEGOLM_ID_B64];
 };
 
@@ -64,21 +64,21 @@ out_load(struct mx_store *st, const char *room_id, struct outrec *o,
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	if ((rc = mx_store_get_secret(st, "megolm_out", room_id, &v, &n,
-	    e)) <= 0)
+	if ((rc = mx_store_get_secret(st, "megolm_out", room_id, &v, &n, e)) <=
+	    0)
 		return rc;
 	mx_pickle_r_init(&r, v, n);
 	p = mx_pickle_r_blob(&r, 4096, &len);
 	o->created = (long long)mx_pickle_r_u64(&r);
 	sh = mx_pickle_r_blob(&r, 1u << 24, &shlen);
-	if (mx_pickle_r_ok(&r) && (o->s = mx_megolm_out_unpickle(p, len,
-	    e)) != NULL)
+	if (mx_pickle_r_ok(&r) &&
+	    (o->s = mx_megolm_out_unpickle(p, len, e)) != NULL)
 		o->shared = mx_json_parse((const char *)sh, shlen, NULL);
 	mx_secure_free(v);
 	if (o->s == NULL || !json_is_object(o->shared)) {
 		outrec_release(o);
-		return mx_err_set(e, MX_LOCAL, "corrupt Megolm session of "
-		    "'%s'", room_id);
+		return mx_err_set(e, MX_LOCAL,
+		    "corrupt Megolm session of '%s'", room_id);
 	}
 	mx_megolm_out_id(o->s, o->id);
 	return 1;
@@ -121,8 +121,8 @@ shared_as(const struct outrec *o, const struct mx_device *d)
 /* ---- who gets the key ------------------------------------------------- */
 
 enum role {
-	SKIP,		/* neither: this device, or keys that changed */
-	WITHHOLD,	/* the policy excludes it: told the key is withheld */
+	SKIP,	  /* neither: this device, or keys that changed */
+	WITHHOLD, /* the policy excludes it: told the key is withheld */
 	SHARE,
 };
 
@@ -141,15 +141,15 @@ roster_release(struct roster *r)
 }
 
 static enum role
-role_of(struct mx_e2ee *x, const struct mx_device *d,
-    enum mx_e2ee_policy pol)
+role_of(struct mx_e2ee *x, const struct mx_device *d, enum mx_e2ee_policy pol)
 {
 	if (d->trust == MX_TRUST_MISMATCH ||
 	    (strcmp(d->user_id, x->c->sess.user_id) == 0 &&
-	    strcmp(d->device_id, x->c->sess.device_id) == 0))
+		strcmp(d->device_id, x->c->sess.device_id) == 0))
 		return SKIP;
 	return pol == MX_E2EE_TOFU || d->trust >= MX_TRUST_CROSS_SIGNED ?
-	    SHARE : WITHHOLD;
+	    SHARE :
+	    WITHHOLD;
 }
 
 static int
@@ -179,13 +179,12 @@ roster_load(struct mx_e2ee *x, const char *room_id, enum mx_e2ee_policy pol,
 /* 1 when the session must be replaced (spec: "m.megolm.v1.aes-sha2",
  * rotation; a device that had it and is no recipient any more). */
 static int
-must_rotate(const struct outrec *o, const json_t *enc,
-    const struct roster *r)
+must_rotate(const struct outrec *o, const json_t *enc, const struct roster *r)
 {
-	json_int_t msgs = json_integer_value(json_object_get(enc,
-	    "rotation_period_msgs"));
-	json_int_t ms = json_integer_value(json_object_get(enc,
-	    "rotation_period_ms"));
+	json_int_t msgs =
+	    json_integer_value(json_object_get(enc, "rotation_period_msgs"));
+	json_int_t ms =
+	    json_integer_value(json_object_get(enc, "rotation_period_ms"));
 	json_t *now, *v;
 	const char *k;
 	size_t i;
@@ -268,8 +267,8 @@ ensure_out(struct mx_e2ee *x, const char *room_id, const json_t *enc,
 		return -1;
 	rc = out_load(st, room_id, o, e);
 	if (rc == 1 && must_rotate(o, enc, r)) {
-		mx_notice(&x->c->notice, 1, "rotating the Megolm session of "
-		    "'%s'", room_id);
+		mx_notice(&x->c->notice, 1,
+		    "rotating the Megolm session of '%s'", room_id);
 		outrec_release(o);
 		rc = 0;
 	}
@@ -319,7 +318,8 @@ plan_make(const struct outrec *o, const struct roster *r, struct plan *p)
 	p->nkeys = p->nheld = 0;
 	for (i = 0; i < r->l.n; i++) {
 		st = shared_as(o, &r->l.v[i]);
-		if (r->role[i] == SHARE && (st == NULL || strcmp(st, "W") == 0))
+		if (r->role[i] == SHARE &&
+		    (st == NULL || strcmp(st, "W") == 0))
 			p->keys[p->nkeys++].dev = &r->l.v[i];
 		else if (r->role[i] == WITHHOLD && st == NULL)
 			p->held[p->nheld++].dev = &r->l.v[i];
@@ -384,10 +384,17 @@ withhold_unreached(struct mx_e2ee *x, const char *room_id,
 	for (i = 0; i < p->nkeys; i++)
 		if (!p->keys[i].sent)
 			t[n++].dev = p->keys[i].dev;
-	rc = withhold(x, room_id, o, t, n, "m.no_olm", "no one-time key could "
-	    "be claimed", e);
+	rc = withhold(x, room_id, o, t, n, "m.no_olm",
+	    "no one-time key could be claimed", e);
 	free(t);
 	return rc;
+}
+
+/* "S" shared with t, or "N" no Olm session could be made. */
+static const char *
+shared_mark(const struct mx_todevice_target *t)
+{
+	return t->sent ? "S" : "N";
 }
 
 /* Record in the stored session (if it is still o's) what p did: "S"
@@ -408,11 +415,12 @@ record(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 	    strcmp(cur.id, o->id) == 0) {
 		for (i = 0; i < p->nkeys + p->nheld; i++) {
 			const struct mx_todevice_target *t = i < p->nkeys ?
-			    &p->keys[i] : &p->held[i - p->nkeys];
+			    &p->keys[i] :
+			    &p->held[i - p->nkeys];
 
 			dk = dev_key(t->dev);
-			json_object_set_new(cur.shared, dk, json_string(
-			    i >= p->nkeys ? "W" : t->sent ? "S" : "N"));
+			json_object_set_new(cur.shared, dk,
+			    json_string(i >= p->nkeys ? "W" : shared_mark(t)));
 			free(dk);
 		}
 		rc = out_save(st, room_id, &cur, e);
@@ -439,7 +447,8 @@ share(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 	if (rc == 0)
 		rc = withhold(x, room_id, o, p.held, p.nheld, "m.unverified",
 		    "the sender's policy shares keys with verified devices "
-		    "only", e);
+		    "only",
+		    e);
 	if (rc == 0)
 		rc = withhold_unreached(x, room_id, o, &p, e);
 	if (rc == 0 && p.nkeys + p.nheld > 0)
@@ -454,8 +463,7 @@ share(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
  * 1 done (*out), 0 try again, -1 error. */
 static int
 encrypt_now(struct mx_e2ee *x, const char *room_id, const char *id,
-    const struct roster *r, const char *plain, json_t **out,
-    struct mx_err *e)
+    const struct roster *r, const char *plain, json_t **out, struct mx_err *e)
 {
 	struct mx_store *st = x->c->store;
 	size_t n = strlen(plain), max = mx_megolm_encrypt_len(n), len;
@@ -471,8 +479,9 @@ encrypt_now(struct mx_e2ee *x, const char *room_id, const char *id,
 	rc = out_load(st, room_id, &o, e);
 	if (rc == 1 && (strcmp(o.id, id) != 0 || !all_shared(&o, r)))
 		rc = 0;
-	if (rc == 1 && (mx_megolm_encrypt(o.s, ct, max, &len, plain, n,
-	    e) != 0 || out_save(st, room_id, &o, e) != 0))
+	if (rc == 1 &&
+	    (mx_megolm_encrypt(o.s, ct, max, &len, plain, n, e) != 0 ||
+		out_save(st, room_id, &o, e) != 0))
 		rc = -1;
 	/* The advanced index is on disk before the ciphertext exists
 	 * anywhere else: a crash can never make us reuse it. */
@@ -538,8 +547,9 @@ mx_e2ee_encrypt(struct mx_e2ee *x, const char *room_id, const json_t *enc,
 			break;
 	}
 	if (rc == 0)
-		rc = mx_err_set(e, MX_TEMP, "the Megolm session of '%s' keeps "
-		    "changing under us", room_id);
+		rc = mx_err_set(e, MX_TEMP,
+		    "the Megolm session of '%s' keeps changing under us",
+		    room_id);
 	mx_wipe(plain, strlen(plain));
 	free(plain);
 	roster_release(&r);

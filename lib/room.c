@@ -38,8 +38,8 @@ in_rooms(const json_t *joined, const char *room_id)
 	json_t *v;
 
 	json_array_foreach(joined, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v),
-		    room_id) == 0)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), room_id) == 0)
 			return 1;
 	return 0;
 }
@@ -65,8 +65,8 @@ find_dm(struct mx_ctx *c, const char *me, const char *user, char **room_id,
 	    (rc = mx_api_joined_rooms(&c->api, &joined, e)) == 0) {
 		for (i = json_array_size(list); i-- > 0 && rc == 0;) {
 			v = json_array_get(list, i);
-			if (json_is_string(v) && in_rooms(joined,
-			    json_string_value(v))) {
+			if (json_is_string(v) &&
+			    in_rooms(joined, json_string_value(v))) {
 				*room_id = mx_xstrdup(json_string_value(v));
 				rc = 1;
 			}
@@ -105,8 +105,8 @@ record_dm(struct mx_ctx *c, const char *me, const char *user,
 }
 
 static int
-create_dm(struct mx_ctx *c, const char *me, const char *user,
-    char **room_id, struct mx_err *e)
+create_dm(struct mx_ctx *c, const char *me, const char *user, char **room_id,
+    struct mx_err *e)
 {
 	json_t *body;
 	int rc;
@@ -116,8 +116,8 @@ create_dm(struct mx_ctx *c, const char *me, const char *user,
 	rc = mx_api_create_room(&c->api, body, room_id, e);
 	json_decref(body);
 	if (rc != 0)
-		return mx_err_prefix(e, "cannot create a direct room with "
-		    "'%s'", user);
+		return mx_err_prefix(e,
+		    "cannot create a direct room with '%s'", user);
 	if (record_dm(c, me, user, *room_id, e) != 0)
 		return mx_err_prefix(e, "cannot record direct room '%s'",
 		    *room_id);
@@ -148,8 +148,8 @@ mx_room_resolve(struct mx_ctx *c, const char *arg, unsigned flags,
 	*room_id = NULL;
 	if (strchr(arg, ':') == NULL || arg[1] == ':' ||
 	    strchr("!#@", arg[0]) == NULL || arg[1] == '\0')
-		return mx_err_set(e, MX_USAGE, "'%s' is not a room ID, alias "
-		    "or user ID", arg);
+		return mx_err_set(e, MX_USAGE,
+		    "'%s' is not a room ID, alias or user ID", arg);
 	if (arg[0] == '@')
 		return resolve_user(c, arg, flags, room_id, e);
 	if (flags & MX_ROOM_JOIN) {

@@ -10,8 +10,8 @@
 #include "conf.h"
 #include "err.h"
 
-#define MX_ROOM_CREATE_DM 0x1	/* @user with no DM room: create one */
-#define MX_ROOM_JOIN 0x2	/* join the room first (invited or public) */
+#define MX_ROOM_CREATE_DM 0x1 /* @user with no DM room: create one */
+#define MX_ROOM_JOIN 0x2      /* join the room first (invited or public) */
 
 /*
  * *room_id is owned by the caller.  Errors: MX_USAGE for an argument that

@@ -14,7 +14,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define PLAIN_RECHECK_MS 60000	/* "not encrypted" is believed this long */
+#define PLAIN_RECHECK_MS 60000 /* "not encrypted" is believed this long */
 
 static json_t *
 room_load(struct mx_store *s, const char *room_id)
@@ -57,8 +57,9 @@ mx_roomstate_encryption(struct mx_ctx *c, const char *room_id, json_t **enc,
 		json_decref(r);
 		return 1;
 	}
-	if (c->store != NULL && mx_time_ms() - json_integer_value(
-	    json_object_get(r, "checked")) < PLAIN_RECHECK_MS) {
+	if (c->store != NULL &&
+	    mx_time_ms() - json_integer_value(json_object_get(r, "checked")) <
+		PLAIN_RECHECK_MS) {
 		json_decref(r);
 		return 0;
 	}
@@ -92,9 +93,10 @@ recipients_of(const json_t *chunk, const char *vis)
 	json_array_foreach(chunk, i, ev) {
 		ms = mx_json_str(json_object_get(ev, "content"), "membership");
 		who = mx_json_str(ev, "state_key");
-		if (ms != NULL && who != NULL && (strcmp(ms, "join") == 0 ||
-		    (strcmp(ms, "invite") == 0 && (vis == NULL ||
-		    strcmp(vis, "joined") != 0))))
+		if (ms != NULL && who != NULL &&
+		    (strcmp(ms, "join") == 0 ||
+			(strcmp(ms, "invite") == 0 &&
+			    (vis == NULL || strcmp(vis, "joined") != 0))))
 			json_object_set_new(m, who, json_string(ms));
 	}
 	return m;
@@ -116,13 +118,13 @@ mx_roomstate_members(struct mx_ctx *c, const char *room_id, json_t **out,
 		return 0;
 	}
 	if (mx_api_members(&c->api, room_id, &chunk, e) == 0 &&
-	    mx_api_get_state(&c->api, room_id, "m.room.history_visibility",
-	    "", &hv, e) >= 0) {
+	    mx_api_get_state(&c->api, room_id, "m.room.history_visibility", "",
+		&hv, e) >= 0) {
 		vis = mx_json_str(hv, "history_visibility");
 		*out = recipients_of(chunk, vis);
 		json_object_set(r, "members", *out);
-		json_object_set_new(r, "hv", json_string(vis ? vis :
-		    "shared"));
+		json_object_set_new(r, "hv",
+		    json_string(vis ? vis : "shared"));
 		json_object_set_new(r, "stale", json_false());
 		rc = room_save(c->store, room_id, r, e);
 	}
@@ -144,15 +146,18 @@ mx_roomstate_news(struct mx_ctx *c, const char *room_id, const json_t *room,
 	json_t *r, *ev;
 	const char *t;
 	size_t i, j;
-	int stale = json_is_true(json_object_get(json_object_get(room,
-	    "timeline"), "limited")), rc;
+	int stale = json_is_true(
+		json_object_get(json_object_get(room, "timeline"), "limited")),
+	    rc;
 
 	if (room == NULL)
 		return 0;
 	r = room_load(c->store, room_id);
 	for (i = 0; i < 2; i++)
 		json_array_foreach(json_object_get(json_object_get(room,
-		    secs[i]), "events"), j, ev) {
+						       secs[i]),
+				       "events"),
+		    j, ev) {
 			if ((t = mx_json_str(ev, "type")) == NULL)
 				continue;
 			if (strcmp(t, "m.room.member") == 0 ||
@@ -160,7 +165,7 @@ mx_roomstate_news(struct mx_ctx *c, const char *room_id, const json_t *room,
 				stale = 1;
 			else if (strcmp(t, "m.room.encryption") == 0 &&
 			    mx_json_str(json_object_get(ev, "content"),
-			    "algorithm"))
+				"algorithm"))
 				json_object_set(r, "enc",
 				    json_object_get(ev, "content"));
 		}

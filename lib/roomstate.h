@@ -21,8 +21,8 @@ int mx_roomstate_encryption(struct mx_ctx *c, const char *room_id,
 
 /* The members of room_id that should get its key: *out {"user":
  * membership} (caller's), read from the server when the record is stale. */
-int mx_roomstate_members(struct mx_ctx *c, const char *room_id,
-    json_t **out, struct mx_err *e);
+int mx_roomstate_members(struct mx_ctx *c, const char *room_id, json_t **out,
+    struct mx_err *e);
 
 /* Note what the /sync answer room (borrowed; may be NULL) says of
  * room_id's state: members changed (or a gap): stale; encryption. */
@@ -30,7 +30,7 @@ int mx_roomstate_news(struct mx_ctx *c, const char *room_id,
     const json_t *room, struct mx_err *e);
 
 /* Mark room_id's members stale (a first sync tells no changes). */
-int mx_roomstate_stale(struct mx_ctx *c, const char *room_id,
-    struct mx_err *e);
+int
+mx_roomstate_stale(struct mx_ctx *c, const char *room_id, struct mx_err *e);
 
 #endif

@@ -7,10 +7,10 @@
 #define MX_SESSION_H
 
 struct mx_session {
-	char *homeserver;	/* base URL without trailing slash */
+	char *homeserver; /* base URL without trailing slash */
 	char *user_id;
-	char *device_id;	/* NULL when unknown (token from env) */
-	char *access_token;	/* secret: secure memory, wiped on release */
+	char *device_id;    /* NULL when unknown (token from env) */
+	char *access_token; /* secret: secure memory, wiped on release */
 };
 
 void mx_session_release(struct mx_session *s);

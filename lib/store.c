@@ -34,19 +34,19 @@
 #define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SALT_LEN crypto_pwhash_SALTBYTES
 #define BUSY_MS 10000
-#define WAL_KEEP 64		/* WAL frames a closing writer leaves */
+#define WAL_KEEP 64 /* WAL frames a closing writer leaves */
 #define VERIFIER "mx store key verifier v1"
 
 struct mx_store {
 	sqlite3 *db;
-	char *path;		/* store.db, for messages */
-	unsigned char *key;	/* KEY_LEN bytes of secure memory */
-	int depth;		/* nesting of mx_store_begin */
-	int doomed;		/* an inner rollback: the outermost commit
+	char *path;	    /* store.db, for messages */
+	unsigned char *key; /* KEY_LEN bytes of secure memory */
+	int depth;	    /* nesting of mx_store_begin */
+	int doomed;	    /* an inner rollback: the outermost commit
 				   rolls back instead */
-	int lax;		/* synchronous = NORMAL (mx_store_set_durable) */
-	int restore;		/* lower it again when this transaction ends */
-	int wal_frames;		/* WAL size after this connection's last
+	int lax;	    /* synchronous = NORMAL (mx_store_set_durable) */
+	int restore;	    /* lower it again when this transaction ends */
+	int wal_frames;	    /* WAL size after this connection's last
 				   commit */
 };
 
@@ -58,13 +58,9 @@ struct mx_store {
  */
 static const char *const migrations[] = {
 	/* v1: namespaced values; secret rows hold sealed blobs. */
-	"CREATE TABLE kv ("
-	"  ns TEXT NOT NULL,"
-	"  key TEXT NOT NULL,"
-	"  value BLOB NOT NULL,"
-	"  secret INTEGER NOT NULL DEFAULT 0,"
-	"  PRIMARY KEY (ns, key)"
-	") WITHOUT ROWID;",
+	"CREATE TABLE kv (  ns TEXT NOT NULL,  key TEXT NOT NULL,  value BLOB "
+	"NOT NULL,  secret INTEGER NOT NULL DEFAULT 0,  PRIMARY KEY (ns, "
+	"key)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -98,20 +94,21 @@ check_file(const char *path, int create, struct mx_err *e)
 	int fd;
 
 	if (create) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+		fd = open(path,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			if (fchmod(fd, 0600) != 0) {
 				close(fd);
-				return mx_err_set(e, MX_LOCAL, "cannot chmod "
-				    "'%s': %s", path, strerror(errno));
+				return mx_err_set(e, MX_LOCAL,
+				    "cannot chmod '%s': %s", path,
+				    strerror(errno));
 			}
 			close(fd);
 			return 0;
 		}
 		if (errno != EEXIST)
-			return mx_err_set(e, MX_LOCAL, "cannot create '%s': "
-			    "%s", path, strerror(errno));
+			return mx_err_set(e, MX_LOCAL,
+			    "cannot create '%s': %s", path, strerror(errno));
 	}
 	if (lstat(path, &st) != 0)
 		return mx_err_set(e, MX_LOCAL, "cannot stat '%s': %s", path,
@@ -120,8 +117,8 @@ check_file(const char *path, int create, struct mx_err *e)
 		return mx_err_set(e, MX_LOCAL, "'%s' is not a regular file",
 		    path);
 	if (st.st_mode & 077)
-		return mx_err_set(e, MX_LOCAL, "'%s' is accessible by others; "
-		    "chmod 600 it", path);
+		return mx_err_set(e, MX_LOCAL,
+		    "'%s' is accessible by others; chmod 600 it", path);
 	return 0;
 }
 
@@ -131,8 +128,8 @@ get_version(struct mx_store *s, int *v, struct mx_err *e)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return db_err(s, e, "user_version");
 	rc = sqlite3_step(st);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
@@ -160,9 +157,10 @@ migrate(struct mx_store *s, struct mx_err *e)
 	if (get_version(s, &v, e) != 0)
 		goto out;
 	if (v > SCHEMA_VERSION) {
-		mx_err_set(e, MX_LOCAL, "store '%s' has schema version %d, "
-		    "newer than this mx knows (%d)", s->path, v,
-		    SCHEMA_VERSION);
+		mx_err_set(e, MX_LOCAL,
+		    "store '%s' has schema version %d, newer than this mx "
+		    "knows (%d)",
+		    s->path, v, SCHEMA_VERSION);
 		goto out;
 	}
 	for (; v < SCHEMA_VERSION; v++)
@@ -194,13 +192,16 @@ set_wal(struct mx_store *s, struct mx_err *e)
 
 	for (i = 0; i < BUSY_MS / 10; i++) {
 		if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1,
-		    &st, NULL) != SQLITE_OK)
+			&st, NULL) != SQLITE_OK)
 			return db_err(s, e, "journal_mode");
 		rc = sqlite3_step(st);
 		mode = rc == SQLITE_ROW ?
-		    (const char *)sqlite3_column_text(st, 0) : NULL;
-		rc = mode != NULL && strcmp(mode, "wal") == 0 ? 0 :
-		    rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? 1 : -1;
+		    (const char *)sqlite3_column_text(st, 0) :
+		    NULL;
+		if (mode != NULL && strcmp(mode, "wal") == 0)
+			rc = 0;
+		else
+			rc = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? 1 : -1;
 		sqlite3_finalize(st);
 		if (rc <= 0)
 			return rc == 0 ? 0 : db_err(s, e, "journal_mode");
@@ -230,11 +231,11 @@ static int
 open_db(struct mx_store *s, struct mx_err *e)
 {
 	static const char pragmas[] =
-	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;";
+	    "PRAGMA synchronous = FULL;PRAGMA foreign_keys = ON;";
 
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(s->path, &s->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+		NULL) != SQLITE_OK)
 		return db_err(s, e, "cannot open");
 	sqlite3_busy_timeout(s->db, BUSY_MS);
 	/* Keep the WAL when the last connection closes: checkpointing and
@@ -263,8 +264,9 @@ read_key(struct mx_store *s, const char *path, struct mx_err *e)
 	n = read(fd, s->key, KEY_LEN);
 	close(fd);
 	if (n != (ssize_t)KEY_LEN)
-		return mx_err_set(e, MX_LOCAL, "store key '%s' is damaged "
-		    "(not %d bytes)", path, (int)KEY_LEN);
+		return mx_err_set(e, MX_LOCAL,
+		    "store key '%s' is damaged (not %d bytes)", path,
+		    (int)KEY_LEN);
 	return 0;
 }
 
@@ -341,7 +343,8 @@ kdf_parse(const char *v, struct kdf *k)
 	if (sscanf(v, "argon2id %llu %zu %32s", &k->ops, &k->mem, hex) != 3)
 		return -1;
 	if (sodium_hex2bin(k->salt, SALT_LEN, hex, strlen(hex), NULL, &n,
-	    NULL) != 0 || n != SALT_LEN)
+		NULL) != 0 ||
+	    n != SALT_LEN)
 		return -1;
 	return 0;
 }
@@ -351,9 +354,9 @@ kdf_derive(struct mx_store *s, const struct kdf *k, const char *pass,
     struct mx_err *e)
 {
 	if (crypto_pwhash(s->key, KEY_LEN, pass, strlen(pass), k->salt, k->ops,
-	    k->mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return mx_err_set(e, MX_LOCAL, "cannot derive the store key "
-		    "(out of memory)");
+		k->mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "cannot derive the store key (out of memory)");
 	return 0;
 }
 
@@ -391,8 +394,8 @@ seal(struct mx_store *s, const char *ns, const char *key, const void *val,
 	mx_buf_add(&ad, "", 1);
 	mx_buf_adds(&ad, key);
 	randombytes_buf(out, NONCE_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, &clen,
-	    val, len, (unsigned char *)ad.p, ad.len, NULL, out, s->key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_LEN, &clen, val,
+	    len, (unsigned char *)ad.p, ad.len, NULL, out, s->key);
 	*outlen = NONCE_LEN + (size_t)clen;
 	mx_buf_release(&ad);
 	return out;
@@ -415,8 +418,8 @@ unseal(struct mx_store *s, const char *ns, const char *key,
 	mx_buf_adds(&ad, key);
 	out = mx_secure_alloc(n - NONCE_LEN - TAG_LEN + 1);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out,
-	    &plen, NULL, in + NONCE_LEN, n - NONCE_LEN, (unsigned char *)ad.p,
-	    ad.len, in, s->key) != 0) {
+		&plen, NULL, in + NONCE_LEN, n - NONCE_LEN,
+		(unsigned char *)ad.p, ad.len, in, s->key) != 0) {
 		mx_secure_free(out);
 		out = NULL;
 	} else {
@@ -445,8 +448,9 @@ get_row(struct mx_store *s, const char *ns, const char *key, int secret,
 
 	if (len == NULL)
 		len = &dummy;
-	if (sqlite3_prepare_v2(s->db, "SELECT value, secret FROM kv "
-	    "WHERE ns = ? AND key = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT value, secret FROM kv WHERE ns = ? AND key = ?", -1,
+		&st, NULL) != SQLITE_OK)
 		return db_err(s, e, "select");
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -476,8 +480,10 @@ get_row(struct mx_store *s, const char *ns, const char *key, int secret,
 	} else if ((*val = unseal(s, ns, key, p, n, len)) != NULL) {
 		rc = 1;
 	} else {
-		mx_err_set(e, MX_LOCAL, "store '%s': sealed value %s/%s "
-		    "cannot be opened (damaged or moved)", s->path, ns, key);
+		mx_err_set(e, MX_LOCAL,
+		    "store '%s': sealed value %s/%s cannot be opened (damaged "
+		    "or moved)",
+		    s->path, ns, key);
 		rc = UNSEAL_FAILED;
 	}
 out:
@@ -492,9 +498,10 @@ put_row(struct mx_store *s, const char *ns, const char *key, const void *val,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO kv "
-	    "(ns, key, value, secret) VALUES (?, ?, ?, ?)", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"INSERT OR REPLACE INTO kv (ns, key, value, secret) VALUES "
+		"(?, ?, ?, ?)",
+		-1, &st, NULL) != SQLITE_OK)
 		return db_err(s, e, "insert");
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -520,11 +527,13 @@ verify_key(struct mx_store *s, int pass, struct mx_err *e)
 	if (rc == UNSEAL_FAILED && pass)
 		return mx_err_set(e, MX_LOCAL, "wrong store passphrase");
 	if (rc == UNSEAL_FAILED)
-		return mx_err_set(e, MX_LOCAL, "the store key file does not "
-		    "match the store '%s'", s->path);
+		return mx_err_set(e, MX_LOCAL,
+		    "the store key file does not match the store '%s'",
+		    s->path);
 	if (rc < 0)
 		return -1;
-	rc = n == strlen(VERIFIER) && memcmp(v, VERIFIER, n) == 0 ? 0 :
+	rc = n == strlen(VERIFIER) && memcmp(v, VERIFIER, n) == 0 ?
+	    0 :
 	    mx_err_set(e, MX_LOCAL, "store '%s': bad key verifier", s->path);
 	mx_secure_free(v);
 	return rc;
@@ -545,16 +554,19 @@ setup_key(struct mx_store *s, const char *dir, const char *pass,
 	if ((rc = get_row(s, "meta", "kdf", 0, &kdf, NULL, e)) < 0)
 		goto fail;
 	if (rc > 0 && pass == NULL)
-		mx_err_set(e, MX_LOCAL, "store '%s' is protected by a "
-		    "passphrase (MX_STORE_PASSPHRASE_FILE)", s->path);
+		mx_err_set(e, MX_LOCAL,
+		    "store '%s' is protected by a passphrase "
+		    "(MX_STORE_PASSPHRASE_FILE)",
+		    s->path);
 	else if (rc > 0 && kdf_parse(kdf, &k) != 0)
 		mx_err_set(e, MX_LOCAL, "store '%s': bad kdf parameters",
 		    s->path);
 	else if (rc > 0)
 		rc = kdf_derive(s, &k, pass, e);
 	else if (pass != NULL && access(kpath, F_OK) == 0)
-		rc = mx_err_set(e, MX_LOCAL, "store '%s' uses the key file "
-		    "'%s', not a passphrase", s->path, kpath);
+		rc = mx_err_set(e, MX_LOCAL,
+		    "store '%s' uses the key file '%s', not a passphrase",
+		    s->path, kpath);
 	else if (pass != NULL)
 		rc = kdf_new(s, pass, e);
 	else
@@ -598,9 +610,10 @@ mx_store_open_memory(struct mx_store **sp, struct mx_err *e)
 	s->path = mx_xstrdup(":memory:");
 	s->key = mx_secure_alloc(KEY_LEN);
 	mx_random(s->key, KEY_LEN);
-	s->lax = 1;	/* nothing here survives the process anyway */
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	s->lax = 1; /* nothing here survives the process anyway */
+	if (sqlite3_open_v2(s->path, &s->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		NULL) != SQLITE_OK) {
 		db_err(s, e, "cannot open");
 		mx_store_close(s);
 		return -1;
@@ -666,8 +679,9 @@ mx_store_del(struct mx_store *s, const char *ns, const char *key,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM kv WHERE ns = ? AND "
-	    "key = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+		"DELETE FROM kv WHERE ns = ? AND key = ?", -1, &st,
+		NULL) != SQLITE_OK)
 		return db_err(s, e, "delete");
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -741,8 +755,8 @@ mx_store_commit(struct mx_store *s, struct mx_err *e)
 	if (s->doomed) {
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		relax(s);
-		return mx_err_set(e, MX_LOCAL, "store '%s': transaction rolled "
-		    "back", s->path);
+		return mx_err_set(e, MX_LOCAL,
+		    "store '%s': transaction rolled back", s->path);
 	}
 	if (exec(s, "COMMIT", e) != 0) {
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -773,7 +787,7 @@ mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e)
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM kv WHERE ns = ?", -1, &st,
-	    NULL) != SQLITE_OK)
+		NULL) != SQLITE_OK)
 		return db_err(s, e, "delete");
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, e, "delete");
@@ -784,8 +798,10 @@ mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e)
 int
 mx_store_set_durable(struct mx_store *s, int full, struct mx_err *e)
 {
-	if (exec(s, full ? "PRAGMA synchronous = FULL" :
-	    "PRAGMA synchronous = NORMAL", e) != 0)
+	if (exec(s,
+		full ? "PRAGMA synchronous = FULL" :
+		       "PRAGMA synchronous = NORMAL",
+		e) != 0)
 		return -1;
 	s->lax = !full;
 	return 0;

@@ -29,8 +29,8 @@ struct mx_store;
  * caller (mx_store_close).  Errors: MX_LOCAL (I/O, corrupt, wrong
  * passphrase, bad permissions).
  */
-int mx_store_open(struct mx_store **s, const char *dir,
-    const char *passphrase, struct mx_err *e);
+int mx_store_open(struct mx_store **s, const char *dir, const char *passphrase,
+    struct mx_err *e);
 void mx_store_close(struct mx_store *s);
 /* A store in memory only, under a random key (MX_IDENTITY runs: nothing
  * is written anywhere).  Same interface; durability requests are moot. */

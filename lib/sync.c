@@ -78,17 +78,17 @@ mx_sync_filter(const struct mx_sync_sel *s, int first, int limit)
 	tl = json_pack("{s:i}", "limit", first ? limit : MX_SYNC_LIMIT);
 	st = first ? none() : json_object();
 	if (s->ntypes > 0) {
-		json_object_set_new(tl, "types", str_array(s->types,
-		    s->ntypes));
+		json_object_set_new(tl, "types",
+		    str_array(s->types, s->ntypes));
 		if (!first)
-			json_object_set_new(st, "types", str_array(s->types,
-			    s->ntypes));
+			json_object_set_new(st, "types",
+			    str_array(s->types, s->ntypes));
 	}
 	room = json_pack("{s:o,s:o,s:o,s:o}", "timeline", tl, "state", st,
 	    "ephemeral", none(), "account_data", none());
 	if (s->nrooms > 0)
-		json_object_set_new(room, "rooms", str_array(s->rooms,
-		    s->nrooms));
+		json_object_set_new(room, "rooms",
+		    str_array(s->rooms, s->nrooms));
 	f = json_pack("{s:o,s:o,s:o}", "room", room, "presence", none(),
 	    "account_data", none());
 	r = json_dumps(f, JSON_COMPACT);
@@ -236,11 +236,12 @@ walk_room(const struct mx_sync_walk *w, const char *room_id,
     const json_t *room, struct mx_err *e)
 {
 	const json_t *tl = json_object_get(room, "timeline");
-	const char *prev = json_string_value(json_object_get(tl, "prev_batch"));
+	const char *prev =
+	    json_string_value(json_object_get(tl, "prev_batch"));
 	int rc = 0;
 
 	if (w->since == NULL)
-		;		/* a first sync: no gap, no news in state */
+		; /* a first sync: no gap, no news in state */
 	else if (json_is_true(json_object_get(tl, "limited")) && prev != NULL)
 		rc = fill_gap(w, room_id, prev, e);
 	else

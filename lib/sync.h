@@ -26,17 +26,17 @@
 
 /* Which events a run wants: rooms and types (none: all). */
 struct mx_sync_sel {
-	char **rooms;		/* room IDs */
+	char **rooms; /* room IDs */
 	size_t nrooms;
-	char **types;		/* event types */
+	char **types; /* event types */
 	size_t ntypes;
 };
 
 /* Where an event came from in the answer. */
 enum mx_sync_kind {
-	MX_SYNC_TIMELINE,	/* rooms.join/leave.*.timeline */
-	MX_SYNC_GAP,		/* a limited timeline's gap (/messages) */
-	MX_SYNC_STATE,		/* rooms.join/leave.*.state: a state delta */
+	MX_SYNC_TIMELINE, /* rooms.join/leave.*.timeline */
+	MX_SYNC_GAP,	  /* a limited timeline's gap (/messages) */
+	MX_SYNC_STATE,	  /* rooms.join/leave.*.state: a state delta */
 };
 
 /* Append each comma-separated item of list to *v (strings copied). */
@@ -66,9 +66,9 @@ int mx_sync_wants(const struct mx_sync_sel *s, const json_t *ev);
 char *mx_sync_token_key(const struct mx_sync_sel *s);
 
 struct mx_sync_walk {
-	struct mx_api *api;	/* for gap filling (borrowed) */
+	struct mx_api *api; /* for gap filling (borrowed) */
 	const struct mx_sync_sel *sel;
-	const char *since;	/* the token the answer was asked with, or
+	const char *since; /* the token the answer was asked with, or
 				   NULL on a first sync (no gaps, no state) */
 	/* Each event in order; non-zero stops the walk and is returned. */
 	int (*event)(void *u, const char *room_id, const json_t *ev,

@@ -20,7 +20,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define OLM_KEEP 4		/* sessions kept per device (spec: >= 4) */
+#define OLM_KEEP 4 /* sessions kept per device (spec: >= 4) */
 
 /* ---- the stored sessions with one device ----------------------------- */
 
@@ -73,14 +73,15 @@ olm_load(struct mx_store *st, const char *curve, struct olmset *o,
 	cnt = mx_pickle_r_u8(&r);
 	for (i = 0; i < cnt && i < OLM_KEEP && !r.bad; i++) {
 		p = mx_pickle_r_blob(&r, 1u << 20, &len);
-		if (p != NULL && (o->s[o->n] = mx_olm_session_unpickle(p, len,
-		    e)) != NULL)
+		if (p != NULL &&
+		    (o->s[o->n] = mx_olm_session_unpickle(p, len, e)) != NULL)
 			o->n++;
 		else
 			r.bad = 1;
 	}
-	rc = mx_pickle_r_ok(&r) ? 0 : mx_err_set(e, MX_LOCAL, "corrupt Olm "
-	    "sessions for %s", curve);
+	rc = mx_pickle_r_ok(&r) ?
+	    0 :
+	    mx_err_set(e, MX_LOCAL, "corrupt Olm sessions for %s", curve);
 	mx_secure_free(v);
 	if (rc != 0)
 		olmset_release(o);
@@ -169,7 +170,7 @@ session_from_claim(struct mx_e2ee *x, const struct mx_device *d,
 		if (!mx_startswith(kid, "signed_curve25519:") || kb == NULL ||
 		    mx_b64_dec_exact(otk, 32, kb) != 0 ||
 		    mx_signjson_verify(k, d->user_id, d->device_id, ed,
-		    NULL) != 0)
+			NULL) != 0)
 			continue;
 		return mx_olm_session_new_outbound(x->acct, curve, otk, NULL);
 	}
@@ -189,7 +190,8 @@ claim(struct mx_e2ee *x, const struct mx_todevice_target *t, size_t n,
 	int rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++)
-		if ((rc = olm_load(x->c->store, t[i].dev->curve, &o, e)) == 0 &&
+		if ((rc = olm_load(x->c->store, t[i].dev->curve, &o, e)) ==
+			0 &&
 		    o.n == 0) {
 			put_dev(q, t[i].dev, json_string("signed_curve25519"));
 			need[i] = 1;
@@ -205,7 +207,8 @@ claim(struct mx_e2ee *x, const struct mx_todevice_target *t, size_t n,
 		if (need[i])
 			fresh[i] = session_from_claim(x, t[i].dev,
 			    json_object_get(json_object_get(got,
-			    t[i].dev->user_id), t[i].dev->device_id));
+						t[i].dev->user_id),
+				t[i].dev->device_id));
 	json_decref(r);
 	free(need);
 	return rc;
@@ -217,8 +220,8 @@ static char *
 olm_payload(struct mx_e2ee *x, const struct mx_device *d, const char *type,
     const json_t *content)
 {
-	json_t *p = json_pack("{s:s,s:O,s:s,s:s,s:{s:s},s:s,s:{s:s}}",
-	    "type", type, "content", content, "sender", x->c->sess.user_id,
+	json_t *p = json_pack("{s:s,s:O,s:s,s:s,s:{s:s},s:s,s:{s:s}}", "type",
+	    type, "content", content, "sender", x->c->sess.user_id,
 	    "sender_device", x->c->sess.device_id, "keys", "ed25519", x->ed,
 	    "recipient", d->user_id, "recipient_keys", "ed25519", d->ed);
 	char *s = mx_json_compact(p);
@@ -274,8 +277,9 @@ encrypt_all(struct mx_e2ee *x, struct mx_todevice_target *t, size_t n,
 			olmset_front(&o, fresh[i]);
 			fresh[i] = NULL;
 		}
-		if (o.n > 0 && (env = olm_envelope(x, o.s[0], t[i].dev, type,
-		    content, e)) == NULL)
+		if (o.n > 0 &&
+		    (env = olm_envelope(x, o.s[0], t[i].dev, type, content,
+			 e)) == NULL)
 			rc = -1;
 		else if (o.n > 0) {
 			put_dev(msgs, t[i].dev, env);
@@ -292,8 +296,8 @@ encrypt_all(struct mx_e2ee *x, struct mx_todevice_target *t, size_t n,
 }
 
 int
-mx_todevice_send_olm(struct mx_e2ee *x, struct mx_todevice_target *t,
-    size_t n, const char *type, const json_t *content, struct mx_err *e)
+mx_todevice_send_olm(struct mx_e2ee *x, struct mx_todevice_target *t, size_t n,
+    const char *type, const json_t *content, struct mx_err *e)
 {
 	struct mx_olm_session **fresh = mx_xcalloc(n + 1, sizeof(*fresh));
 	json_t *msgs = json_object();
@@ -331,17 +335,18 @@ static int
 olm_in_parse(struct mx_e2ee *x, const json_t *c, struct olm_in *m,
     struct mx_err *e)
 {
-	const json_t *mine = json_object_get(json_object_get(c,
-	    "ciphertext"), x->curve);
+	const json_t *mine =
+	    json_object_get(json_object_get(c, "ciphertext"), x->curve);
 	const char *body = mx_json_str(mine, "body");
 
 	m->msg = NULL;
 	m->skey = mx_json_str(c, "sender_key");
 	m->type = (int)json_integer_value(json_object_get(mine, "type"));
-	if (m->skey == NULL || body == NULL || (m->type != 0 && m->type != 1) ||
+	if (m->skey == NULL || body == NULL ||
+	    (m->type != 0 && m->type != 1) ||
 	    mx_b64_dec_exact(m->their, 32, m->skey) != 0)
-		return mx_err_set(e, MX_LOCAL, "not an Olm message for this "
-		    "device");
+		return mx_err_set(e, MX_LOCAL,
+		    "not an Olm message for this device");
 	m->msg = mx_xmalloc(strlen(body) + 1);
 	if (mx_b64_dec(m->msg, strlen(body), &m->n, body, strlen(body)) != 0)
 		return mx_err_set(e, MX_LOCAL, "bad base64 in an Olm message");
@@ -360,11 +365,12 @@ try_sessions(struct olmset *o, const struct olm_in *m, uint8_t *out,
 	size_t i;
 
 	for (i = 0; i < o->n; i++) {
-		if (m->type == 0 && !mx_olm_session_matches_from(o->s[i],
-		    m->their, m->msg, m->n))
+		if (m->type == 0 &&
+		    !mx_olm_session_matches_from(o->s[i], m->their, m->msg,
+			m->n))
 			continue;
 		if (mx_olm_decrypt(o->s[i], m->type, m->msg, m->n, out, m->n,
-		    outlen, NULL) == 0) {
+			outlen, NULL) == 0) {
 			olmset_front(o, o->s[i]);
 			return 1;
 		}
@@ -380,13 +386,13 @@ static int
 new_session(struct mx_e2ee *x, struct olmset *o, const struct olm_in *m,
     uint8_t *out, size_t *outlen, struct mx_err *e)
 {
-	struct mx_olm_session *s = mx_olm_session_new_inbound(x->acct,
-	    m->their, m->msg, m->n, e);
+	struct mx_olm_session *s =
+	    mx_olm_session_new_inbound(x->acct, m->their, m->msg, m->n, e);
 
 	if (s == NULL)
 		return -1;
-	if (mx_olm_decrypt(s, m->type, m->msg, m->n, out, m->n, outlen,
-	    e) != 0) {
+	if (mx_olm_decrypt(s, m->type, m->msg, m->n, out, m->n, outlen, e) !=
+	    0) {
 		mx_olm_session_free(s);
 		return -1;
 	}
@@ -430,18 +436,21 @@ olm_check(struct mx_e2ee *x, const char *sender, const json_t *pl,
     struct mx_err *e)
 {
 	const char *ed = mx_json_str(json_object_get(pl, "recipient_keys"),
-	    "ed25519"), *s = mx_json_str(pl, "sender");
+		       "ed25519"),
+		   *s = mx_json_str(pl, "sender");
 	const char *r = mx_json_str(pl, "recipient");
 
-	if (!json_is_object(pl) || !json_is_object(json_object_get(pl,
-	    "content")) || mx_json_str(pl, "type") == NULL)
+	if (!json_is_object(pl) ||
+	    !json_is_object(json_object_get(pl, "content")) ||
+	    mx_json_str(pl, "type") == NULL)
 		return mx_err_set(e, MX_LOCAL, "malformed Olm payload");
 	if (s == NULL || strcmp(s, sender) != 0)
-		return mx_err_set(e, MX_LOCAL, "Olm payload of another sender");
+		return mx_err_set(e, MX_LOCAL,
+		    "Olm payload of another sender");
 	if (r == NULL || strcmp(r, x->c->sess.user_id) != 0 || ed == NULL ||
 	    strcmp(ed, x->ed) != 0)
-		return mx_err_set(e, MX_LOCAL, "Olm payload for another "
-		    "recipient");
+		return mx_err_set(e, MX_LOCAL,
+		    "Olm payload for another recipient");
 	if (mx_json_str(json_object_get(pl, "keys"), "ed25519") == NULL)
 		return mx_err_set(e, MX_LOCAL, "Olm payload without keys");
 	return 0;
@@ -462,8 +471,8 @@ mx_todevice_decrypt(struct mx_e2ee *x, const char *sender, const json_t *c,
 		out = mx_xmalloc(m.n + 1);
 		rc = olm_in_decrypt(x, &m, out, &outlen, e);
 	}
-	if (rc == 0 && (*payload = mx_json_parse((const char *)out, outlen,
-	    e)) == NULL)
+	if (rc == 0 &&
+	    (*payload = mx_json_parse((const char *)out, outlen, e)) == NULL)
 		rc = -1;
 	if (rc == 0 && (rc = olm_check(x, sender, *payload, e)) != 0) {
 		json_decref(*payload);

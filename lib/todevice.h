@@ -20,8 +20,8 @@
 
 /* A device a message goes to, and whether it could be reached. */
 struct mx_todevice_target {
-	const struct mx_device *dev;	/* borrowed */
-	int sent;	/* mx_todevice_send_olm: 1 when encrypted for it */
+	const struct mx_device *dev; /* borrowed */
+	int sent; /* mx_todevice_send_olm: 1 when encrypted for it */
 };
 
 /*
@@ -36,9 +36,9 @@ int mx_todevice_send_olm(struct mx_e2ee *x, struct mx_todevice_target *t,
     size_t n, const char *type, const json_t *content, struct mx_err *e);
 
 /* Send content (borrowed) of type in the clear to the n targets. */
-int mx_todevice_send_clear(struct mx_e2ee *x,
-    const struct mx_todevice_target *t, size_t n, const char *type,
-    const json_t *content, struct mx_err *e);
+int
+mx_todevice_send_clear(struct mx_e2ee *x, const struct mx_todevice_target *t,
+    size_t n, const char *type, const json_t *content, struct mx_err *e);
 
 /*
  * Decrypt the m.room.encrypted to-device content c from sender and check
@@ -47,7 +47,7 @@ int mx_todevice_send_clear(struct mx_e2ee *x,
  * matches starts a new session, kept (and its one-time key forgotten)
  * only once the message decrypted.
  */
-int mx_todevice_decrypt(struct mx_e2ee *x, const char *sender,
-    const json_t *c, json_t **payload, struct mx_err *e);
+int mx_todevice_decrypt(struct mx_e2ee *x, const char *sender, const json_t *c,
+    json_t **payload, struct mx_err *e);
 
 #endif

@@ -31,16 +31,15 @@ orphan(char *rec)
 		return rec;
 	*sp = '\0';
 	pid = strtol(sp + 1, NULL, 10);
-	if (pid == (long)getpid() || (pid > 0 && kill((pid_t)pid, 0) != 0 &&
-	    errno == ESRCH))
+	if (pid == (long)getpid() ||
+	    (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH))
 		return rec;
 	free(rec);
 	return NULL;
 }
 
 char *
-mx_txn_begin(struct mx_store *s, const char *key, int *owned,
-    struct mx_err *e)
+mx_txn_begin(struct mx_store *s, const char *key, int *owned, struct mx_err *e)
 {
 	char *rec = NULL, *txn;
 	int rc;

@@ -199,8 +199,8 @@ mx_buf_query(struct mx_buf *b, const char *name, const char *value)
 	if (value == NULL)
 		return;
 	enc = mx_urlenc(value);
-	mx_buf_addf(b, "%c%s=%s", b->p && strchr(b->p, '?') ? '&' : '?',
-	    name, enc);
+	mx_buf_addf(b, "%c%s=%s", b->p && strchr(b->p, '?') ? '&' : '?', name,
+	    enc);
 	free(enc);
 }
 

@@ -22,7 +22,10 @@ struct mx_buf {
 	char *p;
 	size_t len, cap;
 };
-#define MX_BUF_INIT { NULL, 0, 0 }
+#define MX_BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 void mx_buf_add(struct mx_buf *b, const void *p, size_t n);
 void mx_buf_adds(struct mx_buf *b, const char *s);
 void mx_buf_addf(struct mx_buf *b, const char *fmt, ...)

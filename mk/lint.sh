@@ -7,6 +7,8 @@
 #    network or storage library.  lib/ never includes cmd/.
 #  - banned.h (unbounded copies, atoi and friends) is included by every C
 #    file of lib/ and cmd/, after its other headers.
+#  - The C is formatted as .clang-format says (clang-format 14, Debian 12's):
+#    a file that would change is named with the command that fixes it.
 # Prints each offence and exits 1; silent and 0 when clean.
 set -u
 cd "$(dirname "$0")/.."
@@ -36,6 +38,10 @@ for f in lib/*.c lib/crypto/*.c cmd/*.c; do
 	*'"banned.h"') ;;
 	*) echo "$f: banned.h is not its last include" ;;
 	esac
+done
+for f in lib/*.[ch] lib/crypto/*.[ch] cmd/*.[ch]; do
+	clang-format --dry-run --Werror "$f" >/dev/null 2>&1 ||
+		echo "$f: not formatted; run clang-format -i $f"
 done
 )
 [ -z "$out" ] && exit 0

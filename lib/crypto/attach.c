@@ -16,11 +16,11 @@
 #include "banned.h"
 
 struct mx_attach {
-	int enc;	/* 1 encryptor, 0 decryptor */
-	int failed;	/* an update failed: the stream is unusable */
+	int enc;    /* 1 encryptor, 0 decryptor */
+	int failed; /* an update failed: the stream is unusable */
 	uint8_t key[MX_AES_KEY_LEN];
 	uint8_t iv[MX_AES_IV_LEN];
-	uint8_t want[MX_SHA256_LEN];	/* decryptor: hashes.sha256 */
+	uint8_t want[MX_SHA256_LEN]; /* decryptor: hashes.sha256 */
 	struct mx_aes_ctr *ctr;
 	crypto_hash_sha256_state sha;
 };
@@ -128,8 +128,8 @@ mx_attach_dec_new(const json_t *file, struct mx_err *e)
 		return NULL;
 	if (b64_field(iv, sizeof(iv), file, "iv") != 0)
 		mx_err_set(e, MX_LOCAL, "attachment: bad iv");
-	else if (b64_field(want, sizeof(want), json_object_get(file,
-	    "hashes"), "sha256") != 0)
+	else if (b64_field(want, sizeof(want), json_object_get(file, "hashes"),
+		     "sha256") != 0)
 		mx_err_set(e, MX_LOCAL, "attachment: bad sha256 hash");
 	else if ((a = attach_new(0, key, iv)) == NULL)
 		mx_err_set(e, MX_LOCAL, "attachment: cipher set-up failed");
@@ -140,8 +140,8 @@ mx_attach_dec_new(const json_t *file, struct mx_err *e)
 }
 
 int
-mx_attach_update(struct mx_attach *a, uint8_t *out, const void *in,
-    size_t n, struct mx_err *e)
+mx_attach_update(struct mx_attach *a, uint8_t *out, const void *in, size_t n,
+    struct mx_err *e)
 {
 	if (a->failed)
 		return mx_err_set(e, MX_LOCAL, "attachment: stream failed");
@@ -164,9 +164,9 @@ jwk_new(const uint8_t key[MX_AES_KEY_LEN])
 	json_t *jwk;
 
 	mx_b64url_enc(k, key, MX_AES_KEY_LEN);
-	jwk = json_pack("{s:s, s:[s,s], s:s, s:s, s:b}", "kty", "oct",
-	    "key_ops", "encrypt", "decrypt", "alg", "A256CTR", "k", k,
-	    "ext", 1);
+	jwk =
+	    json_pack("{s:s, s:[s,s], s:s, s:s, s:b}", "kty", "oct", "key_ops",
+		"encrypt", "decrypt", "alg", "A256CTR", "k", k, "ext", 1);
 	mx_wipe(k, sizeof(k));
 	return jwk;
 }
@@ -182,7 +182,7 @@ mx_attach_enc_final(struct mx_attach *a, struct mx_err *e)
 		return NULL;
 	}
 	crypto_hash_sha256_final(&a->sha, h);
-	a->failed = 1;	/* one final only */
+	a->failed = 1; /* one final only */
 	mx_b64_enc(iv, a->iv, sizeof(a->iv));
 	mx_b64_enc(hash, h, sizeof(h));
 	return json_pack("{s:s, s:o, s:s, s:{s:s}}", "v", "v2", "key",
@@ -195,7 +195,8 @@ mx_attach_dec_final(struct mx_attach *a, struct mx_err *e)
 	uint8_t h[MX_SHA256_LEN];
 
 	if (a->enc || a->failed)
-		return mx_err_set(e, MX_LOCAL, "attachment: nothing to finish");
+		return mx_err_set(e, MX_LOCAL,
+		    "attachment: nothing to finish");
 	crypto_hash_sha256_final(&a->sha, h);
 	a->failed = 1;
 	if (!mx_ct_eq(h, a->want, sizeof(h)))
@@ -241,8 +242,7 @@ pump(struct mx_attach *a, FILE *in, FILE *out, struct mx_err *e)
 }
 
 int
-mx_attach_encrypt_stream(FILE *in, FILE *out, json_t **file,
-    struct mx_err *e)
+mx_attach_encrypt_stream(FILE *in, FILE *out, json_t **file, struct mx_err *e)
 {
 	struct mx_attach *a = mx_attach_enc_new();
 	int rc;

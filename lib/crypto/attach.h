@@ -58,8 +58,8 @@ void mx_attach_free(struct mx_attach *a);
  * object of an event, 0 only when the hash matched (out must then be
  * discarded on -1).  out is flushed.  Errors: MX_LOCAL.
  */
-int mx_attach_encrypt_stream(FILE *in, FILE *out, json_t **file,
-    struct mx_err *e);
+int
+mx_attach_encrypt_stream(FILE *in, FILE *out, json_t **file, struct mx_err *e);
 int mx_attach_decrypt_stream(const json_t *file, FILE *in, FILE *out,
     struct mx_err *e);
 

@@ -73,8 +73,9 @@ dec(uint8_t *out, size_t max, size_t *outlen, const char *in, size_t n,
 	size_t len = 0;
 	int variant = n > 0 && in[n - 1] == '=' ? padded : unpadded;
 
-	if (!ascii(in, n) || sodium_base642bin(out, max, in, n, NULL, &len,
-	    NULL, variant) != 0) {
+	if (!ascii(in, n) ||
+	    sodium_base642bin(out, max, in, n, NULL, &len, NULL, variant) !=
+		0) {
 		if (max > 0)
 			sodium_memzero(out, max);
 		return -1;
@@ -85,8 +86,7 @@ dec(uint8_t *out, size_t max, size_t *outlen, const char *in, size_t n,
 }
 
 int
-mx_b64_dec(uint8_t *out, size_t max, size_t *outlen, const char *in,
-    size_t n)
+mx_b64_dec(uint8_t *out, size_t max, size_t *outlen, const char *in, size_t n)
 {
 	return dec(out, max, outlen, in, n, sodium_base64_VARIANT_ORIGINAL,
 	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);

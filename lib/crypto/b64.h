@@ -22,8 +22,8 @@ char *mx_b64_encdup(const void *in, size_t n);
 
 /* Decode n characters into out (room for max bytes); *outlen gets the
  * length.  -1 on a bad character, bad length or too small a buffer. */
-int mx_b64_dec(uint8_t *out, size_t max, size_t *outlen, const char *in,
-    size_t n);
+int
+mx_b64_dec(uint8_t *out, size_t max, size_t *outlen, const char *in, size_t n);
 int mx_b64url_dec(uint8_t *out, size_t max, size_t *outlen, const char *in,
     size_t n);
 /* Decode exactly len bytes or fail. */

@@ -34,8 +34,9 @@ pk_derive(struct pk_keys *k, uint8_t mac[PK_MAC_LEN],
 	uint8_t ss[MX_X25519_LEN], full[MX_SHA256_LEN];
 	int r = -1;
 
-	if (mx_x25519(ss, priv, pub) != 0 || mx_hkdf_sha256((uint8_t *)k,
-	    sizeof(*k), NULL, 0, ss, sizeof(ss), "", 0) != 0)
+	if (mx_x25519(ss, priv, pub) != 0 ||
+	    mx_hkdf_sha256((uint8_t *)k, sizeof(*k), NULL, 0, ss, sizeof(ss),
+		"", 0) != 0)
 		goto out;
 	mx_hmac_sha256(full, k->mac, sizeof(k->mac), "", 0);
 	memcpy(mac, full, PK_MAC_LEN);
@@ -65,9 +66,9 @@ mx_backup_encrypt_eph(const uint8_t pub[MX_X25519_LEN],
 	}
 	mx_x25519_pub(eph_pub, eph_priv);
 	ct64 = mx_b64_encdup(ct, ctlen);
-	o = json_pack("{s:s, s:s, s:s}", "ephemeral", mx_b64_enc(e64,
-	    eph_pub, sizeof(eph_pub)), "ciphertext", ct64, "mac",
-	    mx_b64_enc(m64, mac, sizeof(mac)));
+	o = json_pack("{s:s, s:s, s:s}", "ephemeral",
+	    mx_b64_enc(e64, eph_pub, sizeof(eph_pub)), "ciphertext", ct64,
+	    "mac", mx_b64_enc(m64, mac, sizeof(mac)));
 out:
 	mx_wipe(&k, sizeof(k));
 	free(ct64);
@@ -76,8 +77,8 @@ out:
 }
 
 json_t *
-mx_backup_encrypt(const uint8_t pub[MX_X25519_LEN], const char *in,
-    size_t n, struct mx_err *e)
+mx_backup_encrypt(const uint8_t pub[MX_X25519_LEN], const char *in, size_t n,
+    struct mx_err *e)
 {
 	uint8_t priv[MX_X25519_LEN], dummy[MX_X25519_LEN];
 	json_t *o;
@@ -98,7 +99,8 @@ mx_backup_decrypt(const json_t *sd, const uint8_t priv[MX_X25519_LEN],
 	char *out = NULL;
 
 	ct = mx_b64_field_dup(sd, "ciphertext", &ctlen);
-	if (ct == NULL || mx_b64_field(eph, sizeof(eph), sd, "ephemeral") != 0 ||
+	if (ct == NULL ||
+	    mx_b64_field(eph, sizeof(eph), sd, "ephemeral") != 0 ||
 	    mx_b64_field(want, sizeof(want), sd, "mac") != 0) {
 		mx_err_set(e, MX_LOCAL, "backup: malformed session data");
 		goto fail;
@@ -110,7 +112,7 @@ mx_backup_decrypt(const json_t *sd, const uint8_t priv[MX_X25519_LEN],
 	out = mx_xmalloc(ctlen + 1);
 	if (!mx_ct_eq(mac, want, sizeof(mac)) ||
 	    mx_aes256_cbc_decrypt((uint8_t *)out, &n, k.aes, k.iv, ct,
-	    ctlen) != 0) {
+		ctlen) != 0) {
 		mx_wipe(out, ctlen + 1);
 		free(out);
 		out = NULL;
@@ -149,11 +151,11 @@ b58_char(int d)
 {
 	int c = '1' + d;
 
-	c += ge(d, 9) & 7;	/* 9 -> 'A' */
-	c += ge(d, 17) & 1;	/* 17 -> 'J' (no 'I') */
-	c += ge(d, 22) & 1;	/* 22 -> 'P' (no 'O') */
-	c += ge(d, 33) & 6;	/* 33 -> 'a' */
-	c += ge(d, 44) & 1;	/* 44 -> 'm' (no 'l') */
+	c += ge(d, 9) & 7;  /* 9 -> 'A' */
+	c += ge(d, 17) & 1; /* 17 -> 'J' (no 'I') */
+	c += ge(d, 22) & 1; /* 22 -> 'P' (no 'O') */
+	c += ge(d, 33) & 6; /* 33 -> 'a' */
+	c += ge(d, 44) & 1; /* 44 -> 'm' (no 'l') */
 	return (char)c;
 }
 
@@ -161,9 +163,16 @@ b58_char(int d)
 static unsigned
 b58_value(int c)
 {
-	static const struct { char lo, hi; int base; } r[] = {
-		{ '1', '9', 0 }, { 'A', 'H', 9 }, { 'J', 'N', 17 },
-		{ 'P', 'Z', 22 }, { 'a', 'k', 33 }, { 'm', 'z', 44 },
+	static const struct {
+		char lo, hi;
+		int base;
+	} r[] = {
+		{ '1', '9', 0 },
+		{ 'A', 'H', 9 },
+		{ 'J', 'N', 17 },
+		{ 'P', 'Z', 22 },
+		{ 'a', 'k', 33 },
+		{ 'm', 'z', 44 },
 	};
 	unsigned v = 0, in, any = 0;
 	size_t i;
@@ -194,7 +203,7 @@ mx_recovery_key_encode(char out[MX_RECOVERY_KEY_LEN + 1],
 	for (j = 0; j < RK_DIGITS; j++) {
 		for (rem = 0, i = 0; i < RK_RAW; i++) {
 			cur = rem << 8 | b[i];
-			q = (cur * 18079) >> 20;	/* cur / 58 */
+			q = (cur * 18079) >> 20; /* cur / 58 */
 			rem = cur - q * 58;
 			b[i] = (uint8_t)q;
 		}
@@ -244,21 +253,21 @@ mx_recovery_key_decode(uint8_t key[MX_BACKUP_KEY_LEN], const char *s,
 	}
 	for (j = 0; j < RK_DIGITS; j++) {
 		v = b58_value((unsigned char)d[j]);
-		bad |= v >> 7;	/* 0xff marks a bad character */
+		bad |= v >> 7; /* 0xff marks a bad character */
 		carry = v & 0x3f;
 		for (i = RK_RAW; i-- > 0;) {
 			cur = b[i] * 58u + carry;
 			b[i] = (uint8_t)cur;
 			carry = cur >> 8;
 		}
-		bad |= carry;	/* too big for 35 bytes */
+		bad |= carry; /* too big for 35 bytes */
 	}
 	if (bad != 0) {
 		mx_err_set(e, MX_LOCAL, "recovery key: not base58");
 		goto out;
 	}
 	for (i = 0; i < RK_RAW; i++)
-		par ^= b[i];	/* 0 when the parity byte is right */
+		par ^= b[i]; /* 0 when the parity byte is right */
 	if (!mx_ct_eq(b, "\x8b\x01", 2)) {
 		mx_err_set(e, MX_LOCAL, "recovery key: bad prefix");
 		goto out;

@@ -17,7 +17,7 @@
 #include "err.h"
 
 #define MX_BACKUP_KEY_LEN 32
-#define MX_RECOVERY_KEY_LEN 59	/* 48 base58 chars + 11 spaces */
+#define MX_RECOVERY_KEY_LEN 59 /* 48 base58 chars + 11 spaces */
 
 /*
  * Encrypt n bytes (the BackedUpSessionData JSON) to the backup public key

@@ -269,16 +269,15 @@ pbkdf2_block(uint8_t t[MX_SHA512_LEN], const crypto_auth_hmacsha512_state *key,
 }
 
 int
-mx_pbkdf2_sha512(uint8_t *out, size_t outlen, const void *pass,
-    size_t passlen, const void *salt, size_t saltlen, uint32_t rounds)
+mx_pbkdf2_sha512(uint8_t *out, size_t outlen, const void *pass, size_t passlen,
+    const void *salt, size_t saltlen, uint32_t rounds)
 {
 	crypto_auth_hmacsha512_state key;
 	uint8_t t[MX_SHA512_LEN];
 	size_t done = 0, k;
 	uint32_t i;
 
-	if (rounds == 0 || outlen == 0 ||
-	    outlen / MX_SHA512_LEN >= UINT32_MAX)
+	if (rounds == 0 || outlen == 0 || outlen / MX_SHA512_LEN >= UINT32_MAX)
 		return -1;
 	/* The keyed state is computed once and copied for every HMAC. */
 	crypto_auth_hmacsha512_init(&key, pass, passlen);
@@ -310,8 +309,8 @@ cipher_of(int ctr)
 	static EVP_CIPHER *c[2];
 
 	if (c[ctr] == NULL)
-		c[ctr] = EVP_CIPHER_fetch(NULL, ctr ? "AES-256-CTR" :
-		    "AES-256-CBC", NULL);
+		c[ctr] = EVP_CIPHER_fetch(NULL,
+		    ctr ? "AES-256-CTR" : "AES-256-CBC", NULL);
 	return c[ctr] ? c[ctr] : ctr ? EVP_aes_256_ctr() : EVP_aes_256_cbc();
 }
 
@@ -337,7 +336,7 @@ aes_run(const EVP_CIPHER *cipher, int enc, int pad, uint8_t *out,
 		*outlen = (size_t)l1 + (size_t)l2;
 	rc = 0;
 out:
-	EVP_CIPHER_CTX_free(ctx);	/* wipes the key schedule */
+	EVP_CIPHER_CTX_free(ctx); /* wipes the key schedule */
 	return rc;
 }
 
@@ -402,8 +401,7 @@ mx_aes_ctr_new(const uint8_t key[MX_AES_KEY_LEN],
 }
 
 int
-mx_aes_ctr_update(struct mx_aes_ctr *c, uint8_t *out, const void *in,
-    size_t n)
+mx_aes_ctr_update(struct mx_aes_ctr *c, uint8_t *out, const void *in, size_t n)
 {
 	int l;
 	size_t chunk;

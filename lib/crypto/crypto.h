@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MX_X25519_LEN 32	/* public and private Curve25519 keys */
+#define MX_X25519_LEN 32 /* public and private Curve25519 keys */
 #define MX_ED25519_PUB_LEN 32
-#define MX_ED25519_SEED_LEN 32	/* the private key as stored and pickled */
-#define MX_ED25519_SK_LEN 64	/* libsodium's expanded secret key */
+#define MX_ED25519_SEED_LEN 32 /* the private key as stored and pickled */
+#define MX_ED25519_SK_LEN 64   /* libsodium's expanded secret key */
 #define MX_ED25519_SIG_LEN 64
 #define MX_SHA256_LEN 32
 #define MX_SHA512_LEN 64
@@ -37,8 +37,10 @@ int mx_ct_eq(const void *a, const void *b, size_t n);
 
 /* Curve25519: a fresh key pair, the public key of a private key, and the
  * shared secret (-1 when the peer key is a low-order point). */
-void mx_x25519_keypair(uint8_t pub[MX_X25519_LEN], uint8_t priv[MX_X25519_LEN]);
-void mx_x25519_pub(uint8_t pub[MX_X25519_LEN], const uint8_t priv[MX_X25519_LEN]);
+void
+mx_x25519_keypair(uint8_t pub[MX_X25519_LEN], uint8_t priv[MX_X25519_LEN]);
+void
+mx_x25519_pub(uint8_t pub[MX_X25519_LEN], const uint8_t priv[MX_X25519_LEN]);
 int mx_x25519(uint8_t shared[MX_X25519_LEN], const uint8_t priv[MX_X25519_LEN],
     const uint8_t peer_pub[MX_X25519_LEN]);
 
@@ -61,7 +63,7 @@ void mx_sha512(uint8_t out[MX_SHA512_LEN], const void *msg, size_t n);
  * than libsodium's portable code on the short inputs of Olm and Megolm).
  */
 struct mx_hmac256 {
-	_Alignas(16) unsigned char in[128], out[128];	/* two SHA-256 states */
+	_Alignas(16) unsigned char in[128], out[128]; /* two SHA-256 states */
 };
 void mx_hmac256_init(struct mx_hmac256 *h, const void *key, size_t klen);
 void mx_hmac256_update(struct mx_hmac256 *h, const void *msg, size_t n);
@@ -74,9 +76,9 @@ void mx_hmac_sha512(uint8_t out[MX_SHA512_LEN], const void *key, size_t klen,
 
 /* HKDF-SHA-256 (RFC 5869).  salt may be NULL (then 32 zero bytes).
  * outlen at most 255 * 32. */
-int mx_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt,
-    size_t saltlen, const void *ikm, size_t ikmlen, const void *info,
-    size_t infolen);
+int
+mx_hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
+    const void *ikm, size_t ikmlen, const void *info, size_t infolen);
 
 /* PBKDF2-HMAC-SHA-512 (RFC 8018). */
 int mx_pbkdf2_sha512(uint8_t *out, size_t outlen, const void *pass,

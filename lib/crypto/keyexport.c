@@ -14,9 +14,9 @@
 #define BEGIN "-----BEGIN MEGOLM SESSION DATA-----"
 #define END "-----END MEGOLM SESSION DATA-----"
 #define SALT_LEN 16
-#define HDR_LEN (1 + SALT_LEN + MX_AES_IV_LEN + 4)	/* before ciphertext */
+#define HDR_LEN (1 + SALT_LEN + MX_AES_IV_LEN + 4) /* before ciphertext */
 #define MIN_LEN (HDR_LEN + MX_SHA256_LEN)
-#define WRAP 128	/* Element's line length: 96 raw bytes */
+#define WRAP 128 /* Element's line length: 96 raw bytes */
 
 /* The PBKDF2 output: AES key then HMAC key. */
 struct keys {
@@ -25,8 +25,7 @@ struct keys {
 };
 
 static int
-derive(struct keys *k, const char *pass, const uint8_t *salt,
-    uint32_t rounds)
+derive(struct keys *k, const char *pass, const uint8_t *salt, uint32_t rounds)
 {
 	return mx_pbkdf2_sha512((uint8_t *)k, sizeof(*k), pass, strlen(pass),
 	    salt, SALT_LEN, rounds);
@@ -79,7 +78,7 @@ mx_keyexport_encrypt(const char *json, size_t n, const char *pass,
 	mx_be32_put(body + 1 + SALT_LEN + MX_AES_IV_LEN, rounds);
 	if (derive(&k, pass, body + 1, rounds) != 0 ||
 	    mx_aes256_ctr(body + HDR_LEN, k.aes, body + 1 + SALT_LEN, json,
-	    n) != 0) {
+		n) != 0) {
 		mx_err_set(e, MX_LOCAL, "key export: encryption failed");
 		goto out;
 	}
@@ -157,9 +156,10 @@ open_body(const uint8_t *body, size_t len, const char *pass, size_t *outlen,
 	size_t n = len - MIN_LEN;
 	char *out = NULL;
 
-	if (derive(&k, pass, body + 1, mx_be32_get(body + 1 + SALT_LEN +
-	    MX_AES_IV_LEN)) != 0) {
-		fail(why, MX_KEYEXPORT_MAC, e, "key export: cannot derive key");
+	if (derive(&k, pass, body + 1,
+		mx_be32_get(body + 1 + SALT_LEN + MX_AES_IV_LEN)) != 0) {
+		fail(why, MX_KEYEXPORT_MAC, e,
+		    "key export: cannot derive key");
 		goto out;
 	}
 	mx_hmac_sha256(mac, k.mac, sizeof(k.mac), body, HDR_LEN + n);
@@ -170,7 +170,7 @@ open_body(const uint8_t *body, size_t len, const char *pass, size_t *outlen,
 	}
 	out = mx_xmalloc(n + 1);
 	if (mx_aes256_ctr((uint8_t *)out, k.aes, body + 1 + SALT_LEN,
-	    body + HDR_LEN, n) != 0) {
+		body + HDR_LEN, n) != 0) {
 		mx_wipe(out, n);
 		free(out);
 		out = fail(why, MX_KEYEXPORT_MAC, e,
@@ -188,8 +188,8 @@ out:
 }
 
 char *
-mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
-    size_t *len, enum mx_keyexport_why *why, struct mx_err *e)
+mx_keyexport_decrypt(const char *text, size_t n, const char *pass, size_t *len,
+    enum mx_keyexport_why *why, struct mx_err *e)
 {
 	uint8_t *body;
 	size_t blen = 0;
@@ -198,13 +198,13 @@ mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
 
 	body = unarmour(text, n, &blen);
 	if (body == NULL || blen < MIN_LEN)
-		fail(why, MX_KEYEXPORT_NOTEXPORT, e,
-		    "not a key export file");
+		fail(why, MX_KEYEXPORT_NOTEXPORT, e, "not a key export file");
 	else if (body[0] != 0x01)
 		fail(why, MX_KEYEXPORT_VERSION, e,
 		    "key export: unsupported version");
 	else if ((rounds = mx_be32_get(body + 1 + SALT_LEN + MX_AES_IV_LEN)) ==
-	    0 || rounds > MX_KEYEXPORT_MAX_ROUNDS)
+		0 ||
+	    rounds > MX_KEYEXPORT_MAX_ROUNDS)
 		fail(why, MX_KEYEXPORT_ROUNDS_BAD, e,
 		    "key export: unreasonable round count");
 	else

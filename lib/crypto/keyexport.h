@@ -25,10 +25,10 @@
 /* Why mx_keyexport_decrypt failed. */
 enum mx_keyexport_why {
 	MX_KEYEXPORT_OK = 0,
-	MX_KEYEXPORT_NOTEXPORT,	/* no armour, bad base64, too short */
-	MX_KEYEXPORT_VERSION,	/* version byte other than 0x01 */
-	MX_KEYEXPORT_ROUNDS_BAD,	/* zero rounds or more than MAX */
-	MX_KEYEXPORT_MAC,	/* wrong passphrase or corrupted file */
+	MX_KEYEXPORT_NOTEXPORT,	 /* no armour, bad base64, too short */
+	MX_KEYEXPORT_VERSION,	 /* version byte other than 0x01 */
+	MX_KEYEXPORT_ROUNDS_BAD, /* zero rounds or more than MAX */
+	MX_KEYEXPORT_MAC,	 /* wrong passphrase or corrupted file */
 };
 
 /*

@@ -32,34 +32,34 @@
 
 #define PART_LEN 32
 #define MSG_VERSION 3
-#define TAG_INDEX 0x08		/* field 1, varint */
-#define TAG_CIPHER 0x12		/* field 2, length-delimited */
+#define TAG_INDEX 0x08	/* field 1, varint */
+#define TAG_CIPHER 0x12 /* field 2, length-delimited */
 #define MAC_LEN 8
 #define SIG_LEN MX_ED25519_SIG_LEN
 #define KEY_V_SHARE 2
 #define KEY_V_EXPORT 1
-#define PICKLE_OUT 0x47		/* 'G' */
-#define PICKLE_IN 0x49		/* 'I' */
+#define PICKLE_OUT 0x47 /* 'G' */
+#define PICKLE_IN 0x49	/* 'I' */
 #define PICKLE_VERSION 1
-#define WINDOW (1u << 31)	/* indices ahead of the first known one */
+#define WINDOW (1u << 31) /* indices ahead of the first known one */
 
 struct ratchet {
-	uint8_t r[MX_MEGOLM_RATCHET_LEN];	/* R0..R3, 32 bytes each */
+	uint8_t r[MX_MEGOLM_RATCHET_LEN]; /* R0..R3, 32 bytes each */
 	uint32_t counter;
 };
 
 struct mx_megolm_out {
 	struct ratchet rt;
-	struct mx_hmac256 salt;	/* HMAC keyed with zero salt */
+	struct mx_hmac256 salt; /* HMAC keyed with zero salt */
 	uint8_t seed[MX_ED25519_SEED_LEN];
 	uint8_t pub[MX_ED25519_PUB_LEN];
-	uint8_t sk[MX_ED25519_SK_LEN];	/* expanded once */
+	uint8_t sk[MX_ED25519_SK_LEN]; /* expanded once */
 	EVP_CIPHER_CTX *ctx;
 };
 
 struct mx_megolm_in {
-	struct ratchet first;	/* the earliest known ratchet, never moved */
-	struct ratchet latest;	/* of the last decrypted message, a cache */
+	struct ratchet first;  /* the earliest known ratchet, never moved */
+	struct ratchet latest; /* of the last decrypted message, a cache */
 	struct mx_hmac256 salt;
 	uint8_t pub[MX_ED25519_PUB_LEN];
 	int verified;
@@ -156,13 +156,12 @@ derive_keys(struct keys *k, const struct ratchet *rt,
 	for (i = 1, off = 0; off < sizeof *k; i++, off += sizeof t) {
 		st = prk_st;
 		mx_hmac256_update(&st, t, tlen);
-		mx_hmac256_update(&st,
-		    (const uint8_t *)"MEGOLM_KEYS", 11);
+		mx_hmac256_update(&st, (const uint8_t *)"MEGOLM_KEYS", 11);
 		mx_hmac256_update(&st, &i, 1);
 		mx_hmac256_final(&st, t);
 		tlen = sizeof t;
-		memcpy(out + off, t, sizeof *k - off < sizeof t ?
-		    sizeof *k - off : sizeof t);
+		memcpy(out + off, t,
+		    sizeof *k - off < sizeof t ? sizeof *k - off : sizeof t);
 	}
 	mx_wipe(&st, sizeof st);
 	mx_wipe(&prk_st, sizeof prk_st);
@@ -180,7 +179,7 @@ cbc_ctx_new(void)
 	/* The cipher is bound once; re-keying then needs no fetch. */
 	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_CipherInit_ex(c, EVP_aes_256_cbc(), NULL, NULL, NULL, 1) != 1)
-		abort();	/* out of memory: the one exit lib/ allows */
+		abort(); /* out of memory: the one exit lib/ allows */
 	return c;
 }
 
@@ -278,7 +277,7 @@ mx_megolm_out_free(struct mx_megolm_out *s)
 {
 	if (s == NULL)
 		return;
-	EVP_CIPHER_CTX_free(s->ctx);	/* wipes the key schedule */
+	EVP_CIPHER_CTX_free(s->ctx); /* wipes the key schedule */
 	mx_secure_free(s);
 }
 
@@ -446,7 +445,7 @@ mx_megolm_in_new(const void *key, size_t n, struct mx_err *e)
 		return NULL;
 	}
 	if (mx_ed25519_verify(k + MX_MEGOLM_EXPORT_LEN, k,
-	    MX_MEGOLM_EXPORT_LEN, k + 133) < 0) {
+		MX_MEGOLM_EXPORT_LEN, k + 133) < 0) {
 		mx_err_set(e, MX_LOCAL, "megolm: bad session key signature");
 		return NULL;
 	}
@@ -593,9 +592,10 @@ mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
 	body = n - MAC_LEN - SIG_LEN;
 	if (msg_parse(&f, m + 1, m + body) < 0)
 		return mx_err_set(e, MX_LOCAL, "megolm: malformed message");
-	if (mx_ed25519_verify(m + body + MAC_LEN, m, body + MAC_LEN,
-	    s->pub) < 0)
-		return mx_err_set(e, MX_LOCAL, "megolm: bad message signature");
+	if (mx_ed25519_verify(m + body + MAC_LEN, m, body + MAC_LEN, s->pub) <
+	    0)
+		return mx_err_set(e, MX_LOCAL,
+		    "megolm: bad message signature");
 	if (max < f.ctlen)
 		return mx_err_set(e, MX_LOCAL,
 		    "megolm: output buffer too small");

@@ -21,11 +21,11 @@
 #include "util.h"
 
 #define MX_MEGOLM_RATCHET_LEN 128
-#define MX_MEGOLM_RAND_LEN 160		/* ratchet, then the Ed25519 seed */
-#define MX_MEGOLM_SESSION_KEY_LEN 229	/* v2 sharing format, signed */
-#define MX_MEGOLM_EXPORT_LEN 165	/* v1 export format */
-#define MX_MEGOLM_ID_B64 44		/* 43 base64 characters + NUL */
-#define MX_MEGOLM_MAX_PLAIN (1u << 24)	/* refused above (16 MiB) */
+#define MX_MEGOLM_RAND_LEN 160	       /* ratchet, then the Ed25519 seed */
+#define MX_MEGOLM_SESSION_KEY_LEN 229  /* v2 sharing format, signed */
+#define MX_MEGOLM_EXPORT_LEN 165       /* v1 export format */
+#define MX_MEGOLM_ID_B64 44	       /* 43 base64 characters + NUL */
+#define MX_MEGOLM_MAX_PLAIN (1u << 24) /* refused above (16 MiB) */
 
 struct mx_megolm_out;
 struct mx_megolm_in;
@@ -41,8 +41,8 @@ struct mx_megolm_out *mx_megolm_out_new_rand(const uint8_t r[160]);
 void mx_megolm_out_free(struct mx_megolm_out *s);
 
 /* Session id: unpadded base64 of the Ed25519 public key (caller's buffer). */
-void mx_megolm_out_id(const struct mx_megolm_out *s,
-    char id[MX_MEGOLM_ID_B64]);
+void
+mx_megolm_out_id(const struct mx_megolm_out *s, char id[MX_MEGOLM_ID_B64]);
 /* The index the next message will carry. */
 uint32_t mx_megolm_out_index(const struct mx_megolm_out *s);
 /* The v2 session key at the current index, signed (caller's buffer). */
@@ -59,18 +59,18 @@ int mx_megolm_encrypt(struct mx_megolm_out *s, uint8_t *out, size_t max,
 /* Pickle (appended to b: it holds secrets, release with
  * mx_buf_release_wipe) and unpickle (a new session the caller frees). */
 void mx_megolm_out_pickle(const struct mx_megolm_out *s, struct mx_buf *b);
-struct mx_megolm_out *mx_megolm_out_unpickle(const void *p, size_t n,
-    struct mx_err *e);
+struct mx_megolm_out *
+mx_megolm_out_unpickle(const void *p, size_t n, struct mx_err *e);
 
 /* ---- inbound ---- */
 
 /* A new inbound session (caller frees) from a v2 session key (signature
  * checked; the session counts as verified) or from a v1 exported key (no
  * signature; verified once a message decrypts), or NULL. */
-struct mx_megolm_in *mx_megolm_in_new(const void *key, size_t n,
-    struct mx_err *e);
-struct mx_megolm_in *mx_megolm_in_import(const void *key, size_t n,
-    struct mx_err *e);
+struct mx_megolm_in *
+mx_megolm_in_new(const void *key, size_t n, struct mx_err *e);
+struct mx_megolm_in *
+mx_megolm_in_import(const void *key, size_t n, struct mx_err *e);
 /* Wipe and free; NULL is fine. */
 void mx_megolm_in_free(struct mx_megolm_in *s);
 
@@ -98,8 +98,8 @@ int mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
     struct mx_err *e);
 
 void mx_megolm_in_pickle(const struct mx_megolm_in *s, struct mx_buf *b);
-struct mx_megolm_in *mx_megolm_in_unpickle(const void *p, size_t n,
-    struct mx_err *e);
+struct mx_megolm_in *
+mx_megolm_in_unpickle(const void *p, size_t n, struct mx_err *e);
 
 /* ---- the ratchet alone, for known-answer tests ---- */
 

@@ -35,11 +35,12 @@
 #include "banned.h"
 
 #define KEY MX_OLM_KEY_LEN
-#define MAC_LEN 8	/* truncated HMAC-SHA-256 (spec "Olm Authenticated
+#define MAC_LEN \
+	8 /* truncated HMAC-SHA-256 (spec "Olm Authenticated
 			   Encryption") */
 #define VERSION 3
-#define PICKLE_ACCOUNT 0x41	/* 'A' */
-#define PICKLE_SESSION 0x53	/* 'S' */
+#define PICKLE_ACCOUNT 0x41 /* 'A' */
+#define PICKLE_SESSION 0x53 /* 'S' */
 #define PICKLE_VERSION 1
 
 struct keypair {
@@ -58,16 +59,16 @@ struct mx_olm_account {
 	uint8_t ed_pub[MX_ED25519_PUB_LEN];
 	uint8_t ed_sk[MX_ED25519_SK_LEN];
 	struct keypair id;
-	uint32_t next_id;		/* the next key id; never reused */
+	uint32_t next_id; /* the next key id; never reused */
 	size_t n_otks;
-	struct otk otks[MX_OLM_MAX_OTKS];	/* oldest first */
-	size_t n_fallback;		/* 0, 1 or 2 */
-	struct otk fallback[2];		/* [0] current, [1] previous */
+	struct otk otks[MX_OLM_MAX_OTKS]; /* oldest first */
+	size_t n_fallback;		  /* 0, 1 or 2 */
+	struct otk fallback[2];		  /* [0] current, [1] previous */
 };
 
 struct chain {
-	uint8_t ratchet[KEY];	/* the remote ratchet public key */
-	uint8_t ck[KEY];	/* chain key for index */
+	uint8_t ratchet[KEY]; /* the remote ratchet public key */
+	uint8_t ck[KEY];      /* chain key for index */
 	uint32_t index;
 };
 
@@ -79,18 +80,18 @@ struct skipped {
 
 struct mx_olm_session {
 	uint8_t alice_id[KEY], alice_base[KEY], bob_otk[KEY];
-	uint8_t bob_id[KEY];	/* bob's identity key, for their_identity */
-	int outbound;		/* we are alice */
-	int received;		/* a message from the other side decrypted */
+	uint8_t bob_id[KEY]; /* bob's identity key, for their_identity */
+	int outbound;	     /* we are alice */
+	int received;	     /* a message from the other side decrypted */
 	uint8_t root[KEY];
 	int has_sender;
 	struct keypair send_ratchet;
 	uint8_t send_ck[KEY];
 	uint32_t send_index;
 	size_t n_recv;
-	struct chain recv[MX_OLM_MAX_RECV_CHAINS];	/* newest first */
+	struct chain recv[MX_OLM_MAX_RECV_CHAINS]; /* newest first */
 	size_t n_skipped;
-	struct skipped skipped[MX_OLM_MAX_SKIPPED];	/* newest first */
+	struct skipped skipped[MX_OLM_MAX_SKIPPED]; /* newest first */
 };
 
 static const uint8_t MSG_KEY_SEED = 0x01, CHAIN_KEY_SEED = 0x02;
@@ -152,7 +153,7 @@ varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 		uint8_t c = *(*p)++;
 
 		if (shift == 63 && (c & 0x7e))
-			return -1;	/* more than 64 bits */
+			return -1; /* more than 64 bits */
 		x |= (uint64_t)(c & 0x7f) << shift;
 		if (!(c & 0x80)) {
 			*v = x;
@@ -166,7 +167,7 @@ varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 /* One field: a varint (wire type 0) or bytes (wire type 2). */
 struct field {
 	uint64_t num, val;
-	const uint8_t *p;	/* bytes, for wire type 2 */
+	const uint8_t *p; /* bytes, for wire type 2 */
 	int wire;
 };
 
@@ -209,7 +210,7 @@ struct msg {
 	uint32_t index;
 	const uint8_t *ct;
 	size_t ctlen;
-	size_t maclen_off;	/* bytes covered by the MAC */
+	size_t maclen_off; /* bytes covered by the MAC */
 	const uint8_t *mac;
 };
 
@@ -294,8 +295,8 @@ mx_olm_prekey_parse(struct mx_olm_prekey *pk, const void *msg, size_t n,
 }
 
 static void
-session_id_of(char out[MX_OLM_KEY_B64], const uint8_t *id,
-    const uint8_t *base, const uint8_t *otk)
+session_id_of(char out[MX_OLM_KEY_B64], const uint8_t *id, const uint8_t *base,
+    const uint8_t *otk)
 {
 	uint8_t in[3 * KEY], h[MX_SHA256_LEN];
 
@@ -307,8 +308,8 @@ session_id_of(char out[MX_OLM_KEY_B64], const uint8_t *id,
 }
 
 int
-mx_olm_prekey_session_id(char out[MX_OLM_KEY_B64], const void *msg,
-    size_t n, struct mx_err *e)
+mx_olm_prekey_session_id(char out[MX_OLM_KEY_B64], const void *msg, size_t n,
+    struct mx_err *e)
 {
 	struct mx_olm_prekey pk;
 
@@ -330,7 +331,7 @@ mx_olm_account_new_rand(const uint8_t r[64])
 	memcpy(a->ed_seed, r, MX_ED25519_SEED_LEN);
 	mx_ed25519_from_seed(a->ed_pub, a->ed_sk, a->ed_seed);
 	keypair_from(&a->id, r + 32);
-	a->next_id = 1;		/* ids "AAAAAQ", "AAAAAg", ... like libolm */
+	a->next_id = 1; /* ids "AAAAAQ", "AAAAAg", ... like libolm */
 	return a;
 }
 
@@ -523,8 +524,7 @@ mx_olm_account_generate_fallback(struct mx_olm_account *a)
 }
 
 int
-mx_olm_account_fallback(const struct mx_olm_account *a,
-    struct mx_olm_otk *out)
+mx_olm_account_fallback(const struct mx_olm_account *a, struct mx_olm_otk *out)
 {
 	if (a->n_fallback == 0 || a->fallback[0].published)
 		return 0;
@@ -639,8 +639,7 @@ cipher_keys(struct cipher_keys *k, const uint8_t mk[KEY])
 	for (i = 0; i < 3; i++) {
 		t = st;
 		if (i > 0)
-			mx_hmac256_update(&t, out + KEY * (i - 1),
-			    KEY);
+			mx_hmac256_update(&t, out + KEY * (i - 1), KEY);
 		mx_hmac256_update(&t, (const uint8_t *)info, 8);
 		mx_hmac256_update(&t, (uint8_t[1]){ i + 1 }, 1);
 		mx_hmac256_final(&t, out + KEY * i);
@@ -680,8 +679,8 @@ mx_olm_session_free(struct mx_olm_session *s)
  * bob identity, alice base with bob's one-time key. */
 static int
 triple_dh(uint8_t root[KEY], uint8_t ck[KEY], const uint8_t *p1,
-    const uint8_t *q1, const uint8_t *p2, const uint8_t *q2,
-    const uint8_t *p3, const uint8_t *q3)
+    const uint8_t *q1, const uint8_t *p2, const uint8_t *q2, const uint8_t *p3,
+    const uint8_t *q3)
 {
 	uint8_t s[3 * KEY];
 	int r;
@@ -709,7 +708,7 @@ mx_olm_session_new_outbound_rand(const struct mx_olm_account *a,
 	keypair_from(&base, r);
 	keypair_from(&s->send_ratchet, r + 32);
 	if (triple_dh(s->root, s->send_ck, a->id.priv, their_otk, base.priv,
-	    their_id, base.priv, their_otk) < 0) {
+		their_id, base.priv, their_otk) < 0) {
 		mx_wipe(&base, sizeof(base));
 		mx_olm_session_free(s);
 		fail(e, "bad identity or one-time key");
@@ -764,7 +763,7 @@ mx_olm_session_new_inbound(const struct mx_olm_account *a,
 	}
 	s = session_alloc();
 	if (triple_dh(s->root, s->recv[0].ck, otk, pk.identity, a->id.priv,
-	    pk.base, otk, pk.base) < 0) {
+		pk.base, otk, pk.base) < 0) {
 		mx_olm_session_free(s);
 		fail(e, "bad identity or base key");
 		return NULL;
@@ -775,7 +774,7 @@ mx_olm_session_new_inbound(const struct mx_olm_account *a,
 	memcpy(s->alice_base, pk.base, KEY);
 	memcpy(s->bob_otk, pk.otk, KEY);
 	memcpy(s->bob_id, a->id.pub, KEY);
-	s->received = 1;	/* made from a message: replies are type 1 */
+	s->received = 1; /* made from a message: replies are type 1 */
 	return s;
 }
 
@@ -921,8 +920,8 @@ prekey_head(uint8_t *out, const struct mx_olm_session *s, size_t inner)
 
 int
 mx_olm_encrypt_rand(struct mx_olm_session *s, int *type, uint8_t *out,
-    size_t max, size_t *outlen, const void *plain, size_t n,
-    const uint8_t *r, struct mx_err *e)
+    size_t max, size_t *outlen, const void *plain, size_t n, const uint8_t *r,
+    struct mx_err *e)
 {
 	struct cipher_keys k;
 	uint8_t mk[KEY], ck[KEY];
@@ -960,9 +959,8 @@ mx_olm_encrypt_rand(struct mx_olm_session *s, int *type, uint8_t *out,
 }
 
 int
-mx_olm_encrypt(struct mx_olm_session *s, int *type, uint8_t *out,
-    size_t max, size_t *outlen, const void *plain, size_t n,
-    struct mx_err *e)
+mx_olm_encrypt(struct mx_olm_session *s, int *type, uint8_t *out, size_t max,
+    size_t *outlen, const void *plain, size_t n, struct mx_err *e)
 {
 	uint8_t r[KEY];
 	int rc;
@@ -980,13 +978,13 @@ mx_olm_encrypt(struct mx_olm_session *s, int *type, uint8_t *out,
 
 /* What a successful decryption commits. */
 struct pending {
-	int new_chain;		/* insert chain, set root, drop sender */
+	int new_chain; /* insert chain, set root, drop sender */
 	uint8_t root[KEY];
-	struct chain chain;		/* the chain after the message */
-	size_t chain_at;		/* index in s->recv when not new */
-	size_t n_skip;			/* skipped keys to keep, oldest first */
+	struct chain chain; /* the chain after the message */
+	size_t chain_at;    /* index in s->recv when not new */
+	size_t n_skip;	    /* skipped keys to keep, oldest first */
 	struct skipped skip[MX_OLM_MAX_SKIPPED];
-	size_t used_skipped;		/* a skipped key used, or SIZE_MAX */
+	size_t used_skipped; /* a skipped key used, or SIZE_MAX */
 };
 
 /* MAC check then AES-CBC; 0 or -1. */
@@ -1002,7 +1000,7 @@ open_msg(const struct msg *m, const uint8_t *raw, const uint8_t mk[KEY],
 		mx_hmac_sha256(mac, k.mac, KEY, raw, m->maclen_off);
 		if (mx_ct_eq(mac, m->mac, MAC_LEN) &&
 		    mx_aes256_cbc_decrypt(out, outlen, k.aes, k.iv, m->ct,
-		    m->ctlen) == 0)
+			m->ctlen) == 0)
 			r = 0;
 	}
 	mx_wipe(&k, sizeof(k));
@@ -1044,7 +1042,8 @@ advance_to(struct pending *pd, const struct chain *c, uint32_t target,
 static void
 skipped_push(struct mx_olm_session *s, const struct skipped *k)
 {
-	size_t keep = s->n_skipped < MX_OLM_MAX_SKIPPED ? s->n_skipped :
+	size_t keep = s->n_skipped < MX_OLM_MAX_SKIPPED ?
+	    s->n_skipped :
 	    MX_OLM_MAX_SKIPPED - 1;
 
 	memmove(&s->skipped[1], &s->skipped[0], keep * sizeof(s->skipped[0]));
@@ -1069,7 +1068,8 @@ commit(struct mx_olm_session *s, const struct pending *pd)
 	if (pd->used_skipped != SIZE_MAX) {
 		skipped_del(s, pd->used_skipped);
 	} else if (pd->new_chain) {
-		size_t keep = s->n_recv < MX_OLM_MAX_RECV_CHAINS ? s->n_recv :
+		size_t keep = s->n_recv < MX_OLM_MAX_RECV_CHAINS ?
+		    s->n_recv :
 		    MX_OLM_MAX_RECV_CHAINS - 1;
 
 		memmove(&s->recv[1], &s->recv[0], keep * sizeof(s->recv[0]));
@@ -1139,7 +1139,7 @@ prepare(const struct mx_olm_session *s, const struct msg *m,
 	fresh.index = 0;
 	*why = "bad ratchet key";
 	if (ratchet_step(pd->root, fresh.ck, s->root, s->send_ratchet.priv,
-	    m->ratchet) < 0)
+		m->ratchet) < 0)
 		return -1;
 	pd->new_chain = 1;
 	*why = "message too far ahead";
@@ -1176,8 +1176,8 @@ decrypt_msg(struct mx_olm_session *s, const uint8_t *raw, size_t n,
 }
 
 int
-mx_olm_decrypt(struct mx_olm_session *s, int type, const void *msg,
-    size_t n, uint8_t *out, size_t max, size_t *outlen, struct mx_err *e)
+mx_olm_decrypt(struct mx_olm_session *s, int type, const void *msg, size_t n,
+    uint8_t *out, size_t max, size_t *outlen, struct mx_err *e)
 {
 	struct mx_olm_prekey pk;
 
@@ -1242,8 +1242,8 @@ pickle_head(struct mx_pickle_r *r, uint8_t kind, struct mx_err *e)
 	if (k != kind)
 		return fail(e, "not a pickle of this kind");
 	if (v != PICKLE_VERSION)
-		return mx_err_set(e, MX_LOCAL, "olm: unknown pickle version %u",
-		    v);
+		return mx_err_set(e, MX_LOCAL,
+		    "olm: unknown pickle version %u", v);
 	return 0;
 }
 
@@ -1295,8 +1295,8 @@ mx_olm_session_pickle(const struct mx_olm_session *s, struct mx_buf *b)
 
 	mx_pickle_u8(b, PICKLE_SESSION);
 	mx_pickle_u8(b, PICKLE_VERSION);
-	mx_pickle_u8(b, (uint8_t)(s->outbound | s->received << 1 |
-	    s->has_sender << 2));
+	mx_pickle_u8(b,
+	    (uint8_t)(s->outbound | s->received << 1 | s->has_sender << 2));
 	mx_pickle_bytes(b, s->alice_id, KEY);
 	mx_pickle_bytes(b, s->alice_base, KEY);
 	mx_pickle_bytes(b, s->bob_otk, KEY);

@@ -24,14 +24,14 @@
 #include "util.h"
 
 #define MX_OLM_KEY_LEN 32
-#define MX_OLM_KEY_B64 44	/* 43 characters of unpadded base64 + NUL */
-#define MX_OLM_SIG_B64 87	/* 86 + NUL */
+#define MX_OLM_KEY_B64 44 /* 43 characters of unpadded base64 + NUL */
+#define MX_OLM_SIG_B64 87 /* 86 + NUL */
 
 /* Bounds, documented in olm.c. */
-#define MX_OLM_MAX_OTKS 100	/* private one-time keys held; oldest dropped */
-#define MX_OLM_MAX_RECV_CHAINS 5	/* receiver chains kept per session */
-#define MX_OLM_MAX_SKIPPED 40	/* skipped message keys kept per session */
-#define MX_OLM_MAX_GAP 2000	/* chain steps one message may cause */
+#define MX_OLM_MAX_OTKS 100 /* private one-time keys held; oldest dropped */
+#define MX_OLM_MAX_RECV_CHAINS 5 /* receiver chains kept per session */
+#define MX_OLM_MAX_SKIPPED 40	 /* skipped message keys kept per session */
+#define MX_OLM_MAX_GAP 2000	 /* chain steps one message may cause */
 
 enum { MX_OLM_PREKEY = 0, MX_OLM_MESSAGE = 1 };
 
@@ -40,15 +40,15 @@ struct mx_olm_session;
 
 /* A public key with its id, ready for /keys/upload JSON. */
 struct mx_olm_otk {
-	char id[12];		/* unpadded b64 of a u32 ("AAAAAQ") */
-	char key[MX_OLM_KEY_B64];	/* unpadded b64 Curve25519 public key */
+	char id[12];		  /* unpadded b64 of a u32 ("AAAAAQ") */
+	char key[MX_OLM_KEY_B64]; /* unpadded b64 Curve25519 public key */
 	uint8_t pub[MX_OLM_KEY_LEN];
 };
 
 /* The public fields of a pre-key message; pointers borrow the input. */
 struct mx_olm_prekey {
-	const uint8_t *otk, *base, *identity;	/* 32 bytes each */
-	const uint8_t *msg;			/* the inner normal message */
+	const uint8_t *otk, *base, *identity; /* 32 bytes each */
+	const uint8_t *msg;		      /* the inner normal message */
 	size_t msglen;
 };
 
@@ -110,34 +110,36 @@ void mx_olm_account_forget_old_fallback(struct mx_olm_account *a);
 /* Serialise into b (caller's; release with mx_buf_release_wipe). */
 void mx_olm_account_pickle(const struct mx_olm_account *a, struct mx_buf *b);
 /* A new account from a pickle (caller frees), or NULL. */
-struct mx_olm_account *mx_olm_account_unpickle(const void *p, size_t n,
-    struct mx_err *e);
+struct mx_olm_account *
+mx_olm_account_unpickle(const void *p, size_t n, struct mx_err *e);
 
 /* ---- sessions ---- */
 
 /* Start a session to the device with identity key their_id using its
  * one-time (or fallback) key their_otk.  Caller frees; NULL on failure.
  * _rand: 64 bytes, the base key then the first ratchet key. */
-struct mx_olm_session *mx_olm_session_new_outbound(
-    const struct mx_olm_account *a, const uint8_t their_id[MX_OLM_KEY_LEN],
+struct mx_olm_session *
+mx_olm_session_new_outbound(const struct mx_olm_account *a,
+    const uint8_t their_id[MX_OLM_KEY_LEN],
     const uint8_t their_otk[MX_OLM_KEY_LEN], struct mx_err *e);
-struct mx_olm_session *mx_olm_session_new_outbound_rand(
-    const struct mx_olm_account *a, const uint8_t their_id[MX_OLM_KEY_LEN],
+struct mx_olm_session *
+mx_olm_session_new_outbound_rand(const struct mx_olm_account *a,
+    const uint8_t their_id[MX_OLM_KEY_LEN],
     const uint8_t their_otk[MX_OLM_KEY_LEN], const uint8_t r[64],
     struct mx_err *e);
 /* Answer a pre-key message: a session (caller frees) or NULL.  When
  * their_id is not NULL the message must come from that identity key.  The
  * message is not decrypted: call mx_olm_decrypt, then, on success,
  * mx_olm_account_remove_otk. */
-struct mx_olm_session *mx_olm_session_new_inbound(
-    const struct mx_olm_account *a, const uint8_t *their_id,
-    const void *msg, size_t n, struct mx_err *e);
+struct mx_olm_session *
+mx_olm_session_new_inbound(const struct mx_olm_account *a,
+    const uint8_t *their_id, const void *msg, size_t n, struct mx_err *e);
 /* Wipe and free; NULL is fine. */
 void mx_olm_session_free(struct mx_olm_session *s);
 
 /* The session id: unpadded b64 of SHA-256(I_A || E_A || E_B). */
-void mx_olm_session_id(const struct mx_olm_session *s,
-    char out[MX_OLM_KEY_B64]);
+void
+mx_olm_session_id(const struct mx_olm_session *s, char out[MX_OLM_KEY_B64]);
 /* The remote party's Curve25519 identity key (alice's or bob's). */
 void mx_olm_session_their_identity(const struct mx_olm_session *s,
     uint8_t out[MX_OLM_KEY_LEN]);
@@ -161,11 +163,10 @@ size_t mx_olm_encrypt_rand_len(const struct mx_olm_session *s);
  * *outlen gets the message length, *type its type.  _rand: r holds
  * mx_olm_encrypt_rand_len(s) bytes (NULL when 0). */
 int mx_olm_encrypt(struct mx_olm_session *s, int *type, uint8_t *out,
-    size_t max, size_t *outlen, const void *plain, size_t n,
-    struct mx_err *e);
+    size_t max, size_t *outlen, const void *plain, size_t n, struct mx_err *e);
 int mx_olm_encrypt_rand(struct mx_olm_session *s, int *type, uint8_t *out,
-    size_t max, size_t *outlen, const void *plain, size_t n,
-    const uint8_t *r, struct mx_err *e);
+    size_t max, size_t *outlen, const void *plain, size_t n, const uint8_t *r,
+    struct mx_err *e);
 /* Decrypt a message of the given type into out (max bytes of room; n is
  * always enough).  On failure the session is unchanged and out wiped.
  * A pre-key message must match the session (mx_olm_session_matches);
@@ -176,8 +177,8 @@ int mx_olm_decrypt(struct mx_olm_session *s, int type, const void *msg,
 /* Serialise into b (caller's; release with mx_buf_release_wipe). */
 void mx_olm_session_pickle(const struct mx_olm_session *s, struct mx_buf *b);
 /* A new session from a pickle (caller frees), or NULL. */
-struct mx_olm_session *mx_olm_session_unpickle(const void *p, size_t n,
-    struct mx_err *e);
+struct mx_olm_session *
+mx_olm_session_unpickle(const void *p, size_t n, struct mx_err *e);
 
 /* ---- wire formats (public parts, for routing and fuzzing) ---- */
 

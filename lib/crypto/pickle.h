@@ -24,8 +24,8 @@ void mx_pickle_blob(struct mx_buf *b, const void *p, size_t n);
 
 struct mx_pickle_r {
 	const uint8_t *p;
-	size_t n;	/* bytes left */
-	int bad;	/* a read ran past the end or a check failed */
+	size_t n; /* bytes left */
+	int bad;  /* a read ran past the end or a check failed */
 };
 void mx_pickle_r_init(struct mx_pickle_r *r, const void *p, size_t n);
 uint8_t mx_pickle_r_u8(struct mx_pickle_r *r);
@@ -35,7 +35,8 @@ uint64_t mx_pickle_r_u64(struct mx_pickle_r *r);
 void mx_pickle_r_bytes(struct mx_pickle_r *r, void *out, size_t n);
 /* A u32 length then bytes: returns a pointer into the input (borrowed) and
  * sets *len; NULL with r->bad set when the length exceeds max or the input. */
-const uint8_t *mx_pickle_r_blob(struct mx_pickle_r *r, size_t max, size_t *len);
+const uint8_t *
+mx_pickle_r_blob(struct mx_pickle_r *r, size_t max, size_t *len);
 /* 1 when every read succeeded and all input was consumed. */
 int mx_pickle_r_ok(const struct mx_pickle_r *r);
 

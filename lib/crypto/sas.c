@@ -24,27 +24,69 @@ struct mx_sas {
 
 /* spec data-definitions/sas-emoji.json, in order: index 0..63. */
 static const char *const emoji[64][2] = {
-	{ "🐶", "Dog" }, { "🐱", "Cat" }, { "🦁", "Lion" },
-	{ "🐎", "Horse" }, { "🦄", "Unicorn" }, { "🐷", "Pig" },
-	{ "🐘", "Elephant" }, { "🐰", "Rabbit" }, { "🐼", "Panda" },
-	{ "🐓", "Rooster" }, { "🐧", "Penguin" }, { "🐢", "Turtle" },
-	{ "🐟", "Fish" }, { "🐙", "Octopus" }, { "🦋", "Butterfly" },
-	{ "🌷", "Flower" }, { "🌳", "Tree" }, { "🌵", "Cactus" },
-	{ "🍄", "Mushroom" }, { "🌏", "Globe" }, { "🌙", "Moon" },
-	{ "☁️", "Cloud" }, { "🔥", "Fire" }, { "🍌", "Banana" },
-	{ "🍎", "Apple" }, { "🍓", "Strawberry" }, { "🌽", "Corn" },
-	{ "🍕", "Pizza" }, { "🎂", "Cake" }, { "❤️", "Heart" },
-	{ "😀", "Smiley" }, { "🤖", "Robot" }, { "🎩", "Hat" },
-	{ "👓", "Glasses" }, { "🔧", "Spanner" }, { "🎅", "Santa" },
-	{ "👍", "Thumbs Up" }, { "☂️", "Umbrella" }, { "⌛", "Hourglass" },
-	{ "⏰", "Clock" }, { "🎁", "Gift" }, { "💡", "Light Bulb" },
-	{ "📕", "Book" }, { "✏️", "Pencil" }, { "📎", "Paperclip" },
-	{ "✂️", "Scissors" }, { "🔒", "Lock" }, { "🔑", "Key" },
-	{ "🔨", "Hammer" }, { "☎️", "Telephone" }, { "🏁", "Flag" },
-	{ "🚂", "Train" }, { "🚲", "Bicycle" }, { "✈️", "Aeroplane" },
-	{ "🚀", "Rocket" }, { "🏆", "Trophy" }, { "⚽", "Ball" },
-	{ "🎸", "Guitar" }, { "🎺", "Trumpet" }, { "🔔", "Bell" },
-	{ "⚓", "Anchor" }, { "🎧", "Headphones" }, { "📁", "Folder" },
+	{ "🐶", "Dog" },
+	{ "🐱", "Cat" },
+	{ "🦁", "Lion" },
+	{ "🐎", "Horse" },
+	{ "🦄", "Unicorn" },
+	{ "🐷", "Pig" },
+	{ "🐘", "Elephant" },
+	{ "🐰", "Rabbit" },
+	{ "🐼", "Panda" },
+	{ "🐓", "Rooster" },
+	{ "🐧", "Penguin" },
+	{ "🐢", "Turtle" },
+	{ "🐟", "Fish" },
+	{ "🐙", "Octopus" },
+	{ "🦋", "Butterfly" },
+	{ "🌷", "Flower" },
+	{ "🌳", "Tree" },
+	{ "🌵", "Cactus" },
+	{ "🍄", "Mushroom" },
+	{ "🌏", "Globe" },
+	{ "🌙", "Moon" },
+	{ "☁️", "Cloud" },
+	{ "🔥", "Fire" },
+	{ "🍌", "Banana" },
+	{ "🍎", "Apple" },
+	{ "🍓", "Strawberry" },
+	{ "🌽", "Corn" },
+	{ "🍕", "Pizza" },
+	{ "🎂", "Cake" },
+	{ "❤️", "Heart" },
+	{ "😀", "Smiley" },
+	{ "🤖", "Robot" },
+	{ "🎩", "Hat" },
+	{ "👓", "Glasses" },
+	{ "🔧", "Spanner" },
+	{ "🎅", "Santa" },
+	{ "👍", "Thumbs Up" },
+	{ "☂️", "Umbrella" },
+	{ "⌛", "Hourglass" },
+	{ "⏰", "Clock" },
+	{ "🎁", "Gift" },
+	{ "💡", "Light Bulb" },
+	{ "📕", "Book" },
+	{ "✏️", "Pencil" },
+	{ "📎", "Paperclip" },
+	{ "✂️", "Scissors" },
+	{ "🔒", "Lock" },
+	{ "🔑", "Key" },
+	{ "🔨", "Hammer" },
+	{ "☎️", "Telephone" },
+	{ "🏁", "Flag" },
+	{ "🚂", "Train" },
+	{ "🚲", "Bicycle" },
+	{ "✈️", "Aeroplane" },
+	{ "🚀", "Rocket" },
+	{ "🏆", "Trophy" },
+	{ "⚽", "Ball" },
+	{ "🎸", "Guitar" },
+	{ "🎺", "Trumpet" },
+	{ "🔔", "Bell" },
+	{ "⚓", "Anchor" },
+	{ "🎧", "Headphones" },
+	{ "📁", "Folder" },
 	{ "📌", "Pin" },
 };
 
@@ -73,7 +115,7 @@ void
 mx_sas_free(struct mx_sas *s)
 {
 	if (s != NULL)
-		mx_secure_free(s);	/* wipes */
+		mx_secure_free(s); /* wipes */
 }
 
 void
@@ -101,19 +143,19 @@ mx_sas_info(const char *start_user, const char *start_device,
     const char *acc_key, const char *flow_id)
 {
 	return mx_xasprintf("MATRIX_KEY_VERIFICATION_SAS|%s|%s|%s|%s|%s|%s|%s",
-	    start_user, start_device, start_key, acc_user, acc_device,
-	    acc_key, flow_id);
+	    start_user, start_device, start_key, acc_user, acc_device, acc_key,
+	    flow_id);
 }
 
 int
-mx_sas_bytes(const struct mx_sas *s, uint8_t *out, size_t n,
-    const void *info, size_t infolen, struct mx_err *e)
+mx_sas_bytes(const struct mx_sas *s, uint8_t *out, size_t n, const void *info,
+    size_t infolen, struct mx_err *e)
 {
 	if (!s->have_secret)
 		return mx_err_set(e, MX_LOCAL,
 		    "sas: no key from the other side");
-	if (mx_hkdf_sha256(out, n, NULL, 0, s->secret, sizeof s->secret,
-	    info, infolen) < 0)
+	if (mx_hkdf_sha256(out, n, NULL, 0, s->secret, sizeof s->secret, info,
+		infolen) < 0)
 		return mx_err_set(e, MX_LOCAL, "sas: cannot derive %zu bytes",
 		    n);
 	return 0;
@@ -167,8 +209,8 @@ mx_sas_mac_info(const char *owner_user, const char *owner_device,
 
 /* "MAC calculation": HKDF to a 32-byte key, then HMAC-SHA-256. */
 static int
-raw_mac(const struct mx_sas *s, uint8_t mac[32], const void *input,
-    size_t n, const void *info, size_t infolen, struct mx_err *e)
+raw_mac(const struct mx_sas *s, uint8_t mac[32], const void *input, size_t n,
+    const void *info, size_t infolen, struct mx_err *e)
 {
 	uint8_t key[32];
 
@@ -180,9 +222,8 @@ raw_mac(const struct mx_sas *s, uint8_t mac[32], const void *input,
 }
 
 int
-mx_sas_mac(const struct mx_sas *s, char out[MX_SAS_MAC_B64],
-    const void *input, size_t n, const void *info, size_t infolen,
-    struct mx_err *e)
+mx_sas_mac(const struct mx_sas *s, char out[MX_SAS_MAC_B64], const void *input,
+    size_t n, const void *info, size_t infolen, struct mx_err *e)
 {
 	uint8_t mac[32];
 
@@ -211,8 +252,8 @@ b64_in_place(char out[MX_SAS_MAC_B64], const uint8_t mac[32])
 	memset(buf, 0, sizeof buf);
 	memcpy(buf, mac, 32);
 	for (g = 0; g < 10; g++) {
-		v = (uint32_t)buf[3 * g] << 16 | (uint32_t)buf[3 * g + 1] << 8 |
-		    buf[3 * g + 2];
+		v = (uint32_t)buf[3 * g] << 16 |
+		    (uint32_t)buf[3 * g + 1] << 8 | buf[3 * g + 2];
 		for (c = 0; c < 4; c++)
 			buf[4 * g + c] =
 			    (uint8_t)tab[(v >> (18 - 6 * c)) & 0x3f];

@@ -20,9 +20,9 @@
 
 #include "err.h"
 
-#define MX_SAS_KEY_B64 44	/* 43 base64 characters + NUL */
+#define MX_SAS_KEY_B64 44 /* 43 base64 characters + NUL */
 #define MX_SAS_MAC_B64 44
-#define MX_SAS_BYTES 6		/* enough for both emoji and decimal */
+#define MX_SAS_BYTES 6 /* enough for both emoji and decimal */
 #define MX_SAS_EMOJI 7
 #define MX_SAS_DECIMALS 3
 
@@ -69,9 +69,9 @@ char *mx_sas_mac_info(const char *owner_user, const char *owner_device,
     const char *key_id);
 /* hkdf-hmac-sha256.v2: HMAC-SHA-256 keyed by HKDF(zero salt, shared
  * secret, info, 32) over input, unpadded base64 into out. */
-int mx_sas_mac(const struct mx_sas *s, char out[MX_SAS_MAC_B64],
-    const void *input, size_t n, const void *info, size_t infolen,
-    struct mx_err *e);
+int
+mx_sas_mac(const struct mx_sas *s, char out[MX_SAS_MAC_B64], const void *input,
+    size_t n, const void *info, size_t infolen, struct mx_err *e);
 /* hkdf-hmac-sha256 (legacy): the same MAC with libolm's in-place base64
  * quirk reproduced, for old clients.  Prefer mx_sas_mac. */
 int mx_sas_mac_legacy(const struct mx_sas *s, char out[MX_SAS_MAC_B64],

@@ -73,8 +73,8 @@ mx_signjson_sign(json_t *obj, const char *entity, const char *key_id,
 	name = mx_xasprintf("ed25519:%s", key_id);
 	if (!utf8(entity) || !utf8(name)) {
 		free(name);
-		return mx_err_set(e, MX_LOCAL, "signed json: signer or key id "
-		    "is not UTF-8");
+		return mx_err_set(e, MX_LOCAL,
+		    "signed json: signer or key id is not UTF-8");
 	}
 	if ((msg = mx_signjson_signed_bytes(obj, e)) == NULL) {
 		free(name);
@@ -84,8 +84,8 @@ mx_signjson_sign(json_t *obj, const char *entity, const char *key_id,
 	if ((slot = sig_slot(obj, entity)) == NULL) {
 		free(msg);
 		free(name);
-		return mx_err_set(e, MX_LOCAL, "signed json: malformed "
-		    "signatures");
+		return mx_err_set(e, MX_LOCAL,
+		    "signed json: malformed signatures");
 	}
 	mx_ed25519_sign(sig, msg, strlen(msg), sk);
 	free(msg);
@@ -114,17 +114,16 @@ find_sig(uint8_t sig[MX_ED25519_SIG_LEN], const json_t *obj,
 }
 
 int
-mx_signjson_verify(const json_t *obj, const char *entity,
-    const char *key_id, const uint8_t pub[MX_ED25519_PUB_LEN],
-    struct mx_err *e)
+mx_signjson_verify(const json_t *obj, const char *entity, const char *key_id,
+    const uint8_t pub[MX_ED25519_PUB_LEN], struct mx_err *e)
 {
 	uint8_t sig[MX_ED25519_SIG_LEN];
 	char *msg;
 	int rc;
 
 	if (find_sig(sig, obj, entity, key_id) != 0)
-		return mx_err_set(e, MX_NO, "no valid signature by %s "
-		    "ed25519:%s", entity, key_id);
+		return mx_err_set(e, MX_NO,
+		    "no valid signature by %s ed25519:%s", entity, key_id);
 	if ((msg = mx_signjson_signed_bytes(obj, e)) == NULL)
 		return -1;
 	rc = mx_ed25519_verify(sig, msg, strlen(msg), pub);

@@ -39,8 +39,8 @@ int mx_signjson_sign(json_t *obj, const char *entity, const char *key_id,
  * is missing, malformed or wrong, MX_LOCAL when obj cannot be
  * canonicalised.
  */
-int mx_signjson_verify(const json_t *obj, const char *entity,
-    const char *key_id, const uint8_t pub[MX_ED25519_PUB_LEN],
-    struct mx_err *e);
+int
+mx_signjson_verify(const json_t *obj, const char *entity, const char *key_id,
+    const uint8_t pub[MX_ED25519_PUB_LEN], struct mx_err *e);
 
 #endif

@@ -23,8 +23,8 @@ struct ss_keys {
 static int
 ss_derive(struct ss_keys *k, const uint8_t key[32], const char *name)
 {
-	return mx_hkdf_sha256((uint8_t *)k, sizeof(*k), NULL, 0, key, 32,
-	    name, strlen(name));
+	return mx_hkdf_sha256((uint8_t *)k, sizeof(*k), NULL, 0, key, 32, name,
+	    strlen(name));
 }
 
 /* Encrypt n bytes of pt into ct and MAC the ciphertext. */
@@ -67,8 +67,8 @@ out:
 }
 
 json_t *
-mx_ssss_encrypt_iv(const uint8_t key[32], const char *name,
-    const char *secret, const uint8_t iv[MX_AES_IV_LEN], struct mx_err *e)
+mx_ssss_encrypt_iv(const uint8_t key[32], const char *name, const char *secret,
+    const uint8_t iv[MX_AES_IV_LEN], struct mx_err *e)
 {
 	size_t n = strlen(secret);
 	uint8_t *ct = mx_xmalloc(n + 1), mac[MX_SHA256_LEN];
@@ -81,9 +81,9 @@ mx_ssss_encrypt_iv(const uint8_t key[32], const char *name,
 		return NULL;
 	}
 	ct64 = mx_b64_encdup(ct, n);
-	o = json_pack("{s:s, s:s, s:s}", "iv", mx_b64_enc(iv64, iv,
-	    MX_AES_IV_LEN), "ciphertext", ct64, "mac", mx_b64_enc(mac64, mac,
-	    sizeof(mac)));
+	o = json_pack("{s:s, s:s, s:s}", "iv",
+	    mx_b64_enc(iv64, iv, MX_AES_IV_LEN), "ciphertext", ct64, "mac",
+	    mx_b64_enc(mac64, mac, sizeof(mac)));
 	free(ct64);
 	free(ct);
 	return o;
@@ -123,8 +123,8 @@ mx_ssss_decrypt(const uint8_t key[32], const char *name, const json_t *enc,
 	}
 	out = mx_xmalloc(n + 1);
 	if (ss_open((uint8_t *)out, key, name, iv, want, ct, n) != 0) {
-		mx_err_set(e, MX_LOCAL, "secret storage: wrong key or "
-		    "corrupted secret");
+		mx_err_set(e, MX_LOCAL,
+		    "secret storage: wrong key or corrupted secret");
 		goto bad;
 	}
 	out[n] = '\0';
@@ -171,21 +171,21 @@ mx_ssss_key_check_make(const uint8_t key[32], struct mx_err *e)
 }
 
 int
-mx_ssss_key_check(const uint8_t key[32], const json_t *desc,
-    struct mx_err *e)
+mx_ssss_key_check(const uint8_t key[32], const json_t *desc, struct mx_err *e)
 {
 	uint8_t iv[MX_AES_IV_LEN], want[MX_SHA256_LEN], mac[MX_SHA256_LEN];
 
 	if (!json_is_object(desc))
-		return mx_err_set(e, MX_LOCAL, "secret storage: bad key "
-		    "description");
+		return mx_err_set(e, MX_LOCAL,
+		    "secret storage: bad key description");
 	/* Without iv and mac the description cannot check the key. */
 	if (json_object_get(desc, "iv") == NULL &&
 	    json_object_get(desc, "mac") == NULL)
 		return 0;
 	if (mx_b64_field(iv, sizeof(iv), desc, "iv") != 0 ||
 	    mx_b64_field(want, sizeof(want), desc, "mac") != 0)
-		return mx_err_set(e, MX_LOCAL, "secret storage: bad key check");
+		return mx_err_set(e, MX_LOCAL,
+		    "secret storage: bad key check");
 	if (ss_check_mac(mac, key, iv) != 0 ||
 	    !mx_ct_eq(mac, want, sizeof(mac)))
 		return mx_err_set(e, MX_LOCAL, "secret storage: wrong key");
@@ -197,9 +197,10 @@ mx_ssss_passphrase_key(uint8_t *key, size_t len, const char *pass,
     const char *salt, uint32_t iterations, struct mx_err *e)
 {
 	/* m.pbkdf2: the salt is the string's bytes, not decoded base64. */
-	if (iterations == 0 || len == 0 || mx_pbkdf2_sha512(key, len, pass,
-	    strlen(pass), salt, strlen(salt), iterations) != 0)
-		return mx_err_set(e, MX_LOCAL, "secret storage: cannot "
-		    "derive key from passphrase");
+	if (iterations == 0 || len == 0 ||
+	    mx_pbkdf2_sha512(key, len, pass, strlen(pass), salt, strlen(salt),
+		iterations) != 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "secret storage: cannot derive key from passphrase");
 	return 0;
 }

@@ -38,8 +38,8 @@ char *mx_ssss_decrypt(const uint8_t key[32], const char *name,
  * -1 otherwise.
  */
 json_t *mx_ssss_key_check_make(const uint8_t key[32], struct mx_err *e);
-int mx_ssss_key_check(const uint8_t key[32], const json_t *desc,
-    struct mx_err *e);
+int
+mx_ssss_key_check(const uint8_t key[32], const json_t *desc, struct mx_err *e);
 /*
  * m.pbkdf2 passphrase: PBKDF2-HMAC-SHA-512(pass, the salt string's bytes,
  * iterations) into len bytes (bits / 8, normally 32).
