@@ -36,6 +36,9 @@ enum {
 	O_PASSPHRASE_FILE,
 };
 
+/* The profile's own session and store, never MX_ACCESS_TOKEN's. */
+#define OWN_STORE (MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV)
+
 static const struct mx_opt opts[] = {
 	{ 'u', "user", "USER", "log in as USER (@user:server, or name)", 0 },
 	{ O_HOMESERVER, "homeserver", "URL",
@@ -424,9 +427,7 @@ cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	int rc;
 
 	(void)o;
-	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
-		0 ||
-	    mx_ctx_whoami(c, e) != 0)
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_ctx_whoami(c, e) != 0)
 		return -1;
 	me = c->sess.user_id;
 	rc = mx_devices_get(&c->api, c->store,
@@ -452,8 +453,7 @@ cmd_trust(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 	(void)o;
 	(void)argc;
-	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
-	    0)
+	if (mx_ctx_open(c, OWN_STORE, e) != 0)
 		return -1;
 	if (mx_e2ee_verify_device(c, argv[0], argv[1], argv[2], e) != 0)
 		return -1;
@@ -478,9 +478,7 @@ cmd_export_identity(struct mx_ctx *c, const struct opt *o, int argc,
 
 	(void)argc;
 	(void)argv;
-	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
-		0 ||
-	    mx_e2ee_open(&x, c, e) != 0)
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_e2ee_open(&x, c, e) != 0)
 		goto out;
 	pass = o->passphrase_file ?
 	    mx_conf_read_secret_file(o->passphrase_file, e) :

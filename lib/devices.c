@@ -108,16 +108,12 @@ device_keys(const json_t *obj, const char *user, const char *dev,
     const char **curve, const char **ed)
 {
 	const json_t *keys = json_object_get(obj, "keys");
+	const char *u = mx_json_str(obj, "user_id");
+	const char *d = mx_json_str(obj, "device_id");
 	char *id;
 
-	if (!json_is_object(obj) ||
-	    !json_is_string(json_object_get(obj, "user_id")) ||
-	    !json_is_string(json_object_get(obj, "device_id")))
-		return -1;
-	if (strcmp(json_string_value(json_object_get(obj, "user_id")), user) !=
-		0 ||
-	    strcmp(json_string_value(json_object_get(obj, "device_id")),
-		dev) != 0)
+	if (u == NULL || d == NULL || strcmp(u, user) != 0 ||
+	    strcmp(d, dev) != 0)
 		return -1;
 	id = mx_xasprintf("curve25519:%s", dev);
 	*curve = json_string_value(json_object_get(keys, id));
@@ -180,11 +176,8 @@ mx_devices_merge(json_t *rec, const char *user, const json_t *q)
 			d = json_pack("{s:s,s:s,s:b,s:b}", "curve", curve,
 			    "ed", ed, "verified", 0, "mismatch", 0);
 			json_object_set_new(devs, dev, d);
-		} else if (strcmp(json_string_value(
-				      json_object_get(d, "curve")),
-			       curve) != 0 ||
-		    strcmp(json_string_value(json_object_get(d, "ed")), ed) !=
-			0) {
+		} else if (strcmp(mx_json_str(d, "curve"), curve) != 0 ||
+		    strcmp(mx_json_str(d, "ed"), ed) != 0) {
 			/* Pinned keys never change: a device ID that comes
 			 * back with new keys is an attack or a reset. */
 			json_object_set_new(d, "mismatch", json_true());

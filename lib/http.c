@@ -596,12 +596,14 @@ retry_wait(const struct mx_http *h, const struct mx_http_req *r, int n,
 
 	if (n >= h->max_retries)
 		return -1;
+	/* A network error is retried when the request may be repeated, but
+	 * not a local failure (a full disk, a file that cannot be read). */
+	if (cc != CURLE_OK &&
+	    (!r->idempotent || cc == CURLE_WRITE_ERROR ||
+		cc == CURLE_READ_ERROR || cc == CURLE_ABORTED_BY_CALLBACK))
+		return -1;
 	if (cc != CURLE_OK)
-		return r->idempotent && cc != CURLE_WRITE_ERROR &&
-			cc != CURLE_READ_ERROR &&
-			cc != CURLE_ABORTED_BY_CALLBACK ?
-		    mx_http_backoff_ms(n) :
-		    -1;
+		return mx_http_backoff_ms(n);
 	if (status == 429) {
 		ms = mx_http_retry_after_ms(at->body->p, at->body->len,
 		    at->retry_after);

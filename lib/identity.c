@@ -96,8 +96,7 @@ mx_identity_open(const char *line, const char *pass, struct mx_err *e)
 			key) != 0)
 			mx_err_set(e, MX_LOCAL,
 			    "identity: wrong passphrase or damaged");
-		else if ((j = mx_json_parse((const char *)pt, ptlen, e)) !=
-			NULL &&
+		else if ((j = mx_json_parse((const char *)pt, ptlen, e)) &&
 		    !json_is_object(j)) {
 			json_decref(j);
 			j = NULL;

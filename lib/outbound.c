@@ -64,8 +64,8 @@ out_load(struct mx_store *st, const char *room_id, struct outrec *o,
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	if ((rc = mx_store_get_secret(st, "megolm_out", room_id, &v, &n, e)) <=
-	    0)
+	rc = mx_store_get_secret(st, "megolm_out", room_id, &v, &n, e);
+	if (rc <= 0)
 		return rc;
 	mx_pickle_r_init(&r, v, n);
 	p = mx_pickle_r_blob(&r, 4096, &len);

@@ -189,14 +189,14 @@ claim(struct mx_e2ee *x, const struct mx_todevice_target *t, size_t n,
 	size_t i, nq = 0;
 	int rc = 0;
 
-	for (i = 0; i < n && rc == 0; i++)
-		if ((rc = olm_load(x->c->store, t[i].dev->curve, &o, e)) ==
-			0 &&
-		    o.n == 0) {
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = olm_load(x->c->store, t[i].dev->curve, &o, e);
+		if (rc == 0 && o.n == 0) {
 			put_dev(q, t[i].dev, json_string("signed_curve25519"));
 			need[i] = 1;
 			nq++;
 		}
+	}
 	olmset_release(&o);
 	body = json_pack("{s:o,s:i}", "one_time_keys", q, "timeout", 10000);
 	if (rc == 0 && nq > 0)
@@ -391,8 +391,7 @@ new_session(struct mx_e2ee *x, struct olmset *o, const struct olm_in *m,
 
 	if (s == NULL)
 		return -1;
-	if (mx_olm_decrypt(s, m->type, m->msg, m->n, out, m->n, outlen, e) !=
-	    0) {
+	if (mx_olm_decrypt(s, m->type, m->msg, m->n, out, m->n, outlen, e)) {
 		mx_olm_session_free(s);
 		return -1;
 	}

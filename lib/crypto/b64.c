@@ -74,8 +74,7 @@ dec(uint8_t *out, size_t max, size_t *outlen, const char *in, size_t n,
 	int variant = n > 0 && in[n - 1] == '=' ? padded : unpadded;
 
 	if (!ascii(in, n) ||
-	    sodium_base642bin(out, max, in, n, NULL, &len, NULL, variant) !=
-		0) {
+	    sodium_base642bin(out, max, in, n, NULL, &len, NULL, variant)) {
 		if (max > 0)
 			sodium_memzero(out, max);
 		return -1;

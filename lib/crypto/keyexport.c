@@ -202,8 +202,7 @@ mx_keyexport_decrypt(const char *text, size_t n, const char *pass, size_t *len,
 	else if (body[0] != 0x01)
 		fail(why, MX_KEYEXPORT_VERSION, e,
 		    "key export: unsupported version");
-	else if ((rounds = mx_be32_get(body + 1 + SALT_LEN + MX_AES_IV_LEN)) ==
-		0 ||
+	else if ((rounds = export_rounds(body)) == 0 ||
 	    rounds > MX_KEYEXPORT_MAX_ROUNDS)
 		fail(why, MX_KEYEXPORT_ROUNDS_BAD, e,
 		    "key export: unreasonable round count");
