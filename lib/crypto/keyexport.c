@@ -136,6 +136,13 @@ unarmour(const char *text, size_t n, size_t *len)
 	return body;
 }
 
+/* The round count of an export body (after version, salt and IV). */
+static uint32_t
+export_rounds(const uint8_t *body)
+{
+	return mx_be32_get(body + 1 + SALT_LEN + MX_AES_IV_LEN);
+}
+
 static char *
 fail(enum mx_keyexport_why *why, enum mx_keyexport_why w, struct mx_err *e,
     const char *msg)

@@ -592,8 +592,7 @@ mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
 	body = n - MAC_LEN - SIG_LEN;
 	if (msg_parse(&f, m + 1, m + body) < 0)
 		return mx_err_set(e, MX_LOCAL, "megolm: malformed message");
-	if (mx_ed25519_verify(m + body + MAC_LEN, m, body + MAC_LEN, s->pub) <
-	    0)
+	if (mx_ed25519_verify(m + body + MAC_LEN, m, body + MAC_LEN, s->pub))
 		return mx_err_set(e, MX_LOCAL,
 		    "megolm: bad message signature");
 	if (max < f.ctlen)
