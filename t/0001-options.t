@@ -83,6 +83,17 @@ for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
 	"
 done
 
+# The README's list of programs is generated from mx(7)'s (mk/readme.sh -u),
+# and mx(7) lists the programs there are.
+test_expect_success "README's programs are mx(7)'s" '
+	sh "$MX_SRC/mk/readme.sh" -c
+'
+test_expect_success 'mx(7) lists every program and no other' '
+	sh "$MX_SRC/mk/readme.sh" | sed -n "s/^    \([a-z][a-z0-9-]*\) .*/\1/p" >listed &&
+	(cd "$MX_SRC/cmd" && ls mx-*.c) | sed "s/\.c\$//" >programs &&
+	test_cmp programs listed
+'
+
 # The mx invocations of the EXAMPLES sections, one per line, continuation
 # lines joined, up to a pipe, with quoted command substitutions removed.
 examples() {
