@@ -67,11 +67,16 @@ for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
 	page=$(basename "$m")
 	test_expect_success "$page renders its quotes whole" "
 		rendered $m >page.$page &&
+		mandoc -Tascii $m | col -bx >page.$page.wide &&
 		grep -E '\"\"|\\\\\"' page.$page >bad || : &&
 		awk '{ n = gsub(/\"/, \"&\") } n % 2 { print \"odd quotes: \" \$0 }' \
 			page.$page >>bad &&
 		grep -E '(^|[^\$])[{,] *[A-Za-z_][A-Za-z0-9_]* *: *[{[\"]' \
 			page.$page >>bad || : &&
+		cat bad && test ! -s bad
+	"
+	test_expect_success "$page fits in 80 columns, but for JSON lines" "
+		awk 'length(\$0) > 80 && \$1 !~ /^{/' page.$page.wide >bad &&
 		cat bad && test ! -s bad
 	"
 	test_expect_success "$page refers only to its own sections (Sx)" "

@@ -14,7 +14,7 @@ need_homeserver
 
 cat >table <<\EOT
 keys_login	mx-keys.1: $ mx-keys login -u @ops:example.org
-keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot --homeserver https://matrix.example.org \
+keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot \
 keys_token	mx-keys.1: $ printf '%s\n' "$CI_MATRIX_TOKEN" |
 keys_whoami	mx-keys.1: $ mx-keys -p bot whoami | jq -r .user_id
 keys_env	mx-keys.1: $ MX_HOMESERVER=https://matrix.example.org MX_ACCESS_TOKEN="$TOKEN" \
@@ -24,8 +24,8 @@ send_lines	mx-send.1: $ tail -f /var/log/app.log | mx-send --lines '#ops:example
 send_react	mx-send.1: $ id=$(mx-send -f report.pdf @bob:example.org | jq -r .event_id)
 forward	mx-send.1: $ mx-sync -f '#ops:example.org' |
 send_ci	mx-send.1: $ export MX_HOMESERVER=https://matrix.example.org
-sync_follow	mx-sync.1: $ mx-sync -f '#ops:example.org' | jq -c 'select(.type=="m.room.message")'
-sync_limit	mx-sync.1: $ mx-sync --limit 20 --types m.room.message '#ops:example.org' | jq -r .content.body
+sync_follow	mx-sync.1: $ mx-sync -f '#ops:example.org' |
+sync_limit	mx-sync.1: $ mx-sync --limit 20 --types m.room.message '#ops:example.org' |
 sync_history	mx-sync.1: $ mx-sync --history '#ops:example.org' >ops.jsonl
 bot_seal	mx.7: $ mx-keys -p ci login -u @ci:example.org
 bot_send	mx.7: $ export MX_IDENTITY="$CI_MATRIX_IDENTITY"
