@@ -1,12 +1,14 @@
 #!/bin/sh
 # Provision a Debian unstable chroot holding Synapse (and matrix-nio for the
 # interop tests), cached outside the work tree so reruns take no time.
-#   MX_CACHE_DIR   where the chroot lives (default /var/cache/mx-test)
+#   MX_CACHE_DIR       where the chroot lives (default /var/cache/mx-test)
+#   MX_DEBIAN_MIRROR   the mirror to debootstrap from (default: the one
+#                      this host's apt uses; see debian-mirror.sh)
 # Prints the chroot path on stdout.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
 cache=${MX_CACHE_DIR:-/var/cache/mx-test}
 root=$cache/sid
-mirror=${MX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 pkgs="matrix-synapse python3-matrix-nio"
 
 say() { echo "provision: $*" >&2; }
@@ -29,6 +31,7 @@ exec 9>"$cache/.lock"
 flock 9
 [ -f "$root/.mx-ready" ] && { echo "$root"; exit 0; }
 
+mirror=$(sh "$here/debian-mirror.sh") || exit 1
 tmp=$cache/sid.tmp
 umount_all() {
 	for m in dev/pts dev proc; do
@@ -37,7 +40,7 @@ umount_all() {
 }
 umount_all "$tmp"
 rm -rf "$tmp"
-say "debootstrap sid into $tmp"
+say "debootstrap sid from $mirror into $tmp"
 retry debootstrap --variant=minbase sid "$tmp" "$mirror" >&2 ||
 	{ rm -rf "$tmp"; debootstrap --variant=minbase sid "$tmp" "$mirror" >&2; }
 mount --bind /proc "$tmp/proc"
