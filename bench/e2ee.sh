@@ -60,7 +60,7 @@ curl_cmd="curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \"$hs/_matrix/cl
 compare "$work/cmp" e2ee "mx-send -p me '$warm' 'benchmark message' >/dev/null" \
 	plain "mx-send -p me '$plain' 'benchmark message' >/dev/null" \
 	curl "$curl_cmd"
-e=$(ms "$work/cmp" e2ee) p=$(ms "$work/cmp" plain) c=$(ms "$work/cmp" curl)
+e=$(median "$work/cmp" e2ee) p=$(median "$work/cmp" plain) c=$(median "$work/cmp" curl)
 echo "send-e2ee-vs-plain $e $p $(ratio "$e" "$p")"
 echo "send-e2ee-vs-curl $e $c $(ratio "$e" "$c")"
 
