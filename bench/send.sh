@@ -1,12 +1,16 @@
 #!/bin/sh
 # mx-send into an unencrypted room against a bare curl PUT of the same event
-# to the same room, interleaved in one run (bench/lib.sh; median wall time),
-# and the peak resident set of one run of each.
-# Prints: send-plain <mx median ms> <curl median ms> <ratio mx/curl>
-#         send-plain-rss <mx kB> <curl kB> <ratio>
+# to the same room: wall time and peak memory, each pair measured
+# interleaved in one run (bench/lib.sh).
+# Prints (bench/run.sh's format):
+#   send-plain-time  mx-send ms, curl ms: medians of BENCH_RUNS runs
+#   send-plain-rss   mx-send kB, curl kB: median peak RSS of the process
+#   rss-floor        `true` kB under the same measure (the floor, ~1 MB)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top:$PATH
+. "$top/bench/lib.sh"
+need_deb time
 work=$(mktemp -d "${TMPDIR:-/tmp}/mx-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export MX_DIR=$work/mx
@@ -26,13 +30,15 @@ printf 'header = "Authorization: Bearer %s"\nheader = "Content-Type: application
 room=$(curl -sS -K "$work/curlrc" -X POST "$hs/_matrix/client/v3/createRoom" -d '{}' | jq -r .room_id)
 enc=$(printf '%s' "$room" | jq -sRr @uri)
 body='{"msgtype":"m.text","body":"benchmark message"}'
+mx_cmd="mx-send '$room' 'benchmark message' >/dev/null"
 # Bash expands the txn id per run without forking (EPOCHREALTIME).
 curl_cmd="curl -K '$work/curlrc' -o /dev/null -X PUT -d '$body' \"$hs/_matrix/client/v3/rooms/$enc/send/m.room.message/b\${EPOCHREALTIME/./}\""
-. "$top/bench/lib.sh"
-compare "$work/cmp" mx-send "mx-send '$room' 'benchmark message' >/dev/null" \
-	curl "$curl_cmd"
-mx=$(ms "$work/cmp" mx-send) ref=$(ms "$work/cmp" curl)
-echo "send-plain $mx $ref $(ratio "$mx" "$ref")"
-mx=$(rss_kb "mx-send '$room' 'benchmark message' >/dev/null")
-ref=$(rss_kb "$curl_cmd")
-echo "send-plain-rss $mx $ref $(ratio "$mx" "$ref")"
+compare "$work/cmp" mx-send "$mx_cmd" curl "$curl_cmd"
+report send-plain-time "$(median "$work/cmp" mx-send)" \
+	"$(median "$work/cmp" curl)" \
+	"wall ms, mx-send / curl PUT of the same event, unencrypted room (median of ${BENCH_RUNS:-40} interleaved runs)"
+peak "$work/rss" mx-send "$mx_cmd" curl "$curl_cmd" true true
+report send-plain-rss "$(median "$work/rss" mx-send)" \
+	"$(median "$work/rss" curl)" \
+	"peak RSS kB of the process, mx-send / curl PUT of the same event (median of ${BENCH_RSS_RUNS:-5} interleaved runs)"
+echo "rss-floor $(median "$work/rss" true) - -  # peak RSS kB of \`true\` measured the same way: the floor of that measure (about 1000; near 14000 would be the harness's own memory)"
