@@ -35,6 +35,7 @@
  * blocks and mode 2 gives it room on both sides of its output buffer.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,12 +66,13 @@ struct verdict {
 	uint8_t *pt;		/* MAXMSG + 2 * MARGIN bytes */
 };
 
-static void
-must(int c)
-{
-	if (!c)
-		abort();
-}
+/* An assertion that names itself: a crash report says which. */
+#define must(c) do { \
+	if (!(c)) { \
+		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c); \
+		abort(); \
+	} \
+} while (0)
 
 static OlmOutboundGroupSession *
 lo_out_new(void)
