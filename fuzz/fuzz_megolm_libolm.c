@@ -34,6 +34,8 @@
  * last block (reading past the ciphertext), so mode 1 gives it only whole
  * blocks and mode 2 gives it room on both sides of its output buffer;
  * mx reads a field tag as one byte (see long_tag).
+ * Built with -DFUZZ_MEGOLM_LIBOLM_SEEDS (no -fsanitize=fuzzer), main()
+ * writes the seed corpus to argv[1].
  */
 #include <stdint.h>
 #include <stdio.h>
