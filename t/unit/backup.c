@@ -8,20 +8,8 @@
 #include "ssss.h"
 #include "crypto.h"
 #include "util.h"
+#include "helpers.h"
 #include "tap.h"
-
-static void
-hex(uint8_t *out, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[2 * i] != '\0'; i++) {
-		unsigned v;
-
-		sscanf(s + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-}
 
 static const char *
 field(const json_t *o, const char *k)
@@ -38,9 +26,9 @@ test_pk_vector(void)
 	char *pt;
 	size_t len = 0;
 
-	hex(priv, "77076d0a7318a57d3c16c17251b26645"
+	unhex(priv, "77076d0a7318a57d3c16c17251b26645"
 	    "df4c2f87ebc0992ab177fba51db92c2a");
-	hex(eph, "5dab087e624a8a4b79e17f8b83800ee6"
+	unhex(eph, "5dab087e624a8a4b79e17f8b83800ee6"
 	    "6f3bb1292618b6fd1c2f8b27ff88e0eb");
 	mx_x25519_pub(pub, priv);
 	sd = mx_backup_encrypt_eph(pub, eph, "{\"test\":\"backup\"}", 17, &e);
@@ -144,7 +132,7 @@ test_recovery_key(void)
 	struct mx_err e;
 	int i, good = 1;
 
-	hex(want, "77076d0a7318a57d3c16c17251b26645"
+	unhex(want, "77076d0a7318a57d3c16c17251b26645"
 	    "df4c2f87ebc0992ab177fba51db92c2a");
 	mx_recovery_key_encode(txt, want);
 	is_str(txt, alice, "recovery key: encode");
@@ -155,7 +143,7 @@ test_recovery_key(void)
 	ok(mx_recovery_key_decode(key,
 	    "EsT pRvZTnjck8 YrhRAtw XLS84Nr2r9S9LGAWDaExVAPBvLRK", &e) == 0,
 	    "odd whitespace");
-	hex(want, "9fbd46bb345171c6f6022c9a25d5681b"
+	unhex(want, "9fbd46bb345171c6f6022c9a25d5681b"
 	    "a54eec6a6c4953f3adc0b96e9d91ada3");
 	is_mem(key, want, 32, "rust-sdk ssss key");
 	ok(mx_recovery_key_decode(key,
@@ -248,7 +236,7 @@ test_ssss_rust(void)
 
 	ok(mx_recovery_key_decode(key, "EsTj 3yST y93F SLpB jJsz eAXc 2XzA "
 	    "ygD3 w69H fGaN TKBj jXEd", &e) == 0, "rust-sdk raw key");
-	hex(want, "8da2453dc22b51355ad77ab75b3e9863"
+	unhex(want, "8da2453dc22b51355ad77ab75b3e9863"
 	    "af7f4a7bc4af0ce8865b57e2d02196d1");
 	is_mem(key, want, 32, "its bytes");
 	d = json_pack("{s:s,s:s}", "iv", "xv5b6/p3ExEw++wTyfSHEg==", "mac",
@@ -257,7 +245,7 @@ test_ssss_rust(void)
 	json_decref(d);
 	ok(mx_ssss_passphrase_key(key, 32, "It's a secret to everybody",
 	    "IuLnH7S85YtZmkkBJKwNUKxWF42g9O1H", 10, &e) == 0, "passphrase");
-	hex(want, "397aff44a04238741cff9b76b3812607"
+	unhex(want, "397aff44a04238741cff9b76b3812607"
 	    "3c34bf25599fa9969287f01ccf77559f");
 	is_mem(key, want, 32, "rust-sdk passphrase key");
 	d = json_pack("{s:s,s:s}", "iv", "gH2iNpiETFhApvW6/FFEJQ", "mac",

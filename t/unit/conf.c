@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "helpers.h"
 #include "tap.h"
 #include "util.h"
 
@@ -173,17 +174,12 @@ environment(void)
 int
 main(void)
 {
-	char *cmd;
-
 	if (mx_crypto_init() != 0 || (tmp = mkdtemp(tmpl)) == NULL)
 		return 1;
 	paths();
 	create_and_refuse();
 	session();
 	environment();
-	cmd = mx_xasprintf("rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		ok(0, "cleanup");
-	free(cmd);
+	rm_rf(tmp);
 	return done();
 }

@@ -6,32 +6,8 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "helpers.h"
 #include "tap.h"
-
-/* Hex to bytes into a static-sized buffer; returns the length. */
-static size_t
-unhex(uint8_t *out, const char *h)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (h[0] != '\0' && h[1] != '\0') {
-		if (sscanf(h, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	return n;
-}
-
-static void
-seq(uint8_t *out, unsigned from, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		out[i] = (uint8_t)(from + i);
-}
 
 static void
 test_hkdf(void)

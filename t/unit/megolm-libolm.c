@@ -16,6 +16,7 @@
 #include "b64.h"
 #include "crypto.h"
 #include "megolm.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define SEED 0x6d65676f6c6dULL
@@ -23,24 +24,6 @@
 #define MSGS 60
 #define MAXPT 400
 
-static uint64_t rng_state;
-
-static uint32_t
-rnd(void)
-{
-	/* xorshift64*: reproducible, not secret */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
-static void
-rnd_bytes(uint8_t *p, size_t n)
-{
-	while (n-- > 0)
-		*p++ = (uint8_t)rnd();
-}
 
 struct msgs {
 	uint8_t pt[MSGS][MAXPT];
@@ -320,7 +303,7 @@ main(void)
 
 	if (mx_crypto_init() < 0)
 		return 1;
-	rng_state = SEED;
+	rng_seed(SEED);
 	printf("# seed 0x%llx\n", (unsigned long long)SEED);
 	for (i = 0; i < ROUNDS; i++) {
 		fails = 0;

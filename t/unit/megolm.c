@@ -9,20 +9,8 @@
 #include "b64.h"
 #include "crypto.h"
 #include "megolm.h"
+#include "helpers.h"
 #include "tap.h"
-
-static void
-unhex(uint8_t *out, const char *hex)
-{
-	size_t i;
-
-	for (i = 0; hex[2 * i] != '\0'; i++) {
-		unsigned v;
-
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-}
 
 static void
 test_ratchet(void)

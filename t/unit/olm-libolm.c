@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "olm.h"
 #include "pickle.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define CONVS 1500
@@ -32,30 +33,6 @@
 
 static uint64_t seed = 0x6d782d6f6c6d2d31ULL;	/* "mx-olm-1" */
 static unsigned long fails;	/* divergences, reported at the end */
-
-static uint64_t
-rnd(void)
-{
-	/* splitmix64 */
-	uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void
-rnd_bytes(uint8_t *p, size_t n)
-{
-	while (n--)
-		*p++ = (uint8_t)rnd();
-}
-
-static unsigned
-pick(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
 
 /* Record a divergence with a short note (first few printed). */
 static void
@@ -579,6 +556,7 @@ main(void)
 	if (env != NULL)
 		seed = strtoull(env, NULL, 0);
 	printf("# seed 0x%016llx\n", (unsigned long long)seed);
+	rng_seed(seed);
 	t = now();
 	for (c = 0; c < CONVS; c++)
 		conversation(c, &st);

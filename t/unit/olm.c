@@ -10,18 +10,10 @@
 #include "crypto.h"
 #include "olm.h"
 #include "pickle.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define BUF 4096
-
-static void
-rng(uint8_t *out, uint8_t start, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		out[i] = (uint8_t)(start + i);
-}
 
 struct peer {
 	struct mx_olm_account *a;
@@ -77,9 +69,9 @@ test_kat(void)
 	uint8_t r[64], bob_id[32];
 	char k[MX_OLM_SIG_B64], out[BUF], plain[BUF];
 
-	rng(r, 0x00, 64);
+	seq(r, 0x00, 64);
 	alice = mx_olm_account_new_rand(r);
-	rng(r, 0x40, 64);
+	seq(r, 0x40, 64);
 	bob = mx_olm_account_new_rand(r);
 	mx_olm_account_curve25519_b64(alice, k);
 	is_str(k, "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ",
@@ -93,7 +85,7 @@ test_kat(void)
 	mx_olm_account_sign_b64(alice, k, "test", 4);
 	is_str(k, "pVenqmC6FZx5atGQ7V++5zzx3IcNDlqamwX2VqPQ7ltK8nqbWcGsrxkSm"
 	    "XkznQmoaA+YQmxX0NOz4y4wofn+CQ", "kat: ed25519 signature");
-	rng(r, 0x80, 32);
+	seq(r, 0x80, 32);
 	mx_olm_account_generate_otks_rand(bob, 1, r);
 	ok(mx_olm_account_otks(bob, &otk, 1) == 1, "kat: one otk");
 	is_str(otk.id, "AAAAAQ", "kat: otk id");
@@ -101,7 +93,7 @@ test_kat(void)
 	    "kat: otk");
 
 	mx_olm_account_curve25519(bob, bob_id);
-	rng(r, 0xA0, 64);
+	seq(r, 0xA0, 64);
 	as = mx_olm_session_new_outbound_rand(alice, bob_id, otk.pub, r, NULL);
 	mx_olm_session_id(as, k);
 	is_str(k, "5YJ2sIpPkHgSxneh4xbU5XxwG7ZNd6y4ZQasWHyiAoc",
@@ -140,13 +132,13 @@ test_kat(void)
 	ok(mx_olm_account_remove_otk(bob, bs, NULL) == 0, "kat: otk removed");
 	ok(mx_olm_account_otks(bob, &otk, 1) == 0, "kat: no otk left");
 
-	rng(r, 0xE0, 32);
+	seq(r, 0xE0, 32);
 	ok(mx_olm_encrypt_rand_len(bs) == 32, "kat: bob needs a ratchet key");
 	ok(enc_b64(bs, "Hello Alice", r, out) == 1, "kat: msg2 is type 1");
 	is_str(out, msg2, "kat: msg2 bytes");
 	ok(dec_b64(as, 1, msg2, plain) == 0, "kat: alice decrypts msg2");
 	is_str(plain, "Hello Alice", "kat: msg2 plaintext");
-	rng(r, 0x10, 32);
+	seq(r, 0x10, 32);
 	ok(enc_b64(as, "Second from Alice", r, out) == 1, "kat: msg3 type 1");
 	is_str(out, msg3, "kat: msg3 bytes");
 	ok(dec_b64(bs, 1, msg3, plain) == 0, "kat: bob decrypts msg3");

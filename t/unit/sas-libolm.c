@@ -14,29 +14,13 @@
 
 #include "crypto.h"
 #include "sas.h"
+#include "helpers.h"
 #include "tap.h"
 
 #define SEED 0x5a5ULL
 #define ROUNDS 500
 
-static uint64_t rng_state;
 static int fails;
-
-static uint32_t
-rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
-static void
-rnd_bytes(uint8_t *p, size_t n)
-{
-	while (n-- > 0)
-		*p++ = (uint8_t)rnd();
-}
 
 static void
 check(int c)
@@ -127,7 +111,7 @@ main(void)
 
 	if (mx_crypto_init() < 0)
 		return 1;
-	rng_state = SEED;
+	rng_seed(SEED);
 	printf("# seed 0x%llx\n", (unsigned long long)SEED);
 	for (i = 0; i < ROUNDS; i++)
 		one_round();

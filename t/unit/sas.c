@@ -8,20 +8,8 @@
 
 #include "crypto.h"
 #include "sas.h"
+#include "helpers.h"
 #include "tap.h"
-
-static void
-unhex(uint8_t *out, const char *hex)
-{
-	size_t i;
-
-	for (i = 0; hex[2 * i] != '\0'; i++) {
-		unsigned v;
-
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-}
 
 /* The start content of that test, in canonical JSON (keys sorted). */
 static const char START[] = "{\"from_device\":\"XOWLHHFSWM\","

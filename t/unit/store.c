@@ -13,6 +13,7 @@
 
 #include "crypto.h"
 #include "store.h"
+#include "helpers.h"
 #include "tap.h"
 #include "util.h"
 
@@ -440,8 +441,6 @@ wal_stays_small(void)
 int
 main(void)
 {
-	char *cmd;
-
 	if (mx_crypto_init() != 0 || (dir = mkdtemp(tmpl)) == NULL)
 		return 1;
 	round_trips();
@@ -454,9 +453,6 @@ main(void)
 	racing_creation();
 	schema();
 	wal_stays_small();
-	cmd = mx_xasprintf("rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		ok(0, "cleanup");
-	free(cmd);
+	rm_rf(dir);
 	return done();
 }
