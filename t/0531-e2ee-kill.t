@@ -63,6 +63,32 @@ test_expect_success 'a fresh run sends other text: a new event' '
 	test $(wc -l <puts) = 1
 '
 
+# ct_index CIPHERTEXT: the index a Megolm message carries in the clear
+# (spec: "m.megolm.v1.aes-sha2": version byte 3, then protobuf field 1, a
+# varint).
+ct_index() {
+	printf '%s' "$1" | head -c 12 | base64 -d 2>/dev/null | od -An -v -tu1 |
+		awk '{ for (i = 1; i <= NF; i++) b[n++] = $i }
+		END {
+			if (b[0] != 3 || b[1] != 8) { print "bad"; exit }
+			v = 0; m = 1
+			for (i = 2; i < n; i++) {
+				v += (b[i] % 128) * m; m *= 128
+				if (b[i] < 128) break
+			}
+			print v
+		}'
+}
+
+test_expect_success 'the server holds them at indexes 0 1 2 of one session' '
+	for e in "$(jq -r .event_id out0)" "$eid1" "$eid2"; do
+		api "$bob_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$e")" >ev &&
+		echo "$(jq -r .content.session_id ev) $(ct_index "$(jq -r .content.ciphertext ev)")"
+	done >got &&
+	for i in 0 1 2; do echo "$sid $i"; done >want &&
+	test_cmp want got
+'
+
 # Bodies, sessions and indexes of the encrypted events of a reader's
 # output, with the error of any that did not decrypt.
 pairs() {
