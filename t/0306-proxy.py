@@ -1,24 +1,33 @@
 #!/usr/bin/env python3
 """A forwarding proxy in front of the test homeserver that can lose the
 answer of a send after the server has acted on it, for the idempotent-send
-tests of mx-send (t/0306-txn.t).
+tests of mx-send (t/0306-txn.t) and the crash tests of encrypted sends
+(t/0530-e2ee-crash.t, t/0531-e2ee-kill.t).
 
-    python3 t/0306-proxy.py UPSTREAM MODEFILE LOG
+    python3 t/0306-proxy.py UPSTREAM MODEFILE LOG [SENDS]
 
 Prints its port, then forwards every request to UPSTREAM.  For a
 PUT .../send/... or .../redact/... the first line of MODEFILE decides:
   pass       answer as the server did (also when MODEFILE is absent)
   hang       forward, then never answer (the client times out or is killed)
   lose-once  forward, then answer 502 instead; MODEFILE becomes "pass"
-Each such PUT path is appended to LOG.
+  slow MS    forward, then answer as the server did MS milliseconds later
+  swallow    never forward: answer 200 with a made-up event ID, so the
+             client believes it sent what the server never saw
+Each such PUT path is appended to LOG once the server has answered (at
+once for swallow), so a line there means the server has the event.  With
+SENDS, a JSON line {"path","request","status","answer"} is appended there
+first: the request body the client sent and what the server answered.
 """
 import http.server
+import json
 import sys
 import time
 import urllib.error
 import urllib.request
 
 UP, MODE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
+SENDS = sys.argv[4] if len(sys.argv) > 4 else None
 
 
 def mode():
@@ -29,15 +38,20 @@ def mode():
         return "pass"
 
 
+def as_json(data):
+    try:
+        return json.loads(data or b"null")
+    except ValueError:
+        return data.decode("utf-8", "replace")
+
+
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *a):
         pass
 
-    def forward(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
+    def forward(self, body):
         req = urllib.request.Request(UP + self.path, data=body,
                                      method=self.command)
         for k in ("Authorization", "Content-Type"):
@@ -57,17 +71,33 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def handle_any(self):
-        status, ctype, data = self.forward()
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
         sending = self.command == "PUT" and (
             "/send/" in self.path or "/redact/" in self.path)
+        m = (mode().split() if sending else []) + ["pass"]
+        if m[0] == "swallow":
+            status, ctype = 200, "application/json"
+            data = json.dumps({"event_id": "$swallowed-" +
+                               self.path.rsplit("/", 1)[-1]}).encode()
+        else:
+            status, ctype, data = self.forward(body)
         if sending:
+            if SENDS:
+                with open(SENDS, "a") as f:
+                    f.write(json.dumps({
+                        "path": self.path,
+                        "request": as_json(body),
+                        "status": status,
+                        "answer": as_json(data)}) + "\n")
             with open(LOG, "a") as f:
                 f.write(self.path + "\n")
-            m = mode()
-            if m == "hang":
+            if m[0] == "slow":
+                time.sleep(int(m[1]) / 1000)
+            if m[0] == "hang":
                 while True:
                     time.sleep(60)
-            if m == "lose-once":
+            if m[0] == "lose-once":
                 with open(MODE, "w") as f:
                     f.write("pass\n")
                 status, ctype = 502, "application/json"
