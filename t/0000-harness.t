@@ -1,16 +1,19 @@
 #!/bin/sh
 # The test harness itself: the homeserver answers, users register, the
-# helpers report failures instead of hiding them.
+# helpers report failures instead of hiding them, set-up failures end a
+# script loudly, and scripts that cannot run here say so at once.
 . "${0%/*}/lib.sh"
 need_homeserver
+
+setup register_user alice
 
 test_expect_success 'homeserver answers /versions' '
 	curl -sf "$MX_TEST_HOMESERVER/_matrix/client/versions" | jq -e .versions
 '
 test_expect_success 'register_user makes a user with a working token' '
-	register_user alice &&
 	api "$alice_token" GET /_matrix/client/v3/account/whoami >who &&
-	test "$(jq -r .user_id who)" = "$alice_id"
+	test "$(jq -r .user_id who)" = "$alice_id" &&
+	test "$(jq -r .device_id who)" = "$alice_device"
 '
 test_expect_success 'create_room and send_text' '
 	room=$(create_room "$alice_token") &&
@@ -18,6 +21,11 @@ test_expect_success 'create_room and send_text' '
 	eid=$(send_text "$alice_token" "$room" hello) &&
 	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$eid")" >ev &&
 	test "$(jq -r .content.body ev)" = hello
+'
+test_expect_success 'create_room and send_text fail when the server refuses' '
+	test_must_fail create_room nope >out 2>/dev/null && test ! -s out &&
+	test_must_fail send_text "$alice_token" "!nope:$MX_TEST_SERVER_NAME" x \
+		>out 2>/dev/null && test ! -s out
 '
 test_expect_success 'test_must_fail rejects success and crashes' '
 	! test_must_fail true 2>/dev/null &&
@@ -28,4 +36,57 @@ test_expect_success 'test_expect_code checks the exact status' '
 	test_expect_code 3 sh -c "exit 3" &&
 	! test_expect_code 3 sh -c "exit 4" 2>/dev/null
 '
+
+# inner NAME: run the test script NAME.t read from stdin as
+# inner/t/NAME.t, beside a copy of what the tests source (lib.sh, peer/,
+# synapse/, the peer tests), with the programs built here; its stdout in
+# NAME.out, stderr in NAME.err, exit status in NAME.st (124: it hung).
+inner() {
+	mkdir -p inner/t &&
+	cp -R "$MX_SRC/t/lib.sh" "$MX_SRC/t/peer" "$MX_SRC/t/synapse" \
+		"$MX_SRC"/t/05[2-4]*.t "$MX_SRC/t/0540-e2ee-peer.sh" inner/t/ &&
+	cat >"inner/t/$1.t" &&
+	{ timeout 60 sh "inner/t/$1.t" >"$1.out" 2>"$1.err"; echo $? >"$1.st"; }
+}
+
+test_expect_success 'a failed set-up step ends the script, saying which' '
+	inner setup <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	setup true
+	test_expect_success "before" "true"
+	x=$(false) || setup_failed "no x"
+	test_expect_success "after" "true"
+	test_done
+	EOT
+	printf "%s\n" "ok 1 - before" "not ok 2 - set-up: no x" "1..2" >want &&
+	test_cmp want setup.out && echo 1 >want && test_cmp want setup.st &&
+	echo "setup: set-up failed: no x" >want && test_cmp want setup.err &&
+	inner setup2 <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	setup false
+	test_done
+	EOT
+	printf "%s\n" "not ok 1 - set-up: false" "1..1" >want &&
+	test_cmp want setup2.out && echo 1 >want && test_cmp want setup2.st
+'
+test_expect_success 'skip_all: at the top the plan says why; later it fails' '
+	inner skip <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	skip_all "no frobnicator here"
+	test_expect_success "never" "false"
+	test_done
+	EOT
+	echo "1..0 # SKIP no frobnicator here" >want &&
+	test_cmp want skip.out && echo 0 >want && test_cmp want skip.st &&
+	inner skiplate <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	test_expect_success "one" "true"
+	skip_all "too late"
+	test_done
+	EOT
+	printf "%s\n" "ok 1 - one" \
+		"not ok 2 - set-up: skip_all once tests have run: too late" "1..2" >want &&
+	test_cmp want skiplate.out && echo 1 >want && test_cmp want skiplate.st
+'
+
 test_done

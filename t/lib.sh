@@ -76,9 +76,44 @@ test_skip() {
 	echo "ok $test_count # skip $1"
 }
 
+# skip_all REASON: nothing in this script can run here: the plan says so
+# ("1..0 # SKIP REASON") and the script ends.  Only at the top level and
+# before the first test: anywhere else it would hide tests, so it fails.
 skip_all() {
+	if [ -n "${_in_test:-}" ]; then
+		echo "skip_all inside a test: skip at the top level ($1)" >&2
+		exit 1
+	fi
+	[ $test_count -eq 0 ] ||
+		setup_failed "skip_all once tests have run: $1"
 	echo "1..0 # SKIP $1"
 	exit 0
+}
+
+# setup_failed REASON: a set-up step outside the tests failed, so every
+# test after it could only fail for that reason: report it as a failed
+# test named after the step, say so on stderr, and end the script with a
+# non-zero status.  For `var=$(CMD) || setup_failed "what CMD did"`.
+setup_failed() {
+	if [ -n "${_in_test:-}" ]; then
+		echo "setup_failed inside a test: $1" >&2
+		exit 1
+	fi
+	test_count=$((test_count + 1))
+	echo "not ok $test_count - set-up: $1"
+	echo "$TEST_NAME: set-up failed: $1" >&2
+	echo "1..$test_count"
+	exit 1
+}
+
+# setup CMD...: run a set-up step outside the tests (register_user,
+# login_profile, peer_start, ...), whose output is not wanted (it is kept
+# in .setup-out, and shown if the step fails); setup_failed if it fails.
+# Take the output a later step needs with `x=$(CMD) || setup_failed ...`.
+setup() {
+	"$@" >"$TRASH/.setup-out" && return 0
+	sed 's/^/# /' "$TRASH/.setup-out"
+	setup_failed "$*"
 }
 
 test_done() {
@@ -131,16 +166,17 @@ api() {
 
 # create_room TOKEN [JSON]: prints the new room id.
 create_room() {
-	api "$1" POST /_matrix/client/v3/createRoom "${2:-{\}}" | jq -r .room_id
+	_a=$(api "$1" POST /_matrix/client/v3/createRoom "${2:-{\}}") &&
+		printf '%s\n' "$_a" | jq -er .room_id
 }
 
 _txn=0
 # send_text TOKEN ROOM TEXT: an m.room.message through curl; prints its id.
 send_text() {
 	_txn=$((_txn + 1))
-	api "$1" PUT "/_matrix/client/v3/rooms/$(urlenc "$2")/send/m.room.message/t$$-$_txn-$(date +%s%N)" \
-		"$(jq -nc --arg b "$3" '{msgtype:"m.text",body:$b}')" |
-		jq -r .event_id
+	_a=$(api "$1" PUT "/_matrix/client/v3/rooms/$(urlenc "$2")/send/m.room.message/t$$-$_txn-$(date +%s%N)" \
+		"$(jq -nc --arg b "$3" '{msgtype:"m.text",body:$b}')") &&
+		printf '%s\n' "$_a" | jq -er .event_id
 }
 
 # start_fake SCENARIO [fakehs options]: a fault-injecting fake homeserver
