@@ -89,4 +89,22 @@ test_expect_success 'skip_all: at the top the plan says why; later it fails' '
 	test_cmp want skiplate.out && echo 1 >want && test_cmp want skiplate.st
 '
 
+# A machine whose node is older than 20, as Debian 12's nodejs (18).
+mkdir -p node18
+printf '#!/bin/sh\necho 18\n' >node18/node
+printf '#!/bin/sh\necho 9.2.0\n' >node18/npm
+chmod +x node18/node node18/npm
+
+for t in 0520-identity 0530-e2ee-crash 0540-e2ee-js; do
+	test_expect_success "$t without Node 20: skipped at once, saying why" "
+		PATH=\$PWD/node18:\$PATH inner $t <\"\$MX_SRC/t/$t.t\" &&
+		echo '1..0 # SKIP no Node 20 for the js peer: provision: Node 18 is older than 20' >want &&
+		test_cmp want $t.out && echo 0 >want && test_cmp want $t.st
+	"
+done
+test_expect_success '0541-e2ee-nio without matrix-nio: skipped at once' '
+	export MX_TEST_CHROOT=$PWD/nochroot && inner 0541-e2ee-nio <"$MX_SRC/t/0541-e2ee-nio.t" &&
+	echo "1..0 # SKIP no matrix-nio in $PWD/nochroot" >want &&
+	test_cmp want 0541-e2ee-nio.out && echo 0 >want && test_cmp want 0541-e2ee-nio.st
+'
 test_done

@@ -5,17 +5,19 @@
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
 need_homeserver
+peer_need js
 
-register_user ci
-register_user bob
-login_profile ci >/dev/null
-login_profile bob >/dev/null
-room=$(create_room "$bob_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}')
-api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
-	"{\"user_id\":\"$ci_id\"}" >/dev/null
-api "$ci_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
-mx-sync -p bob "$room" >/dev/null
-peer_start js js "$bob_id" "$bob_pw"
+setup register_user ci
+setup register_user bob
+setup login_profile ci
+setup login_profile bob
+room=$(create_room "$bob_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}') ||
+	setup_failed "an encrypted room"
+setup api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
+	"{\"user_id\":\"$ci_id\"}"
+setup api "$ci_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}'
+setup mx-sync -p bob "$room"
+setup peer_start js js "$bob_id" "$bob_pw"
 printf 'correct horse battery staple\n' >pass
 chmod 600 pass
 
