@@ -49,6 +49,30 @@ inner() {
 	{ timeout 60 sh "inner/t/$1.t" >"$1.out" 2>"$1.err"; echo $? >"$1.st"; }
 }
 
+test_expect_success 'a test that exits or returns non-zero is reported failed' '
+	inner fails <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	test_expect_success "exit" "exit 1"
+	test_expect_success "return" "return 1"
+	test_expect_success "return in a loop" "for i in 1 2; do false || return 1; done"
+	test_expect_success "true" "true"
+	test_done
+	EOT
+	printf "%s\n" "not ok 1 - exit" "not ok 2 - return" \
+		"not ok 3 - return in a loop" "ok 4 - true" "1..4" >want &&
+	test_cmp want fails.out && echo 1 >want && test_cmp want fails.st
+'
+test_expect_success 'what a test sets does not reach the next test' '
+	inner vars <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	x=top
+	test_expect_success "sets" "x=changed && y=new && cd /"
+	test_expect_success "sees" "test \"\$x\" = top && test -z \"\${y:-}\" && test -f .test-out"
+	test_done
+	EOT
+	printf "%s\n" "ok 1 - sets" "ok 2 - sees" "1..2" >want &&
+	test_cmp want vars.out && echo 0 >want && test_cmp want vars.st
+'
 test_expect_success 'a failed set-up step ends the script, saying which' '
 	inner setup <<-\EOT &&
 	. "${0%/*}/lib.sh"
@@ -86,7 +110,26 @@ test_expect_success 'skip_all: at the top the plan says why; later it fails' '
 	EOT
 	printf "%s\n" "ok 1 - one" \
 		"not ok 2 - set-up: skip_all once tests have run: too late" "1..2" >want &&
-	test_cmp want skiplate.out && echo 1 >want && test_cmp want skiplate.st
+	test_cmp want skiplate.out && echo 1 >want && test_cmp want skiplate.st &&
+	inner skipin <<-\EOT &&
+	. "${0%/*}/lib.sh"
+	test_expect_success "skips inside" "skip_all inside"
+	test_done
+	EOT
+	printf "%s\n" "not ok 1 - skips inside" "1..1" >want &&
+	test_cmp want skipin.out && echo 1 >want && test_cmp want skipin.st
+'
+# running PID: the process PID runs (a zombie does not).
+running() {
+	case $(ps -o stat= -p "$1") in "" | Z*) return 1 ;; esac
+}
+test_expect_success 'a fake server started in one test is ended by the next' '
+	start_fake ok && cp .fake-pid fake1.pid && running "$(cat fake1.pid)"
+'
+test_expect_success '(start_fake stops the previous fake first)' '
+	start_fake ok && ! running "$(cat fake1.pid)" &&
+	cp .fake-pid fake2.pid && running "$(cat fake2.pid)" && stop_fake &&
+	! running "$(cat fake2.pid)" && test ! -e .fake-pid
 '
 
 # A machine whose node is older than 20, as Debian 12's nodejs (18).

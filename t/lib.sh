@@ -25,11 +25,14 @@ _test_show() {
 	sed 's/^/# /' "$TRASH/.test-out" >&2
 }
 
-# test_expect_success 'description' 'commands': the commands run in this
-# shell (variables they set stay set); their status decides.
+# test_expect_success 'description' 'commands': the commands run in a
+# subshell, so that `exit 1` or `return 1` in them is reported as a failure
+# like any other, and nothing they set reaches a later test: what several
+# tests share is made at the top level (setup, below) or kept in files of
+# the trash directory.  Their status decides.
 test_expect_success() {
 	test_count=$((test_count + 1))
-	if eval "$2" >"$TRASH/.test-out" 2>&1 </dev/null; then
+	if (_in_test=1; eval "$2") >"$TRASH/.test-out" 2>&1 </dev/null; then
 		echo "ok $test_count - $1"
 		[ -n "${MX_TEST_VERBOSE:-}" ] && _test_show
 	else
@@ -182,25 +185,41 @@ send_text() {
 # start_fake SCENARIO [fakehs options]: a fault-injecting fake homeserver
 # (t/fakehs.py) on a free loopback port; sets FAKE (its base URL) and
 # FAKE_PORT; the requests it receives are logged in fake.log.  stop_fake
-# ends it; it is also ended when the script exits.
-FAKE_PID=
+# ends it; so does the next start_fake, and the end of the script.  Its
+# process id is kept in a file, so that a fake started in one test can be
+# stopped by another.
 start_fake() {
 	stop_fake
 	rm -f fake.log fake.port
 	python3 "$MX_SRC/t/fakehs.py" --log fake.log "$@" >fake.port &
-	FAKE_PID=$!
+	echo $! >"$TRASH/.fake-pid"
 	_i=0
 	while [ ! -s fake.port ] && [ $_i -lt 100 ]; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done
 	FAKE_PORT=$(head -1 fake.port)
+	[ -n "$FAKE_PORT" ] || { echo "start_fake: no port from fakehs.py" >&2; return 1; }
 	FAKE=http://127.0.0.1:$FAKE_PORT
 	: >fake.log
 }
 stop_fake() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID"
-	FAKE_PID=
+	[ -s "$TRASH/.fake-pid" ] || return 0
+	_fp=$(cat "$TRASH/.fake-pid")
+	rm -f "$TRASH/.fake-pid"
+	kill "$_fp" 2>/dev/null || return 0
+	# Reap it if this shell started it; else (a fake started in an
+	# earlier test, whose shell is gone) wait until it is dead: a zombie
+	# waiting for its new parent to reap it counts as dead.
+	wait "$_fp" 2>/dev/null
+	_i=0
+	while [ $_i -lt 50 ]; do
+		case $(ps -o stat= -p "$_fp" 2>/dev/null) in
+		"" | Z*) break ;;
+		esac
+		sleep 0.1
+		_i=$((_i + 1))
+	done
 	return 0
 }
 trap stop_fake EXIT

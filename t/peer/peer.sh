@@ -20,8 +20,10 @@
 
 PEER_TIMEOUT=${PEER_TIMEOUT:-60}
 _peers=
-_peer_id=0
 _peer_kinds=
+# peer_do's command ids, counted in a file: peer_do runs inside tests,
+# whose variables do not outlive them.
+echo 0 >"$TRASH/.peer-id"
 
 # The chroot that holds python3-matrix-nio (see t/synapse/provision.sh).
 : "${MX_TEST_CHROOT:=/var/cache/mx-test/sid}"
@@ -131,8 +133,8 @@ peer_count() {
 
 peer_do() {
 	_n=$1
-	_peer_id=$((_peer_id + 1))
-	_id=$_peer_id
+	_id=$(($(cat "$TRASH/.peer-id") + 1))
+	echo $_id >"$TRASH/.peer-id"
 	printf '%s\n' "$2" | jq -c --argjson id "$_id" '. + {id: $id}' \
 		>&"$(_peer_fd "$_n")" || return 1
 	_a=$(peer_wait "$_n" "select(.id == $_id)") || return 1
