@@ -15,6 +15,9 @@ test_expect_success 'make install honours DESTDIR and PREFIX' '
 	test -f root/opt/mx/share/man/man7/mx.7
 '
 test_expect_success 'installed binaries run' '
-	root/opt/mx/bin/mx-send --version | grep -q "^mx-send "
+	for p in $(cd "$MX_SRC" && ls cmd/mx-*.c | sed "s|cmd/||; s|\.c\$||"); do
+		"root/opt/mx/bin/$p" --version >out &&
+		grep -qE "^$p [0-9]+\.[0-9]+" out || exit 1
+	done
 '
 test_done

@@ -85,6 +85,7 @@ test_expect_success '-v reports the 429 wait' '
 test_expect_success '500 twice then 200: idempotent request succeeds' '
 	start_fake 500 --count 2 &&
 	drv "$FAKE" send "$ROOM" m.room.message txn1 "$MSG" &&
+	echo "\$ev1" >expect && test_cmp expect out &&
 	expect_requests 3 &&
 	requests | sort -u | wc -l >n && echo 1 >one && test_cmp one n
 '
@@ -191,7 +192,9 @@ test_expect_success 'plain http:// to a non-loopback host: exit 2' '
 
 test_expect_success 'plain http:// to localhost is allowed' '
 	start_fake ok &&
-	drv "http://localhost:$FAKE_PORT" whoami
+	drv "http://localhost:$FAKE_PORT" whoami &&
+	echo "@fake:localhost FAKEDEV" >expect && test_cmp expect out &&
+	expect_requests 1
 '
 
 test_expect_success '--insecure-http lifts the rule' '
@@ -236,6 +239,7 @@ test_expect_success '-vvv shows bodies with password and tokens redacted' '
 '
 
 test_expect_success 'access_token in a URL is redacted in the trace' '
+	start_fake ok &&
 	drv -v 2 "$FAKE" call GET "/_matrix/client/v3/sync?access_token=syt_secret_token_42" &&
 	grep "access_token=<redacted>" err &&
 	! grep syt_secret_token_42 err
@@ -313,19 +317,25 @@ test_expect_success 'download cut short into a pipe: no retry, exit 4' '
 '
 
 test_expect_success 'download of unknown media: exit 3, no file content' '
+	start_fake ok &&
 	test_expect_code 3 drv "$FAKE" download mxc://localhost/nope got2 &&
 	test ! -s got2
 '
 
 test_expect_success 'media config: m.upload.size' '
+	start_fake ok &&
 	drv "$FAKE" mediaconfig &&
 	echo 1000 >expect && test_cmp expect out &&
 	requests | tail -1 >actual &&
 	echo "GET /_matrix/media/v3/config" >expect && test_cmp expect actual
 '
 
-test_expect_success 'invalid content URI: exit 5' '
-	test_expect_code 5 drv "$FAKE" download "https://x/y" got3
+test_expect_success 'invalid content URI: exit 5, saying so, nothing asked' '
+	start_fake ok &&
+	test_expect_code 5 drv "$FAKE" download "https://x/y" got3 &&
+	q="'"'"'" &&
+	echo "httpdrv: invalid content URI ${q}https://x/y$q [http=0 errcode=-]" >expect &&
+	test_cmp expect err && expect_requests 0
 '
 
 stop_fake

@@ -7,15 +7,15 @@ need_homeserver
 [ -n "${MX_TEST_SHARED_SECRET:-}" ] && [ -x "$MX_SRC/t/synapse/run" ] &&
 	[ "$(id -u)" = 0 ] || skip_all "needs root to start a second Synapse"
 
-info=$(sh "$MX_SRC/t/synapse/run" start --defaults) || exit 1
+info=$(sh "$MX_SRC/t/synapse/run" start --defaults) ||
+	setup_failed "a second Synapse, with default limits"
 set -- $info
 trap 'sh "$MX_SRC/t/synapse/run" stop "$3"' EXIT
 MX_TEST_HOMESERVER=$1 MX_TEST_SHARED_SECRET=$2
 
-test_expect_success 'set up a user and a room on the default-limits server' '
-	register_user carol &&
-	room=$(create_room "$carol_token")
-'
+# A user and a room on the default-limits server.
+setup register_user carol
+room=$(create_room "$carol_token") || setup_failed "a room of carol's"
 test_expect_success '14 messages in one burst all go through the 429s' '
 	seq 1 14 | MX_HOMESERVER=$MX_TEST_HOMESERVER \
 		MX_ACCESS_TOKEN=$carol_token mx-send -v --lines "$room" \

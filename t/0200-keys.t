@@ -24,15 +24,15 @@ no_clear_token() {
 	! grep -rqF -- "$2" "$MX_DIR/$1"
 }
 
-test_expect_success 'setup: users' '
-	register_user alice && register_user bob && register_user carol &&
-	register_user dave && register_user eve
-'
+for u in alice bob carol dave eve; do
+	setup register_user $u
+done
 
+# alice.session: what alice's login printed, for the tests after it.
 test_expect_success 'login with --password-stdin prints the session' '
-	login_profile alice >out &&
-	dev=$(jq -r .device_id out) && test -n "$dev" &&
-	session_json "$alice_id" "$dev" >want && test_cmp want out
+	login_profile alice >alice.session &&
+	dev=$(jq -r .device_id alice.session) && test -n "$dev" &&
+	session_json "$alice_id" "$dev" >want && test_cmp want alice.session
 '
 
 test_expect_success 'profile directory 0700, store files 0600' '
@@ -49,15 +49,15 @@ test_expect_success 'the access token is not stored in clear' '
 
 test_expect_success 'whoami prints the same session' '
 	mx-keys -p alice whoami >who &&
-	test_cmp out who
+	test_cmp alice.session who
 '
 
 test_expect_success 'options may follow the subcommand' '
-	mx-keys whoami -p alice >who2 && test_cmp out who2
+	mx-keys whoami -p alice >who2 && test_cmp alice.session who2
 '
 
 test_expect_success 'the device gets the default name' '
-	api "$alice_token" GET "/_matrix/client/v3/devices/$dev" |
+	api "$alice_token" GET "/_matrix/client/v3/devices/$(jq -r .device_id alice.session)" |
 		jq -r .display_name >name &&
 	echo "mx on $(hostname)" >want && test_cmp want name
 '
@@ -116,7 +116,7 @@ test_expect_success '--token-stdin for another user than -u is refused' '
 test_expect_success 'a second login is refused without --force' '
 	test_expect_code 2 login_profile alice >out 2>err &&
 	grep -q "already logged in as $alice_id" err &&
-	mx-keys -p alice whoami >who && test_cmp who who2
+	mx-keys -p alice whoami >who && test_cmp alice.session who
 '
 
 test_expect_success '--force logs the old session out first' '
@@ -250,9 +250,11 @@ test_expect_success 'usage errors: exit 2' '
 '
 
 test_expect_success 'no password on stdin: usage error, nothing sent' '
+	start_fake ok &&
 	test_expect_code 2 mx-keys -p empty login -u "$alice_id" \
-		--homeserver "$HS" --password-stdin </dev/null 2>err &&
-	grep -q "no secret" err
+		--homeserver "$FAKE" --password-stdin </dev/null 2>err &&
+	echo "mx-keys: no secret on input" >want && test_cmp want err &&
+	test ! -s fake.log
 '
 
 test_done

@@ -43,7 +43,7 @@ on_tty() {
 	EOT
 }
 
-test_expect_success 'setup' 'register_user alice'
+setup register_user alice
 
 test_expect_success 'the password is asked on the terminal, not echoed' '
 	on_tty "$alice_pw" mx-keys login -u "$alice_id" \

@@ -2,12 +2,12 @@
 # after t/lib.sh: users alice and bob, alice's token in the environment
 # (sessionless mode), a room of alice's, and helpers reading back events.
 
-register_user alice || exit 1
-register_user bob || exit 1
+setup register_user alice
+setup register_user bob
 MX_HOMESERVER=$MX_TEST_HOMESERVER
 MX_ACCESS_TOKEN=$alice_token
 export MX_HOMESERVER MX_ACCESS_TOKEN
-room=$(create_room "$alice_token") || exit 1
+room=$(create_room "$alice_token") || setup_failed "a room of alice's"
 
 # sent FILE: FILE is exactly one output line {"room_id","event_id","txn_id"}
 # of $room (or of $2); prints the event id.

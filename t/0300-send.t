@@ -107,6 +107,7 @@ test_expect_success 'stdin that is not UTF-8 is refused before sending (5)' '
 '
 
 test_expect_success 'operands and option values that are not UTF-8: usage error' '
+	n=$(count_messages) &&
 	test_expect_code 2 mx-send "$room" "$(cat latin1)" >out 2>err &&
 	grep -qx "mx-send: operand 2: not UTF-8 text" err &&
 	test_expect_code 2 mx-send --redact "\$e" --reason "$(cat latin1)" \

@@ -4,9 +4,7 @@
 need_homeserver
 . "$MX_SRC/t/0300-send-lib.sh"
 
-test_expect_success 'set-up: a root message' '
-	mx-send "$room" root >out && root=$(sent out)
-'
+root=$(send_text "$alice_token" "$room" root) || setup_failed "a root message"
 
 test_expect_success '--reply-to' '
 	mx-send --reply-to "$root" "$room" answer >out && eid=$(sent out) &&
@@ -17,6 +15,7 @@ test_expect_success '--reply-to' '
 
 test_expect_success '--thread: first reply falls back to the root' '
 	mx-send --thread "$root" "$room" t1 >out && t1=$(sent out) &&
+	echo "$t1" >t1.id &&
 	content "$t1" >got &&
 	jq -cn --arg r "$root" "{body:\"t1\",\"m.relates_to\":{event_id:\$r,is_falling_back:true,\"m.in_reply_to\":{event_id:\$r},rel_type:\"m.thread\"},msgtype:\"m.text\"}" >want &&
 	test_cmp want got
@@ -25,10 +24,11 @@ test_expect_success '--thread: first reply falls back to the root' '
 test_expect_success '--thread: next reply falls back to the latest' '
 	mx-send --thread "$root" "$room" t2 >out && t2=$(sent out) &&
 	content "$t2" | jq -r ".\"m.relates_to\".\"m.in_reply_to\".event_id" >got &&
-	echo "$t1" >want && test_cmp want got
+	test_cmp t1.id got
 '
 
 test_expect_success '--thread with --reply-to: a real reply' '
+	t1=$(cat t1.id) &&
 	mx-send --thread "$root" --reply-to "$t1" "$room" t3 >out &&
 	eid=$(sent out) &&
 	content "$eid" | jq -c ".\"m.relates_to\" | [.is_falling_back, .\"m.in_reply_to\".event_id]" >got &&
@@ -61,7 +61,7 @@ test_expect_success '--redact with --reason' '
 
 test_expect_success '--redact in a room we are not in: 3' '
 	other=$(create_room "$bob_token") &&
-	test_expect_code 3 mx-send --redact "$victim" "$other" >out 2>err &&
+	test_expect_code 3 mx-send --redact "$root" "$other" >out 2>err &&
 	test ! -s out && grep -q "^mx-send: cannot send to .*M_FORBIDDEN" err
 '
 

@@ -4,9 +4,10 @@
 need_homeserver
 . "$MX_SRC/t/0300-send-lib.sh"
 
-test_expect_success 'set-up: a fifo' 'mkfifo fifo && : >out'
+setup mkfifo fifo
 
 test_expect_success 'each line is sent before stdin closes' '
+	: >out &&
 	{ mx-send --lines "$room" <fifo >out 2>err; echo $? >status; } &
 	exec 9>fifo &&
 	echo first >&9 &&
@@ -22,7 +23,10 @@ test_expect_success 'each line is sent before stdin closes' '
 '
 
 test_expect_success '--lines with --notice and no input sends nothing' '
-	mx-send --lines -n "$room" </dev/null >out && test ! -s out
+	n=$(count_messages) &&
+	mx-send --lines -n "$room" </dev/null >out 2>err &&
+	test ! -s out && test ! -s err &&
+	test "$(count_messages)" = "$n"
 '
 
 test_expect_success '--lines stops at a line that is not UTF-8 (5), naming it' '

@@ -55,17 +55,34 @@ test_expect_success 'a text file as a reply' '
 '
 
 test_expect_success 'a missing file: 5, nothing sent' '
+	n=$(count_messages) &&
 	test_expect_code 5 mx-send -f nope.bin "$room" >out 2>err &&
 	test ! -s out &&
-	grep -qx "mx-send: cannot read '"'"'nope.bin'"'"': No such file or directory" err
+	grep -qx "mx-send: cannot read '"'"'nope.bin'"'"': No such file or directory" err &&
+	test "$(count_messages)" = "$n"
 '
 
-test_expect_success 'a file over the server limit is refused before upload' '
+test_expect_success 'a file over the server limit is refused, nothing sent' '
+	n=$(count_messages) &&
 	max=$(api "$alice_token" GET /_matrix/client/v1/media/config | jq .\"m.upload.size\") &&
 	truncate -s $((max + 1)) huge.bin &&
 	test_expect_code 5 mx-send -f huge.bin "$room" >out 2>err &&
 	test ! -s out &&
-	grep -qx "mx-send: file too large ($((max + 1)) bytes; the server accepts $max)" err
+	grep -qx "mx-send: file too large ($((max + 1)) bytes; the server accepts $max)" err &&
+	test "$(count_messages)" = "$n"
+'
+
+# The fake server (t/fakehs.py) accepts 1000 bytes and logs every request.
+test_expect_success 'a file over the limit: the server is asked, never sent to' '
+	start_fake ok &&
+	head -c 1001 /dev/zero >over.bin &&
+	MX_HOMESERVER=$FAKE test_expect_code 5 mx-send -f over.bin "!r:localhost" \
+		>out 2>err &&
+	test ! -s out &&
+	echo "mx-send: file too large (1001 bytes; the server accepts 1000)" >want &&
+	test_cmp want err &&
+	grep "^GET /_matrix/media/v3/config\$" fake.log &&
+	awk "!/^ / && !/^GET /" fake.log >sent && test ! -s sent
 '
 
 test_done

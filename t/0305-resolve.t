@@ -21,6 +21,7 @@ test_expect_success 'an alias resolves to its room' '
 test_expect_success '@user creates a trusted private DM and records it' '
 	mx-send "$bob_id" hello bob >out &&
 	dm=$(jq -r .room_id out) && sent out "$dm" >/dev/null &&
+	echo "$dm" >dm.id &&
 	direct | jq -c --arg b "$bob_id" ".[\$b]" >got &&
 	jq -cn --arg r "$dm" "[\$r]" >want && test_cmp want got &&
 	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$dm")/state/m.room.member/$(urlenc "$bob_id")" |
@@ -31,12 +32,14 @@ test_expect_success '@user creates a trusted private DM and records it' '
 '
 
 test_expect_success '@user again reuses the DM room' '
+	dm=$(cat dm.id) &&
 	mx-send "$bob_id" again >out && sent out "$dm" >/dev/null &&
 	direct | jq -c --arg b "$bob_id" ".[\$b]" >got &&
 	jq -cn --arg r "$dm" "[\$r]" >want && test_cmp want got
 '
 
 test_expect_success '@user whose DM room we left gets a new one' '
+	dm=$(cat dm.id) &&
 	api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$dm")/leave" "{}" >/dev/null &&
 	mx-send "$bob_id" third >out && dm2=$(jq -r .room_id out) &&
 	test "$dm2" != "$dm" && sent out "$dm2" >/dev/null &&

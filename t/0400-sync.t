@@ -5,12 +5,12 @@
 . "${0%/*}/lib.sh"
 need_homeserver
 
-register_user alice || exit 1
-register_user bob || exit 1
+setup register_user alice
+setup register_user bob
 MX_HOMESERVER=$MX_TEST_HOMESERVER
 MX_ACCESS_TOKEN=$alice_token
 export MX_HOMESERVER MX_ACCESS_TOKEN
-room=$(create_room "$alice_token") || exit 1
+room=$(create_room "$alice_token") || setup_failed "a room of alice's"
 
 ids() { jq -r .event_id "$@"; }
 
@@ -42,7 +42,8 @@ test_expect_success 'a write failure exits 5 and keeps the position' '
 	send_text "$alice_token" "$room" five >want &&
 	test_expect_code 5 mx-sync >/dev/full 2>err &&
 	grep -q "^mx-sync: cannot write to stdout" err &&
-	test_expect_code 5 mx-sync >&- &&
+	test_expect_code 5 mx-sync >&- 2>err &&
+	grep -q "^mx-sync: cannot write to stdout" err &&
 	mx-sync >out && ids out >got && test_cmp want got
 '
 

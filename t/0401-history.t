@@ -4,11 +4,11 @@
 . "${0%/*}/lib.sh"
 need_homeserver
 
-register_user alice || exit 1
+setup register_user alice
 MX_HOMESERVER=$MX_TEST_HOMESERVER
 MX_ACCESS_TOKEN=$alice_token
 export MX_HOMESERVER MX_ACCESS_TOKEN
-room=$(create_room "$alice_token") || exit 1
+room=$(create_room "$alice_token") || setup_failed "a room of alice's"
 N=1050
 
 # Send N numbered messages in order over one curl connection.

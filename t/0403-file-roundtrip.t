@@ -4,19 +4,23 @@
 . "${0%/*}/lib.sh"
 need_homeserver
 
-test_expect_success 'two logged-in users share a room' '
-	register_user ann && register_user ben &&
-	login_profile ann >/dev/null && login_profile ben >/dev/null &&
-	room=$(create_room "$ann_token" "{\"invite\":[\"$ben_id\"]}") &&
-	api "$ben_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" "{}" >/dev/null &&
-	mx-sync -p ben >/dev/null
-'
+# Two logged-in users share a room.
+setup register_user ann
+setup register_user ben
+setup login_profile ann
+setup login_profile ben
+room=$(create_room "$ann_token" "{\"invite\":[\"$ben_id\"]}") ||
+	setup_failed "a room of ann's"
+setup api "$ben_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" "{}"
+setup mx-sync -p ben
+
 test_expect_success 'mx-send --file uploads a binary file' '
 	head -c 70000 /dev/urandom >blob.bin &&
 	mx-send -p ann --file blob.bin "$room" >sent &&
 	eid=$(jq -r .event_id sent) && test -n "$eid"
 '
 test_expect_success 'mx-sync shows the file event to the other user' '
+	eid=$(jq -r .event_id sent) &&
 	mx-sync -p ben "$room" >synced &&
 	jq -c "select(.event_id == \"$eid\")" synced >ev &&
 	test "$(jq -r .content.msgtype ev)" = m.file &&

@@ -15,16 +15,17 @@ mount -t tmpfs -o size=64k tmpfs dl 2>/dev/null ||
 	{ umount small; skip_all "cannot mount a tmpfs here"; }
 trap 'umount small dl 2>/dev/null; stop_fake' EXIT
 
-register_user alice
-register_user bob
-MX_DIR=$TRASH/small/mx login_profile alice >/dev/null
-login_profile bob >/dev/null
-plain=$(create_room "$alice_token")
-enc=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}')
+setup register_user alice
+setup register_user bob
+MX_DIR=$TRASH/small/mx setup login_profile alice
+setup login_profile bob
+plain=$(create_room "$alice_token") || setup_failed "a plain room"
+enc=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}') ||
+	setup_failed "an encrypted room"
 for r in "$plain" "$enc"; do
-	api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$r")/invite" \
-		"{\"user_id\":\"$bob_id\"}" >/dev/null
-	api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$r")" '{}' >/dev/null
+	setup api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$r")/invite" \
+		"{\"user_id\":\"$bob_id\"}"
+	setup api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$r")" '{}'
 done
 
 # small_mx CMD...: run an mx command on alice's profile on the small disk.
@@ -85,6 +86,7 @@ test_expect_success 'full: mx-send into an encrypted room exits 5, sends nothing
 	test_expect_code 5 small_mx mx-send -p alice "$enc" "encrypted during" \
 		>out 2>err &&
 	test ! -s out && test $(wc -l <err) = 1 &&
+	grep -q "^mx-send: .*disk is full" err &&
 	test "$(events_of "$alice_token" "$enc" m.room.encrypted)" = "$n"
 '
 

@@ -4,14 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 need_homeserver
 
-register_user alice
-register_user bob
-login_profile alice >/dev/null
-login_profile bob >/dev/null
-room=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}')
-api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
-	"{\"user_id\":\"$bob_id\"}" >/dev/null
-api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
+setup register_user alice
+setup register_user bob
+setup login_profile alice
+setup login_profile bob
+room=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}') ||
+	setup_failed "an encrypted room"
+setup api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
+	"{\"user_id\":\"$bob_id\"}"
+setup api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}'
 
 test_expect_success 'mx-send encrypts into an encrypted room' '
 	mx-sync -p bob >/dev/null &&
@@ -50,6 +51,7 @@ test_expect_success 'mx-keys trust refuses a wrong fingerprint (1)' '
 '
 
 test_expect_success 'mx-keys trust marks it verified; mx-sync says so' '
+	dev=$(jq -r .device_id devs) &&
 	mx-keys -p bob trust "$alice_id" "$dev" "$(jq -r .ed25519 devs)" >out &&
 	jq -e ".trust == \"verified\"" out &&
 	mx-send -p alice "$room" "now verified" >/dev/null &&
@@ -72,7 +74,6 @@ test_expect_success '--trust verified shares once the device is verified' '
 '
 
 test_expect_success 'a replayed event is refused with the reason' '
-	eid=$(jq -r .event_id out2 2>/dev/null || :) &&
 	mx-send -p alice "$room" "original" >out2 &&
 	eid=$(jq -r .event_id out2) &&
 	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$eid")" >ev &&
@@ -82,12 +83,29 @@ test_expect_success 'a replayed event is refused with the reason' '
 	jq -s -e "map(select(.type == \"m.room.encrypted\")) | length > 0 and all(.[]; .mx.error | startswith(\"replay\"))" sync6
 '
 
+# sha256_b64 FILE: the SHA-256 of FILE in unpadded base64, as the
+# "hashes" of an encrypted attachment give it.
+sha256_b64() {
+	python3 -c "import base64, hashlib, sys
+print(base64.b64encode(hashlib.sha256(open(sys.argv[1], 'rb').read()).digest()).decode().rstrip('='))" "$1"
+}
+
 test_expect_success 'an encrypted file: the server sees ciphertext only' '
 	head -c 300000 /dev/urandom >blob.bin &&
 	mx-send -p alice --file blob.bin "$room" >fout &&
 	eid=$(jq -r .event_id fout) &&
 	api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$eid")" >fev &&
-	jq -e ".type == \"m.room.encrypted\" and (.content | has(\"ciphertext\"))" fev
+	jq -e ".type == \"m.room.encrypted\" and (.content | has(\"ciphertext\"))" fev &&
+	! grep -q "blob.bin\|mxc:" fev &&
+	mx-sync -p alice --limit 1 "$room" >fown &&
+	jq -r "select(.event_id == \"$eid\") | .content.file.url" fown >url &&
+	mxc=$(cat url) && case $mxc in mxc://*/*) ;; *) false ;; esac &&
+	api "$alice_token" GET "/_matrix/client/v1/media/download/${mxc#mxc://}" >media.bin &&
+	test $(wc -c <media.bin) = 300000 &&
+	! cmp -s blob.bin media.bin &&
+	sha256_b64 media.bin >got &&
+	jq -r "select(.event_id == \"$eid\") | .content.file.hashes.sha256" fown >want &&
+	test_cmp want got
 '
 
 test_expect_success 'mx-sync --download decrypts it, hash checked' '
@@ -136,21 +154,31 @@ test_expect_success 'one-time keys are topped up from the sync counts' '
 '
 
 test_expect_success 'when they run out, the signed fallback key answers' '
+	adev=$(mx-keys -p alice whoami | jq -r .device_id) &&
 	test "$(claim 1)" = 1 &&
 	jq -e ".one_time_keys[\"$alice_id\"][\"$adev\"][] | .signatures[\"$alice_id\"][\"ed25519:$adev\"] | length == 86" c.json
 '
 
-test_expect_success 'bad input: one line and exit 2' '
+# why_first FILE PATTERN: the first line of FILE matches PATTERN and the
+# usage follows it.
+why_first() {
+	head -n 1 "$1" | grep -q "$2" && sed -n 2p "$1" | grep -q "^usage: "
+}
+
+test_expect_success 'bad input: exit 2, the reason first, then the usage' '
 	test_expect_code 2 mx-send -p alice --trust everyone "$room" x 2>err &&
-	grep -q "^mx-send: --trust wants tofu or verified" err &&
+	why_first err "^mx-send: --trust wants tofu or verified\$" &&
 	test_expect_code 2 mx-keys -p alice trust "$bob_id" 2>err &&
-	grep -q "^mx-keys: .trust. needs 3 operands" err &&
+	why_first err "^mx-keys: .trust. needs 3 operands\$" &&
 	test_expect_code 2 mx-keys -p alice export-identity extra 2>err &&
-	grep -q "^mx-keys: unexpected operand .extra." err &&
+	why_first err "^mx-keys: unexpected operand .extra.\$" &&
 	test_expect_code 2 mx-keys -p alice whoami --passphrase-file x 2>err &&
-	grep -q "^mx-keys: --passphrase-file is for login and export-identity" err &&
+	why_first err "^mx-keys: --passphrase-file is for login and export-identity\$"
+'
+
+test_expect_success 'trust of a device the user does not have: exit 3, one line' '
 	test_expect_code 3 mx-keys -p alice trust "$bob_id" NOSUCHDEV AAAA 2>err &&
-	grep -q "has no device .NOSUCHDEV." err
+	test $(wc -l <err) = 1 && grep -q "has no device .NOSUCHDEV." err
 '
 
 test_expect_success 'mx-send refuses an encrypted room with only MX_ACCESS_TOKEN (2)' '

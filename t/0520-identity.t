@@ -5,17 +5,19 @@
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
 need_homeserver
+peer_need js
 
-register_user ci
-register_user bob
-login_profile ci >/dev/null
-login_profile bob >/dev/null
-room=$(create_room "$bob_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}')
-api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
-	"{\"user_id\":\"$ci_id\"}" >/dev/null
-api "$ci_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
-mx-sync -p bob "$room" >/dev/null
-peer_start js js "$bob_id" "$bob_pw"
+setup register_user ci
+setup register_user bob
+setup login_profile ci
+setup login_profile bob
+room=$(create_room "$bob_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}') ||
+	setup_failed "an encrypted room"
+setup api "$bob_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
+	"{\"user_id\":\"$ci_id\"}"
+setup api "$ci_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}'
+setup mx-sync -p bob "$room"
+setup peer_start js js "$bob_id" "$bob_pw"
 printf 'correct horse battery staple\n' >pass
 chmod 600 pass
 
@@ -26,18 +28,22 @@ test_expect_success 'export-identity seals the device into one line' '
 	! grep -q "$ci_token" id
 '
 
+# Each test that acts as the CI job sets MX_IDENTITY itself, to the line.
 test_expect_success 'the profile can go: the identity is all CI keeps' '
 	rm -rf "$MX_DIR/ci" &&
-	MX_IDENTITY=$(cat id) && export MX_IDENTITY
+	MX_IDENTITY=$(cat id) MX_IDENTITY_PASSPHRASE_FILE=pass \
+		mx-keys whoami >who &&
+	jq -r .user_id who >got && echo "$ci_id" >want && test_cmp want got
 '
 
 test_expect_success 'a wrong passphrase is refused (5)' '
-	MX_IDENTITY_PASSPHRASE=wrong test_expect_code 5 mx-send "$room" x 2>err &&
+	MX_IDENTITY=$(cat id) MX_IDENTITY_PASSPHRASE=wrong \
+		test_expect_code 5 mx-send "$room" x 2>err &&
 	grep -q "wrong passphrase" err
 '
 
 test_expect_success 'no passphrase at all is a usage error (2)' '
-	test_expect_code 2 mx-send "$room" x 2>err &&
+	MX_IDENTITY=$(cat id) test_expect_code 2 mx-send "$room" x 2>err &&
 	grep -q "MX_IDENTITY needs" err
 '
 
@@ -45,7 +51,8 @@ test_expect_success 'twenty stateless runs' '
 	mkdir -p empty && chmod 700 empty &&
 	i=0 && while [ $i -lt 20 ]; do
 		i=$((i + 1)) &&
-		MX_DIR=$PWD/empty MX_IDENTITY_PASSPHRASE_FILE=pass \
+		MX_DIR=$PWD/empty MX_IDENTITY=$(cat id) \
+			MX_IDENTITY_PASSPHRASE_FILE=pass \
 			mx-send "$room" "run $i" >>sent || return 1
 	done &&
 	test $(wc -l <sent) = 20 &&
@@ -53,12 +60,11 @@ test_expect_success 'twenty stateless runs' '
 '
 
 test_expect_success 'one device on the server' '
-	unset MX_IDENTITY &&
 	mx-keys -p bob devices "$ci_id" >devs &&
 	test $(wc -l <devs) = 1
 '
 
-test_expect_success 'the peer decrypts all twenty, each run its own session' '
+test_expect_success 'mx-sync decrypts all twenty, each run its own session' '
 	mx-sync -p bob "$room" >sync &&
 	jq -s -e "map(select(.content.body | tostring | startswith(\"run \"))) | length == 20 and all(.[]; .mx.decrypted and .mx.trust == \"tofu\")" sync &&
 	test $(jq -r "select(.mx.decrypted) | .mx.session_id" sync | sort -u | wc -l) = 20
@@ -73,7 +79,6 @@ test_expect_success 'the js peer (Element engine) decrypts all twenty too' '
 peer_stop js
 
 test_expect_success 'login --passphrase-file: a store under a passphrase, no key file' '
-	unset MX_IDENTITY &&
 	register_user pp &&
 	printf "%s\n" "$pp_pw" | mx-keys -p pp login --homeserver "$MX_TEST_HOMESERVER" \
 		-u "$pp_id" --password-stdin --passphrase-file pass >/dev/null &&

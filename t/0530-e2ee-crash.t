@@ -6,18 +6,20 @@
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
 need_homeserver
+peer_need js
 
-register_user alice
-register_user bob
-login_profile alice >/dev/null
-login_profile bob >/dev/null
-room=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2","rotation_period_msgs":1000}}]}')
-api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
-	"{\"user_id\":\"$bob_id\"}" >/dev/null
-api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
-mx-sync -p bob "$room" >/dev/null
+setup register_user alice
+setup register_user bob
+setup login_profile alice
+setup login_profile bob
+room=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2","rotation_period_msgs":1000}}]}') ||
+	setup_failed "an encrypted room"
+setup api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
+	"{\"user_id\":\"$bob_id\"}"
+setup api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}'
+setup mx-sync -p bob "$room"
 # A second reader: a device of bob's on Element's crypto engine.
-peer_start js js "$bob_id" "$bob_pw"
+setup peer_start js js "$bob_id" "$bob_pw"
 
 # check_read FILE PREFIX N: the reader saw exactly the N messages
 # "PREFIX 1".."PREFIX N", each once, all decrypted, no (session, index)

@@ -25,11 +25,14 @@ _test_show() {
 	sed 's/^/# /' "$TRASH/.test-out" >&2
 }
 
-# test_expect_success 'description' 'commands': the commands run in this
-# shell (variables they set stay set); their status decides.
+# test_expect_success 'description' 'commands': the commands run in a
+# subshell, so that `exit 1` or `return 1` in them is reported as a failure
+# like any other, and nothing they set reaches a later test: what several
+# tests share is made at the top level (setup, below) or kept in files of
+# the trash directory.  Their status decides.
 test_expect_success() {
 	test_count=$((test_count + 1))
-	if eval "$2" >"$TRASH/.test-out" 2>&1 </dev/null; then
+	if (_in_test=1; eval "$2") >"$TRASH/.test-out" 2>&1 </dev/null; then
 		echo "ok $test_count - $1"
 		[ -n "${MX_TEST_VERBOSE:-}" ] && _test_show
 	else
@@ -76,9 +79,44 @@ test_skip() {
 	echo "ok $test_count # skip $1"
 }
 
+# skip_all REASON: nothing in this script can run here: the plan says so
+# ("1..0 # SKIP REASON") and the script ends.  Only at the top level and
+# before the first test: anywhere else it would hide tests, so it fails.
 skip_all() {
+	if [ -n "${_in_test:-}" ]; then
+		echo "skip_all inside a test: skip at the top level ($1)" >&2
+		exit 1
+	fi
+	[ $test_count -eq 0 ] ||
+		setup_failed "skip_all once tests have run: $1"
 	echo "1..0 # SKIP $1"
 	exit 0
+}
+
+# setup_failed REASON: a set-up step outside the tests failed, so every
+# test after it could only fail for that reason: report it as a failed
+# test named after the step, say so on stderr, and end the script with a
+# non-zero status.  For `var=$(CMD) || setup_failed "what CMD did"`.
+setup_failed() {
+	if [ -n "${_in_test:-}" ]; then
+		echo "setup_failed inside a test: $1" >&2
+		exit 1
+	fi
+	test_count=$((test_count + 1))
+	echo "not ok $test_count - set-up: $1"
+	echo "$TEST_NAME: set-up failed: $1" >&2
+	echo "1..$test_count"
+	exit 1
+}
+
+# setup CMD...: run a set-up step outside the tests (register_user,
+# login_profile, peer_start, ...), whose output is not wanted (it is kept
+# in .setup-out, and shown if the step fails); setup_failed if it fails.
+# Take the output a later step needs with `x=$(CMD) || setup_failed ...`.
+setup() {
+	"$@" >"$TRASH/.setup-out" && return 0
+	sed 's/^/# /' "$TRASH/.setup-out"
+	setup_failed "$*"
 }
 
 test_done() {
@@ -131,40 +169,57 @@ api() {
 
 # create_room TOKEN [JSON]: prints the new room id.
 create_room() {
-	api "$1" POST /_matrix/client/v3/createRoom "${2:-{\}}" | jq -r .room_id
+	_a=$(api "$1" POST /_matrix/client/v3/createRoom "${2:-{\}}") &&
+		printf '%s\n' "$_a" | jq -er .room_id
 }
 
 _txn=0
 # send_text TOKEN ROOM TEXT: an m.room.message through curl; prints its id.
 send_text() {
 	_txn=$((_txn + 1))
-	api "$1" PUT "/_matrix/client/v3/rooms/$(urlenc "$2")/send/m.room.message/t$$-$_txn-$(date +%s%N)" \
-		"$(jq -nc --arg b "$3" '{msgtype:"m.text",body:$b}')" |
-		jq -r .event_id
+	_a=$(api "$1" PUT "/_matrix/client/v3/rooms/$(urlenc "$2")/send/m.room.message/t$$-$_txn-$(date +%s%N)" \
+		"$(jq -nc --arg b "$3" '{msgtype:"m.text",body:$b}')") &&
+		printf '%s\n' "$_a" | jq -er .event_id
 }
 
 # start_fake SCENARIO [fakehs options]: a fault-injecting fake homeserver
 # (t/fakehs.py) on a free loopback port; sets FAKE (its base URL) and
 # FAKE_PORT; the requests it receives are logged in fake.log.  stop_fake
-# ends it; it is also ended when the script exits.
-FAKE_PID=
+# ends it; so does the next start_fake, and the end of the script.  Its
+# process id is kept in a file, so that a fake started in one test can be
+# stopped by another.
 start_fake() {
 	stop_fake
 	rm -f fake.log fake.port
 	python3 "$MX_SRC/t/fakehs.py" --log fake.log "$@" >fake.port &
-	FAKE_PID=$!
+	echo $! >"$TRASH/.fake-pid"
 	_i=0
 	while [ ! -s fake.port ] && [ $_i -lt 100 ]; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done
 	FAKE_PORT=$(head -1 fake.port)
+	[ -n "$FAKE_PORT" ] || { echo "start_fake: no port from fakehs.py" >&2; return 1; }
 	FAKE=http://127.0.0.1:$FAKE_PORT
 	: >fake.log
 }
 stop_fake() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID"
-	FAKE_PID=
+	[ -s "$TRASH/.fake-pid" ] || return 0
+	_fp=$(cat "$TRASH/.fake-pid")
+	rm -f "$TRASH/.fake-pid"
+	kill "$_fp" 2>/dev/null || return 0
+	# Reap it if this shell started it; else (a fake started in an
+	# earlier test, whose shell is gone) wait until it is dead: a zombie
+	# waiting for its new parent to reap it counts as dead.
+	wait "$_fp" 2>/dev/null
+	_i=0
+	while [ $_i -lt 50 ]; do
+		case $(ps -o stat= -p "$_fp" 2>/dev/null) in
+		"" | Z*) break ;;
+		esac
+		sleep 0.1
+		_i=$((_i + 1))
+	done
 	return 0
 }
 trap stop_fake EXIT

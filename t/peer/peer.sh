@@ -5,8 +5,13 @@
 # lines on stdout: {"ready":...} once, one {"id":N,"ok":...} per command,
 # and {"event":"message"|"member"|"invite",...} as things happen.
 #
-#   peer_start NAME KIND USER_ID PASSWORD   start it (KIND js or nio); sets
-#                                           NAME_device, NAME_curve, NAME_ed
+#   peer_need KIND                          at the top, before any test:
+#                                           skip the script when this
+#                                           machine cannot run a KIND peer
+#   peer_start NAME KIND USER_ID PASSWORD   start it (KIND js or nio; at the
+#                                           top level, as `setup peer_start`);
+#                                           sets NAME_device, NAME_curve,
+#                                           NAME_ed
 #   peer_do NAME JSON                       run a command, print the answer
 #   peer_wait NAME JQ_FILTER [TIMEOUT]      first output line the filter
 #                                           selects, waiting up to TIMEOUT s
@@ -15,41 +20,60 @@
 
 PEER_TIMEOUT=${PEER_TIMEOUT:-60}
 _peers=
-_peer_id=0
+_peer_kinds=
+# peer_do's command ids, counted in a file: peer_do runs inside tests,
+# whose variables do not outlive them.
+echo 0 >"$TRASH/.peer-id"
 
 # The chroot that holds python3-matrix-nio (see t/synapse/provision.sh).
 : "${MX_TEST_CHROOT:=/var/cache/mx-test/sid}"
 
-_peer_js_cmd() {
-	_cache=$(sh "$MX_SRC/t/peer/provision.sh" 2>peer-provision.err)
-	case $? in
-	0) ;;
-	77) skip_all "no Node 20 for the js peer: $(cat peer-provision.err)" ;;
-	*) echo "peer: cannot install the js peer:" >&2
-	   cat peer-provision.err >&2
-	   return 1 ;;
+peer_need() {
+	case $1 in
+	js)
+		# Node >= 20 and the packages of package-lock.json
+		_cache=$(sh "$MX_SRC/t/peer/provision.sh" 2>peer-provision.err)
+		case $? in
+		0) ;;
+		77) skip_all "no Node 20 for the js peer: $(cat peer-provision.err)" ;;
+		*) cat peer-provision.err >&2
+		   setup_failed "cannot install the js peer (t/peer/provision.sh)" ;;
+		esac
+		# ES modules resolve packages next to the script: run a copy here.
+		cp "$MX_SRC/t/peer/jspeer.mjs" jspeer.mjs
+		ln -sfn "$_cache/node_modules" node_modules
+		;;
+	nio)
+		[ -d "$MX_TEST_CHROOT/usr/lib/python3/dist-packages/nio" ] ||
+			skip_all "no matrix-nio in $MX_TEST_CHROOT"
+		;;
+	*)
+		setup_failed "peer_need: unknown kind '$1'" ;;
 	esac
-	# ES modules resolve packages next to the script: run a copy here.
-	cp "$MX_SRC/t/peer/jspeer.mjs" jspeer.mjs
-	ln -sfn "$_cache/node_modules" node_modules
-	echo "node jspeer.mjs"
+	_peer_kinds="$_peer_kinds $1"
 }
 
 peer_start() {
 	_n=$1 _kind=$2 _user=$3 _pw=$4
+	if [ -n "${_in_test:-}" ]; then
+		# a peer outlives its test only when the script's shell holds it
+		echo "peer_start: start peers at the top level, not in a test" >&2
+		return 1
+	fi
+	case " $_peer_kinds " in
+	*" $_kind "*) ;;
+	*) echo "peer_start: call peer_need $_kind first" >&2; return 1 ;;
+	esac
 	rm -f "$_n.in" "$_n.out" "$_n.err"
 	mkfifo "$_n.in"
 	: >"$_n.out"
 	case $_kind in
 	js)
-		_cmd=$(_peer_js_cmd) || return 1
 		PEER_HS=$MX_TEST_HOMESERVER PEER_USER=$_user PEER_PASSWORD=$_pw \
 			PEER_DEVICE_NAME="jspeer $_n" \
-			$_cmd <"$_n.in" >"$_n.out" 2>"$_n.err" &
+			node jspeer.mjs <"$_n.in" >"$_n.out" 2>"$_n.err" &
 		;;
 	nio)
-		[ -d "$MX_TEST_CHROOT/usr/lib/python3/dist-packages/nio" ] ||
-			skip_all "no matrix-nio in $MX_TEST_CHROOT"
 		_tmp=/tmp/mx-niopeer-$$-$_n
 		cp "$MX_SRC/t/peer/niopeer.py" "$MX_TEST_CHROOT$_tmp.py"
 		rm -rf "$MX_TEST_CHROOT$_tmp.store"
@@ -109,8 +133,8 @@ peer_count() {
 
 peer_do() {
 	_n=$1
-	_peer_id=$((_peer_id + 1))
-	_id=$_peer_id
+	_id=$(($(cat "$TRASH/.peer-id") + 1))
+	echo $_id >"$TRASH/.peer-id"
 	printf '%s\n' "$2" | jq -c --argjson id "$_id" '. + {id: $id}' \
 		>&"$(_peer_fd "$_n")" || return 1
 	_a=$(peer_wait "$_n" "select(.id == $_id)") || return 1
