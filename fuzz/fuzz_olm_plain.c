@@ -95,13 +95,6 @@ as_json(const uint8_t *pt, size_t n)
 
 	if ((v = mx_json_parse((const char *)pt, n, NULL)) == NULL)
 		return;
-	/* KNOWN: jansson 2.14 takes a number, true, false or null followed
-	 * by one NUL byte at the very end ("40\0"); anything else after it,
-	 * or after an object or array, it refuses.  Reported; mx's callers
-	 * want an object, so it does no harm there. */
-	if (n > 0 && pt[n - 1] == 0 && !json_is_object(v) &&
-	    !json_is_array(v) && !json_is_string(v))
-		n--;
 	must(mx_utf8_valid((const char *)pt, n));
 	must((c = mx_json_compact(v)) != NULL);
 	must((v2 = mx_json_parse(c, strlen(c), NULL)) != NULL);

@@ -539,15 +539,16 @@ static int
 msg_parse(struct msg *m, const uint8_t *p, const uint8_t *end)
 {
 	int have_index = 0;
-	uint64_t v;
+	uint64_t tag, v;
 
 	m->ct = NULL;
 	m->ctlen = 0;
 	m->index = 0;
 	while (p < end) {
-		uint8_t tag = *p++;
-
-		if (varint_get(&p, end, &v) < 0)
+		/* A tag is a varint, as protobuf and libolm read it: a field
+		 * number of 16 or more takes two bytes. */
+		if (varint_get(&p, end, &tag) < 0 ||
+		    varint_get(&p, end, &v) < 0)
 			return -1;
 		if ((tag & 7) == 2) {
 			if (v > (uint64_t)(end - p))

@@ -162,6 +162,12 @@ test_parse(void)
 	    "duplicate keys refused");
 	ok(mx_json_parse("[\"\xff\"]", 5, &e) == NULL, "invalid UTF-8 refused");
 	ok(mx_json_parse("[1] [2]", 7, &e) == NULL, "trailing data refused");
+	ok(mx_json_parse("40\0", 3, &e) == NULL &&
+	    mx_json_parse("true\0", 5, &e) == NULL,
+	    "a scalar followed by a raw NUL refused");
+	ok((v = mx_json_parse("[\"a\\u0000b\"]", 12, &e)) != NULL,
+	    "an escaped NUL in a string is text");
+	json_decref(v);
 	s = "{\"b\":\"\xc3\xa9\\n\",\"a\":[1, 2]}";
 	v = mx_json_parse(s, strlen(s), &e);
 	s = mx_json_compact(v);

@@ -350,6 +350,16 @@ test_shapes(void)
 	n = forge(msg, body, 5, 0);
 	ok(mx_megolm_decrypt(in, pt, sizeof pt, &mn, &idx, msg, n, NULL) < 0,
 	    "ciphertext length past the end refused");
+	/* A tag is a varint (protobuf, libolm): 80 01 is field 16 as one tag
+	 * whose value is the 08 after it, then 01 is no valid tag.  Read as a
+	 * one-byte tag it would skip to a valid index 1 (found by
+	 * fuzz_megolm_libolm: mx took what libolm refuses). */
+	mx_b64_dec(msg, sizeof msg, &mn, MSG1, strlen(MSG1));
+	memcpy(body, "\x03\x80\x01\x08\x01", 5);
+	memcpy(body + 5, msg + 3, 18);
+	n = forge(msg, body, 23, 1);
+	ok(mx_megolm_decrypt(in, pt, sizeof pt, &mn, &idx, msg, n, NULL) < 0,
+	    "a two-byte tag is read as one varint, as libolm reads it");
 	mx_megolm_in_free(in);
 	mx_megolm_out_free(o);
 }
