@@ -74,16 +74,26 @@ out:
 	return clear;
 }
 
-/* The checks on a clear event of room_id at index idx of session sid,
- * ev's envelope: 1 good, 0 refused (the reason in mx), -1 store error. */
+/* The checks on a clear event of room_id at index idx of session r (its
+ * ID sid), ev's envelope: 1 good, 0 refused (the reason in mx), -1 store
+ * error. */
 static int
 check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
-    uint32_t idx, const json_t *ev, const json_t *clear, json_t *mx,
-    struct mx_err *e)
+    const struct mx_inbound *r, uint32_t idx, const json_t *ev,
+    const json_t *clear, json_t *mx, struct mx_err *e)
 {
 	const char *room = mx_json_str(clear, "room_id");
+	const char *sender = mx_json_str(ev, "sender");
 	int rc;
 
+	/* A session is the user's who shared it (spec: "m.room_key", sent
+	 * by Olm from that user's device): another user's event using it is
+	 * a re-post or a forgery.  Refused before the replay record, so that
+	 * it cannot take the index from the genuine event. */
+	if (sender == NULL || strcmp(sender, r->sender) != 0) {
+		set_error(mx, "session belongs to another sender");
+		return 0;
+	}
 	/* A ciphertext re-posted into another room must not pass as said
 	 * there (spec: "m.megolm.v1.aes-sha2", room_id in the payload). */
 	if (room == NULL || strcmp(room, room_id) != 0) {
@@ -100,7 +110,7 @@ check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
 	return !rc;
 }
 
-/* The trust in the device behind session r for an event of sender;
+/* The trust in the device behind session r for an event of its sender;
  * *device_id (caller frees) when it is known. */
 static enum mx_trust
 sender_trust(struct mx_e2ee *x, const struct mx_inbound *r, const char *sender,
@@ -110,8 +120,6 @@ sender_trust(struct mx_e2ee *x, const struct mx_inbound *r, const char *sender,
 	enum mx_trust t;
 	struct mx_err e;
 
-	if (strcmp(r->sender, sender) != 0)
-		return MX_TRUST_MISMATCH;
 	if (strcmp(r->sender_key, x->curve) == 0 &&
 	    strcmp(r->ed, x->ed) == 0 &&
 	    strcmp(sender, x->c->sess.user_id) == 0) {
@@ -134,12 +142,12 @@ static void
 accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
     const json_t *clear, json_t *mx)
 {
-	const char *sender = mx_json_str(o, "sender");
+	const char *sender = mx_json_str(o, "sender"); /* r's: checked */
 	json_t *rel = json_object_get(json_object_get(o, "content"),
 		   "m.relates_to"),
 	       *cc = json_object_get(clear, "content");
 	char *dev = NULL;
-	enum mx_trust t = sender_trust(x, r, sender ? sender : "", &dev);
+	enum mx_trust t = sender_trust(x, r, sender, &dev);
 
 	json_object_set_new(mx, "decrypted", json_true());
 	json_object_set_new(mx, "sender_key", json_string(r->sender_key));
@@ -181,7 +189,7 @@ decrypt(struct mx_e2ee *x, const char *room_id, json_t *o, json_t *mx,
 		return rc;
 	}
 	if ((clear = open_ciphertext(&r, ctb, &idx, mx)) != NULL &&
-	    (rc = check_clear(x, room_id, sid, idx, o, clear, mx, e)) == 1)
+	    (rc = check_clear(x, room_id, sid, &r, idx, o, clear, mx, e)) == 1)
 		accept(x, &r, o, clear, mx);
 	json_decref(clear);
 	mx_inbound_release(&r);

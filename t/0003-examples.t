@@ -454,22 +454,24 @@ ci_env() {
 
 # --- the pages ----------------------------------------------------------------------
 
-test_expect_success 'setup: users' '
-	register_user ops && register_user ci && register_user bob &&
-	register_user alertbot
-'
+for u in ops ci bob alertbot; do
+	setup register_user $u
+done
 
 : >used
 for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
 	page=${m##*/}
-	test_expect_success "$page: setup" '
-		new_page "$page" && mkdir ex && extract "$m" ex &&
-		case $page in
-		mx-send.1 | mx-sync.1) login_as ops ;;
-		mx.7) login_as ops ops && login_as bob bob &&
-			api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$ops_room")" "{}" ;;
-		esac
-	'
+	setup new_page "$page"
+	setup mkdir ex
+	setup extract "$m" ex
+	case $page in
+	mx-send.1 | mx-sync.1) setup login_as ops ;;
+	mx.7)
+		setup login_as ops ops
+		setup login_as bob bob
+		setup api "$bob_token" POST \
+			"/_matrix/client/v3/join/$(urlenc "$ops_room")" "{}" ;;
+	esac
 	for k in "$TRASH/$page"/ex/*.key; do
 		[ -f "$k" ] || continue
 		ex=${k%.key}

@@ -8,15 +8,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
 need_homeserver
+peer_need js
 
-register_user alice
-register_user bob
-login_profile bob >/dev/null
-room=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}')
-api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
-	"{\"user_id\":\"$bob_id\"}" >/dev/null
-api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}' >/dev/null
-mx-sync -p bob "$room" >/dev/null
+setup register_user alice
+setup register_user bob
+setup login_profile bob
+room=$(create_room "$alice_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}') ||
+	setup_failed "create_room"
+setup api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$room")/invite" \
+	"{\"user_id\":\"$bob_id\"}"
+setup api "$bob_token" POST "/_matrix/client/v3/join/$(urlenc "$room")" '{}'
+setup mx-sync -p bob "$room"
 
 python3 "$MX_SRC/t/0306-proxy.py" "$MX_TEST_HOMESERVER" mode puts sends \
 	>port 2>proxy.err &
@@ -27,19 +29,22 @@ while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 proxy=http://127.0.0.1:$(cat port)
 
 # A second reader: a device of bob's on Element's crypto engine.
-peer_start js js "$bob_id" "$bob_pw"
+setup peer_start js js "$bob_id" "$bob_pw"
 
-test_expect_success 'set-up: alice sends through the proxy' '
+# The values tests hand on live in files (each test runs in a subshell):
+# sid the session, eid1 and eid2 the events around the kill.
+test_expect_success 'alice sends through the proxy' '
 	printf "%s\n" "$alice_pw" |
 		mx-keys -p alice login --homeserver "$proxy" -u "$alice_id" \
 		--password-stdin >/dev/null &&
 	echo pass >mode && : >puts && : >sends &&
 	mx-send -p alice "$room" "first" >out0 &&
 	test $(wc -l <puts) = 1 &&
-	sid=$(jq -r .request.session_id sends) && test -n "$sid"
+	jq -r .request.session_id sends >sid && test -s sid
 '
 
 test_expect_success 'kill -9 once the server has stored the event, unanswered' '
+	sid=$(cat sid) &&
 	echo hang >mode && : >puts && : >sends &&
 	{ mx-send -p alice "$room" "before the kill" >out1 2>err1 & } &&
 	pid=$! &&
@@ -50,7 +55,7 @@ test_expect_success 'kill -9 once the server has stored the event, unanswered' '
 	test ! -s out1 && test $(wc -l <puts) = 1 &&
 	jq -r "\"\(.status) \(.request.session_id)\"" sends >got &&
 	echo "200 $sid" >want && test_cmp want got &&
-	eid1=$(jq -r .answer.event_id sends) &&
+	jq -r .answer.event_id sends >eid1 && eid1=$(cat eid1) &&
 	api "$bob_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$eid1")" >ev1 &&
 	jq -r "\"\(.type) \(.content.session_id)\"" ev1 >got &&
 	echo "m.room.encrypted $sid" >want && test_cmp want got
@@ -59,7 +64,7 @@ test_expect_success 'kill -9 once the server has stored the event, unanswered' '
 test_expect_success 'a fresh run sends other text: a new event' '
 	echo pass >mode && : >puts && : >sends &&
 	mx-send -p alice "$room" "after the kill" >out2 &&
-	eid2=$(jq -r .event_id out2) && test "$eid2" != "$eid1" &&
+	jq -r .event_id out2 >eid2 && test "$(cat eid2)" != "$(cat eid1)" &&
 	test $(wc -l <puts) = 1
 '
 
@@ -81,7 +86,8 @@ ct_index() {
 }
 
 test_expect_success 'the server holds them at indexes 0 1 2 of one session' '
-	for e in "$(jq -r .event_id out0)" "$eid1" "$eid2"; do
+	sid=$(cat sid) &&
+	for e in "$(jq -r .event_id out0)" "$(cat eid1)" "$(cat eid2)"; do
 		api "$bob_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/event/$(urlenc "$e")" >ev &&
 		echo "$(jq -r .content.session_id ev) $(ct_index "$(jq -r .content.ciphertext ev)")"
 	done >got &&
@@ -96,6 +102,7 @@ pairs() {
 }
 
 test_expect_success 'mx-sync: one session, indexes 0 1 2, all decrypted' '
+	sid=$(cat sid) &&
 	mx-sync -p bob "$room" >read &&
 	pairs read >got &&
 	cat >want <<-EOF &&
@@ -117,8 +124,8 @@ test_expect_success 'the js peer decrypts all three, each once' '
 		sort -u >got &&
 	sort >want <<-EOF &&
 	$(jq -r .event_id out0) true null first
-	$eid1 true null before the kill
-	$eid2 true null after the kill
+	$(cat eid1) true null before the kill
+	$(cat eid2) true null after the kill
 	EOF
 	test_cmp want got
 '

@@ -40,16 +40,16 @@ struct peer {
 	struct mx_olm_account *acct;
 	char curve[MX_OLM_KEY_B64], ed[MX_OLM_KEY_B64];
 	json_t *keys;
-	json_t *otk;		/* a signed one-time key to claim, or NULL */
-	struct mx_olm_session *s;	/* its Olm session with me, or NULL */
+	json_t *otk;		  /* a signed one-time key to claim, or NULL */
+	struct mx_olm_session *s; /* its Olm session with me, or NULL */
 };
 
 /* What the server says; the peers. */
 static struct world {
-	struct peer me, a1, a2, a3;	/* a1: has a session with me; a2: a
+	struct peer me, a1, a2, a3; /* a1: has a session with me; a2: a
 					   key to claim; a3: none */
-	json_t *members;		/* the /members chunk */
-	json_t *sync;			/* the next /sync answer */
+	json_t *members;	    /* the /members chunk */
+	json_t *sync;		    /* the next /sync answer */
 } w;
 
 static json_t *
@@ -59,8 +59,8 @@ sign_with(struct peer *p, json_t *o)
 	char *kid = mx_xasprintf("ed25519:%s", p->dev);
 
 	mx_olm_account_sign_b64(p->acct, sig, b, strlen(b));
-	json_object_set_new(o, "signatures", json_pack("{s:{s:s}}", p->user,
-	    kid, sig));
+	json_object_set_new(o, "signatures",
+	    json_pack("{s:{s:s}}", p->user, kid, sig));
 	free(kid);
 	free(b);
 	return o;
@@ -79,9 +79,10 @@ peer_init(struct peer *p, const char *user, const char *dev, int claimable)
 	p->acct = mx_olm_account_new();
 	mx_olm_account_curve25519_b64(p->acct, p->curve);
 	mx_olm_account_ed25519_b64(p->acct, p->ed);
-	p->keys = sign_with(p, json_pack("{s:s,s:s,s:[s,s],s:{s:s,s:s}}",
-	    "user_id", user, "device_id", dev, "algorithms", OLM, MEGOLM,
-	    "keys", ck, p->curve, ek, p->ed));
+	p->keys = sign_with(p,
+	    json_pack("{s:s,s:s,s:[s,s],s:{s:s,s:s}}", "user_id", user,
+		"device_id", dev, "algorithms", OLM, MEGOLM, "keys", ck,
+		p->curve, ek, p->ed));
 	if (claimable) {
 		mx_olm_account_generate_otks(p->acct, 1);
 		mx_olm_account_otks(p->acct, &k, 1);
@@ -159,7 +160,8 @@ sent(struct fakesrv *srv, const char *type)
 		b = json_loads(srv->log[i].body, 0, NULL);
 		json_object_foreach(json_object_get(b, "messages"), user, m) {
 			if ((d = json_object_get(all, user)) == NULL)
-				json_object_set_new(all, user, d = json_object());
+				json_object_set_new(all, user,
+				    d = json_object());
 			json_object_update(d, m);
 		}
 		json_decref(b);
@@ -204,9 +206,9 @@ static json_t *
 megolm_event(struct peer *p, struct mx_megolm_out *s, const char *room,
     const char *eid, const char *sender, const char *body)
 {
-	json_t *pl = json_pack("{s:s,s:{s:s,s:s},s:s}", "type",
-	    "m.room.message", "content", "msgtype", "m.text", "body", body,
-	    "room_id", room);
+	json_t *pl =
+	    json_pack("{s:s,s:{s:s,s:s},s:s}", "type", "m.room.message",
+		"content", "msgtype", "m.text", "body", body, "room_id", room);
 	char *plain = mx_json_compact(pl), *b64, id[MX_MEGOLM_ID_B64];
 	size_t n = strlen(plain), max = mx_megolm_encrypt_len(n), len;
 	uint8_t *out = mx_xmalloc(max);
@@ -248,24 +250,25 @@ room_key(struct mx_megolm_out *s, const char *room)
 static json_t *
 peer_open(struct peer *p, const json_t *env)
 {
-	const json_t *m = json_object_get(json_object_get(env, "ciphertext"),
-	    p->curve);
+	const json_t *m =
+	    json_object_get(json_object_get(env, "ciphertext"), p->curve);
 	const char *b = mx_json_str(m, "body");
 	int type = (int)json_integer_value(json_object_get(m, "type"));
 	uint8_t their[32], *msg, *out;
 	size_t n = 0, outlen = 0;
 	json_t *pl = NULL;
 
-	if (b == NULL || mx_b64_dec_exact(their, 32, mx_json_str(env,
-	    "sender_key")) != 0)
+	if (b == NULL ||
+	    mx_b64_dec_exact(their, 32, mx_json_str(env, "sender_key")) != 0)
 		return NULL;
 	msg = mx_xmalloc(strlen(b));
 	out = mx_xmalloc(strlen(b));
 	mx_b64_dec(msg, strlen(b), &n, b, strlen(b));
 	if (type == 0 && p->s == NULL)
-		p->s = mx_olm_session_new_inbound(p->acct, their, msg, n, NULL);
-	if (p->s != NULL && mx_olm_decrypt(p->s, type, msg, n, out, n, &outlen,
-	    NULL) == 0)
+		p->s =
+		    mx_olm_session_new_inbound(p->acct, their, msg, n, NULL);
+	if (p->s != NULL &&
+	    mx_olm_decrypt(p->s, type, msg, n, out, n, &outlen, NULL) == 0)
 		pl = mx_json_parse((const char *)out, outlen, NULL);
 	free(msg);
 	free(out);
@@ -277,8 +280,9 @@ peer_open(struct peer *p, const json_t *env)
 static struct mx_megolm_in *
 peer_room_key(struct peer *p, const json_t *msgs, char sid[MX_MEGOLM_ID_B64])
 {
-	json_t *pl = peer_open(p, json_object_get(json_object_get(msgs,
-	    p->user), p->dev)), *c = json_object_get(pl, "content");
+	json_t *pl = peer_open(p,
+		   json_object_get(json_object_get(msgs, p->user), p->dev)),
+	       *c = json_object_get(pl, "content");
 	const char *kb = mx_json_str(c, "session_key");
 	uint8_t raw[MX_MEGOLM_SESSION_KEY_LEN];
 	struct mx_megolm_in *in = NULL;
@@ -287,13 +291,14 @@ peer_room_key(struct peer *p, const json_t *msgs, char sid[MX_MEGOLM_ID_B64])
 	if (kb != NULL && strcmp(mx_json_str(pl, "type"), "m.room_key") == 0 &&
 	    strcmp(mx_json_str(pl, "sender"), ME) == 0 &&
 	    strcmp(mx_json_str(json_object_get(pl, "recipient_keys"),
-	    "ed25519"), p->ed) == 0 && strcmp(mx_json_str(c, "room_id"),
-	    ROOM) == 0 && mx_b64_dec(raw, sizeof(raw), &n, kb,
-	    strlen(kb)) == 0)
+		       "ed25519"),
+		p->ed) == 0 &&
+	    strcmp(mx_json_str(c, "room_id"), ROOM) == 0 &&
+	    mx_b64_dec(raw, sizeof(raw), &n, kb, strlen(kb)) == 0)
 		in = mx_megolm_in_new(raw, n, NULL);
 	if (in != NULL)
-		snprintf(sid, MX_MEGOLM_ID_B64, "%s", mx_json_str(c,
-		    "session_id"));
+		snprintf(sid, MX_MEGOLM_ID_B64, "%s",
+		    mx_json_str(c, "session_id"));
 	json_decref(pl);
 	return in;
 }
@@ -313,12 +318,12 @@ peer_read(struct mx_megolm_in *in, const json_t *env)
 	mx_b64_dec(msg, strlen(ct), &n, ct, strlen(ct));
 	out = mx_xmalloc(mx_megolm_decrypt_max(n) + 1);
 	if (mx_megolm_decrypt(in, out, mx_megolm_decrypt_max(n), &len, &idx,
-	    msg, n, NULL) == 0)
+		msg, n, NULL) == 0)
 		pl = mx_json_parse((const char *)out, len, NULL);
-	if (mx_json_str(pl, "room_id") != NULL && strcmp(mx_json_str(pl,
-	    "room_id"), ROOM) == 0)
-		body = mx_xstrdup(mx_json_str(json_object_get(pl, "content"),
-		    "body"));
+	if (mx_json_str(pl, "room_id") != NULL &&
+	    strcmp(mx_json_str(pl, "room_id"), ROOM) == 0)
+		body = mx_xstrdup(
+		    mx_json_str(json_object_get(pl, "content"), "body"));
 	json_decref(pl);
 	free(out);
 	free(msg);
@@ -406,28 +411,32 @@ receiving(struct mx_e2ee *x)
 	td2 = olm_to_me(&w.a1, "m.room_key", room_key(alice_s, ROOM2));
 	resp = json_pack("{s:{s:[o,o,{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s}}]}}",
 	    "to_device", "events", td, td2, "type", "m.room_key.withheld",
-	    "sender",
-	    ALICE, "content", "algorithm", MEGOLM, "room_id", ROOM,
-	    "session_id", "withheld-session", "code", "m.unverified",
-	    "reason", "not verified");
-	ok(mx_e2ee_sync(x, resp, &e) == 0, "a sync with an Olm m.room_key and "
-	    "a withheld notice: %s", e.msg);
+	    "sender", ALICE, "content", "algorithm", MEGOLM, "room_id", ROOM,
+	    "session_id", "withheld-session", "code", "m.unverified", "reason",
+	    "not verified");
+	ok(mx_e2ee_sync(x, resp, &e) == 0,
+	    "a sync with an Olm m.room_key and "
+	    "a withheld notice: %s",
+	    e.msg);
 	json_decref(resp);
 
 	ev1 = megolm_event(&w.a1, alice_s, ROOM, "$e1", ALICE, "hello");
 	o = out_of(x, ROOM, ev1);
 	is_str(mx_json_str(json_object_get(o, "content"), "body"), "hello",
 	    "the event decrypts with the key that came by Olm");
-	ok(json_is_true(json_object_get(json_object_get(o, "mx"),
-	    "decrypted")) && json_integer_value(json_object_get(
-	    json_object_get(o, "mx"), "index")) == 0, "decrypted, index 0");
+	ok(json_is_true(
+	       json_object_get(json_object_get(o, "mx"), "decrypted")) &&
+		json_integer_value(
+		    json_object_get(json_object_get(o, "mx"), "index")) == 0,
+	    "decrypted, index 0");
 	is_str(mxs(o, "trust"), "tofu", "the sender's device: tofu");
 	is_str(mxs(o, "device_id"), w.a1.dev, "the sender's device named");
 	is_str(mx_json_str(o, "type"), "m.room.message", "the clear type");
 	json_decref(o);
 
 	o = out_of(x, ROOM, ev1);
-	ok(o != NULL && mxs(o, "error") == NULL, "the same event again: no "
+	ok(o != NULL && mxs(o, "error") == NULL,
+	    "the same event again: no "
 	    "replay");
 	json_decref(o);
 
@@ -451,8 +460,17 @@ receiving(struct mx_e2ee *x)
 
 	ev = megolm_event(&w.a1, alice_s, ROOM, "$e2", "@mallory:hs", "me?");
 	o = out_of(x, ROOM, ev);
-	is_str(mxs(o, "trust"), "mismatch", "alice's session used by another "
-	    "sender: mismatch");
+	is_str(mxs(o, "error"), "session belongs to another sender",
+	    "alice's session used by another sender: refused");
+	ok(json_object_get(json_object_get(o, "content"), "body") == NULL,
+	    "and its text not shown");
+	json_decref(o);
+	/* The genuine event at that index still decrypts: the forgery took
+	 * no index. */
+	json_object_set_new(ev, "sender", json_string(ALICE));
+	o = out_of(x, ROOM, ev);
+	is_str(mx_json_str(json_object_get(o, "content"), "body"), "me?",
+	    "the genuine event after a forged copy decrypts");
 	json_decref(o);
 	json_decref(ev);
 
@@ -466,16 +484,20 @@ receiving(struct mx_e2ee *x)
 	json_object_set_new(json_object_get(ev, "content"), "session_id",
 	    json_string("withheld-session"));
 	o = out_of(x, ROOM, ev);
-	is_str(mxs(o, "error"), "withheld: m.unverified", "a withheld key: "
+	is_str(mxs(o, "error"), "withheld: m.unverified",
+	    "a withheld key: "
 	    "the notice's code");
 	is_str(mx_json_str(json_object_get(json_object_get(o, "mx"),
-	    "withheld"), "reason"), "not verified", "and its reason");
+			       "withheld"),
+		   "reason"),
+	    "not verified", "and its reason");
 	json_decref(o);
 	json_decref(ev);
 
 	ev = megolm_event(&w.a1, alice_s, ROOM, "$e5", ALICE, "tampered");
 	json_object_set_new(json_object_get(ev, "content"), "ciphertext",
-	    json_string("AwgAEhAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	    json_string(
+		"AwgAEhAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
 	o = out_of(x, ROOM, ev);
 	is_str(mxs(o, "error"), "bad signature or MAC", "a forged ciphertext");
 	json_decref(o);
@@ -515,11 +537,11 @@ encrypt(struct mx_e2ee *x, const json_t *enc, enum mx_e2ee_policy pol,
 	mx_err_clear(&e);
 	fakesrv_clear(&srv);
 	if (mx_e2ee_encrypt(x, ROOM, enc, pol, "m.room.message", ct, &out,
-	    &e) != 0)
+		&e) != 0)
 		printf("# mx_e2ee_encrypt: %s\n", e.msg);
 	json_decref(ct);
-	snprintf(sid, MX_MEGOLM_ID_B64, "%s", out ? mx_json_str(out,
-	    "session_id") : "");
+	snprintf(sid, MX_MEGOLM_ID_B64, "%s",
+	    out ? mx_json_str(out, "session_id") : "");
 	return out;
 }
 
@@ -539,13 +561,18 @@ shared(const json_t *env, const char *sid, const char *what)
 		in = peer_room_key(ps[i], keys, got);
 		body = in ? peer_read(in, env) : NULL;
 		ok(in != NULL && strcmp(got, sid) == 0 && body != NULL &&
-		    strcmp(body, what) == 0, "%s got the key by Olm and reads "
-		    "'%s'", ps[i]->dev, what);
+			strcmp(body, what) == 0,
+		    "%s got the key by Olm and reads "
+		    "'%s'",
+		    ps[i]->dev, what);
 		free(body);
 		mx_megolm_in_free(in);
 	}
 	is_str(mx_json_str(json_object_get(json_object_get(held, ALICE),
-	    w.a3.dev), "code"), "m.no_olm", "a device without a one-time key "
+			       w.a3.dev),
+		   "code"),
+	    "m.no_olm",
+	    "a device without a one-time key "
 	    "is told m.no_olm");
 	ok(json_object_get(keys, ME) == NULL, "no key to my own device");
 	json_decref(keys);
@@ -556,7 +583,8 @@ static void
 sending(struct mx_e2ee *x)
 {
 	json_t *enc = json_pack("{s:s,s:i}", "algorithm", MEGOLM,
-	    "rotation_period_msgs", 2), *o1, *o2, *o3, *o4, *keys;
+		   "rotation_period_msgs", 2),
+	       *o1, *o2, *o3, *o4, *keys;
 	char s1[MX_MEGOLM_ID_B64], s2[MX_MEGOLM_ID_B64];
 	char s3[MX_MEGOLM_ID_B64], s4[MX_MEGOLM_ID_B64];
 	struct mx_err e;
@@ -573,7 +601,8 @@ sending(struct mx_e2ee *x)
 	json_decref(keys);
 
 	o3 = encrypt(x, enc, MX_E2EE_TOFU, "three", s3);
-	ok(*s3 && strcmp(s3, s1) != 0, "rotation_period_msgs 2: the third "
+	ok(*s3 && strcmp(s3, s1) != 0,
+	    "rotation_period_msgs 2: the third "
 	    "message rotates");
 	shared(o3, s3, "three");
 
@@ -582,14 +611,15 @@ sending(struct mx_e2ee *x)
 	w.members = json_pack("[o]", member(ME, "join"));
 	json_decref(w.sync);
 	w.sync = json_pack("{s:s,s:{s:{s:{s:{s:[o]}}}}}", "next_batch", "s2",
-	    "rooms", "join", ROOM, "timeline", "events", member(ALICE,
-	    "leave"));
+	    "rooms", "join", ROOM, "timeline", "events",
+	    member(ALICE, "leave"));
 	ok(mx_e2ee_refresh(x, ROOM, &e) == 0, "a sync says alice left: %s",
 	    e.msg);
 	o4 = encrypt(x, enc, MX_E2EE_TOFU, "four", s4);
 	ok(*s4 && strcmp(s4, s3) != 0, "a member gone: the session rotates");
 	keys = sent(&srv, "m.room.encrypted");
-	ok(o4 != NULL && json_object_size(keys) == 0, "and her devices are "
+	ok(o4 != NULL && json_object_size(keys) == 0,
+	    "and her devices are "
 	    "sent nothing");
 	json_decref(keys);
 	json_decref(o1);
@@ -603,28 +633,33 @@ static void
 verified_only(struct mx_e2ee *x)
 {
 	json_t *enc = json_pack("{s:s}", "algorithm", MEGOLM), *o, *keys,
-	    *held;
+	       *held;
 	char sid[MX_MEGOLM_ID_B64];
 	struct mx_err e;
 
 	mx_err_clear(&e);
 	json_decref(w.members);
-	w.members = json_pack("[o,o]", member(ME, "join"), member(ALICE,
-	    "join"));
+	w.members =
+	    json_pack("[o,o]", member(ME, "join"), member(ALICE, "join"));
 	json_decref(w.sync);
 	w.sync = json_pack("{s:s,s:{s:{s:{s:{s:[o]}}}}}", "next_batch", "s3",
-	    "rooms", "join", ROOM, "timeline", "events", member(ALICE,
-	    "join"));
+	    "rooms", "join", ROOM, "timeline", "events",
+	    member(ALICE, "join"));
 	ok(mx_e2ee_refresh(x, ROOM, &e) == 0, "alice is back: %s", e.msg);
 	o = encrypt(x, enc, MX_E2EE_VERIFIED, "secret", sid);
 	keys = sent(&srv, "m.room.encrypted");
 	held = sent(&srv, "m.room_key.withheld");
-	ok(o != NULL && json_object_size(keys) == 0, "verified only: no key "
+	ok(o != NULL && json_object_size(keys) == 0,
+	    "verified only: no key "
 	    "to alice's unverified devices");
 	is_str(mx_json_str(json_object_get(json_object_get(held, ALICE),
-	    w.a1.dev), "code"), "m.unverified", "they are told m.unverified");
+			       w.a1.dev),
+		   "code"),
+	    "m.unverified", "they are told m.unverified");
 	is_str(mx_json_str(json_object_get(json_object_get(held, ALICE),
-	    w.a1.dev), "session_id"), sid, "for the session used");
+			       w.a1.dev),
+		   "session_id"),
+	    sid, "for the session used");
 	json_decref(keys);
 	json_decref(held);
 	json_decref(o);
@@ -648,11 +683,13 @@ main(void)
 	peer_init(&w.a2, ALICE, "ALICE2", 1);
 	peer_init(&w.a3, ALICE, "ALICE3", 0);
 	ctx_init();
-	w.members = json_pack("[o,o]", member(ME, "join"), member(ALICE,
-	    "join"));
+	w.members =
+	    json_pack("[o,o]", member(ME, "join"), member(ALICE, "join"));
 	w.sync = json_pack("{s:s}", "next_batch", "s1");
-	ok(mx_e2ee_open(&x, &c, &e) == 0, "open on a memory store with the "
-	    "account of an identity: %s", e.msg);
+	ok(mx_e2ee_open(&x, &c, &e) == 0,
+	    "open on a memory store with the "
+	    "account of an identity: %s",
+	    e.msg);
 	is_str(mx_e2ee_curve25519(x), w.me.curve, "the identity's keys");
 	receiving(x);
 	replay_later();
