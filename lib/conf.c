@@ -175,10 +175,13 @@ mx_conf_store_has_passphrase(const char *dir)
 	return rc;
 }
 
+/* A sealed identity line is about 7 KB; passphrases are shorter. */
+#define SECRET_FILE_MAX 65536
+
 char *
 mx_conf_read_secret_file(const char *path, struct mx_err *e)
 {
-	char *buf = mx_secure_alloc(4096);
+	char *buf = mx_secure_alloc(SECRET_FILE_MAX + 1);
 	size_t n;
 	FILE *f;
 
@@ -188,9 +191,19 @@ mx_conf_read_secret_file(const char *path, struct mx_err *e)
 		mx_secure_free(buf);
 		return NULL;
 	}
-	n = fread(buf, 1, 4095, f);
+	n = fread(buf, 1, SECRET_FILE_MAX, f);
 	fclose(f);
 	buf[n] = '\0';
+	/* A line cut by the limit would be a wrong secret, blamed on the
+	 * passphrase: say what happened instead. */
+	if (strcspn(buf, "\r\n") == SECRET_FILE_MAX) {
+		mx_err_set(e, MX_LOCAL,
+		    "the first line of '%s' is longer "
+		    "than %d bytes",
+		    path, SECRET_FILE_MAX);
+		mx_secure_free(buf);
+		return NULL;
+	}
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0') {
 		mx_err_set(e, MX_LOCAL, "'%s' holds no passphrase", path);

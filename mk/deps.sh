@@ -7,7 +7,7 @@ set -eu
 build="pkg-config libcurl4-openssl-dev libjansson-dev libsodium-dev
 	libedit-dev libssl-dev libsqlite3-dev libcmark-dev libmagic-dev
 	liblzma-dev libbz2-dev zlib1g-dev"
-test="libolm-dev debootstrap python3 curl jq clang clang-format
+test="libolm-dev debootstrap python3 curl jq time clang clang-format
 	libclang-rt-14-dev valgrind mandoc"
 
 case "${1:-build}" in

@@ -478,8 +478,7 @@ for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
 		key=$(cat "$k")
 		fn=$(K=$key awk -F '\t' '$2 == ENVIRON["K"] { print $1; exit }' "$TRASH/table")
 		printf '%s\n' "$key" >>"$TRASH/used"
-		# (echo in dash expands the backslashes of a test's name)
-		name=$(printf '%s' "$key" | sed 's/\\/\\\\/g')
+		name=$key
 		case $fn in
 		'')
 			test_expect_success "$name" "

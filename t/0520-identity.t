@@ -36,6 +36,13 @@ test_expect_success 'the profile can go: the identity is all CI keeps' '
 	jq -r .user_id who >got && echo "$ci_id" >want && test_cmp want got
 '
 
+test_expect_success 'MX_IDENTITY may name a file holding the line (mx(7))' '
+	test $(wc -c <id) -gt 4096 &&
+	MX_IDENTITY=$PWD/id MX_IDENTITY_PASSPHRASE_FILE=pass \
+		mx-keys whoami >who &&
+	jq -r .user_id who >got && echo "$ci_id" >want && test_cmp want got
+'
+
 test_expect_success 'a wrong passphrase is refused (5)' '
 	MX_IDENTITY=$(cat id) MX_IDENTITY_PASSPHRASE=wrong \
 		test_expect_code 5 mx-send "$room" x 2>err &&

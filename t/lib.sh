@@ -33,10 +33,10 @@ _test_show() {
 test_expect_success() {
 	test_count=$((test_count + 1))
 	if (_in_test=1; eval "$2") >"$TRASH/.test-out" 2>&1 </dev/null; then
-		echo "ok $test_count - $1"
+		printf 'ok %d - %s\n' "$test_count" "$1"
 		[ -n "${MX_TEST_VERBOSE:-}" ] && _test_show
 	else
-		echo "not ok $test_count - $1"
+		printf 'not ok %d - %s\n' "$test_count" "$1"
 		test_failed=$((test_failed + 1))
 		_test_show
 	fi
@@ -76,7 +76,7 @@ test_cmp() {
 
 test_skip() {
 	test_count=$((test_count + 1))
-	echo "ok $test_count # skip $1"
+	printf 'ok %d # skip %s\n' "$test_count" "$1"
 }
 
 # skip_all REASON: nothing in this script can run here: the plan says so
@@ -103,7 +103,7 @@ setup_failed() {
 		exit 1
 	fi
 	test_count=$((test_count + 1))
-	echo "not ok $test_count - set-up: $1"
+	printf 'not ok %d - set-up: %s\n' "$test_count" "$1"
 	echo "$TEST_NAME: set-up failed: $1" >&2
 	echo "1..$test_count"
 	exit 1

@@ -171,6 +171,45 @@ environment(void)
 	unsetenv("MX_HOMESERVER");
 }
 
+/* Write n bytes of 'a' (then "\n" when nl) into tmp/name; its path. */
+static char *
+a_file(const char *name, size_t n, int nl)
+{
+	char *path = mx_xasprintf("%s/%s", tmp, name);
+	FILE *f = fopen(path, "w");
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fputc('a', f);
+	if (nl)
+		fputc('\n', f);
+	fclose(f);
+	return path;
+}
+
+/* A sealed identity line is about 7 KB: a secret file holds one whole. */
+static void
+secret_files(void)
+{
+	char *p = a_file("id", 6800, 1), *s;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	s = mx_conf_read_secret_file(p, &e);
+	ok(s != NULL && strlen(s) == 6800, "a 6800-byte line is read whole");
+	if (s != NULL)
+		mx_secure_free(s);
+	free(p);
+	p = a_file("long", 70000, 0);
+	ok(mx_conf_read_secret_file(p, &e) == NULL &&
+	    strstr(e.msg, "longer than 65536 bytes") != NULL,
+	    "a line past the limit is refused as such: %s", e.msg);
+	free(p);
+	p = a_file("empty", 0, 1);
+	ok(mx_conf_read_secret_file(p, &e) == NULL, "an empty line refused");
+	free(p);
+}
+
 int
 main(void)
 {
@@ -180,6 +219,7 @@ main(void)
 	create_and_refuse();
 	session();
 	environment();
+	secret_files();
 	rm_rf(tmp);
 	return done();
 }
