@@ -3,7 +3,7 @@
  * Client-Server API, "m.room.message msgtypes", "Rich replies",
  * "Threading", "Event replacements", "Event annotations"), their size as
  * the server will count it, and transaction ids.  Pure: no I/O but reading
- * the local file given to mx_msg_file_info.
+ * the local file given to mx_msg_mime and mx_msg_probe.
  *
  * json_t results are new references owned by the caller; json_t arguments
  * are borrowed unless said otherwise.  char * results are the caller's.
