@@ -201,7 +201,8 @@ mx_json_parse(const char *s, size_t n, struct mx_err *e)
 	/* JSON text holds no raw NUL (a string's is escaped); jansson would
 	 * take "40" followed by one as 40. */
 	if (memchr(s, '\0', n) != NULL) {
-		mx_err_set(e, MX_LOCAL, "invalid json: a NUL byte in the text");
+		mx_err_set(e, MX_LOCAL,
+		    "invalid json: a NUL byte in the text");
 		return NULL;
 	}
 	v = json_loadb(s, n,
