@@ -61,26 +61,22 @@ mx_inbound_load(struct mx_store *st, const char *room_id, const char *sid,
 	return o->s != NULL;
 }
 
-/* The first index of the session kept under k, or -1 when none is. */
-static long long
-kept_first_index(struct mx_store *st, const char *k)
+/*
+ * Whether a new copy in of a stored session old, shared by skey, ed and
+ * sender, replaces it: 1 yes, 0 no (the kept one starts as early), -1
+ * never (another owner).  A session stays bound to the device that shared
+ * it first (spec: "m.megolm.v1.aes-sha2": the sender_key and Ed25519 key
+ * of the m.room_key's Olm message); only that device may give an earlier
+ * starting point, or anyone could re-bind its messages to another sender.
+ */
+static int
+replaces(const struct mx_inbound *old, const struct mx_megolm_in *in,
+    const char *skey, const char *ed, const char *sender)
 {
-	struct mx_megolm_in *old = NULL;
-	struct mx_pickle_r r;
-	const uint8_t *p;
-	long long first = -1;
-	size_t n, len;
-	char *v = NULL;
-
-	if (mx_store_get_secret(st, "megolm_in", k, &v, &n, NULL) <= 0)
+	if (strcmp(old->sender_key, skey) != 0 || strcmp(old->ed, ed) != 0 ||
+	    strcmp(old->sender, sender) != 0)
 		return -1;
-	mx_pickle_r_init(&r, v, n);
-	p = mx_pickle_r_blob(&r, 4096, &len);
-	if (p != NULL && (old = mx_megolm_in_unpickle(p, len, NULL)) != NULL)
-		first = mx_megolm_in_first_index(old);
-	mx_megolm_in_free(old);
-	mx_secure_free(v);
-	return first;
+	return mx_megolm_in_first_index(in) < mx_megolm_in_first_index(old->s);
 }
 
 int
@@ -89,13 +85,17 @@ mx_inbound_keep(struct mx_store *st, const char *room_id, const char *sid,
     const char *sender, struct mx_err *e)
 {
 	struct mx_buf b = MX_BUF_INIT, p = MX_BUF_INIT;
-	char *k = in_key(room_id, sid);
-	long long first = kept_first_index(st, k);
+	struct mx_inbound old;
+	char *k;
 	int rc;
 
-	if (first >= 0 && (uint64_t)first <= mx_megolm_in_first_index(in)) {
-		free(k);
-		return 0;
+	if ((rc = mx_inbound_load(st, room_id, sid, &old, e)) < 0)
+		return -1;
+	if (rc > 0) {
+		rc = replaces(&old, in, skey, ed, sender);
+		mx_inbound_release(&old);
+		if (rc <= 0)
+			return -rc;
 	}
 	mx_megolm_in_pickle(in, &p);
 	mx_pickle_blob(&b, p.p, p.len);
@@ -103,6 +103,7 @@ mx_inbound_keep(struct mx_store *st, const char *room_id, const char *sid,
 	mx_pickle_blob(&b, skey, strlen(skey));
 	mx_pickle_blob(&b, ed, strlen(ed));
 	mx_pickle_blob(&b, sender, strlen(sender));
+	k = in_key(room_id, sid);
 	rc = mx_store_put_secret_buf(st, "megolm_in", k, &b, e);
 	if (rc == 0)
 		rc = mx_store_del(st, "withheld", k, e);
@@ -157,7 +158,12 @@ mx_inbound_room_key(struct mx_e2ee *x, const char *sender, const char *skey,
 		    mx_json_str(c, "session_id"), in, skey,
 		    mx_json_str(json_object_get(pl, "keys"), "ed25519"),
 		    sender, e);
-		if (rc == 0)
+		if (rc == 1)
+			mx_notice(&x->c->notice, 0,
+			    "ignoring the copy %s sent of session %s: it is "
+			    "another sender's",
+			    sender, mx_json_str(c, "session_id"));
+		if (rc >= 0)
 			rc = mx_store_commit(st, e);
 		else
 			mx_store_rollback(st);

@@ -40,9 +40,11 @@ int mx_inbound_load(struct mx_store *st, const char *room_id, const char *sid,
 
 /*
  * Keep session in as room_id's sid, bound to the device keys skey and ed
- * and the user sender, unless one with an earlier first index is kept
- * already; a withheld notice for it is forgotten.  Inside the caller's
- * transaction.
+ * and the user sender; a withheld notice for it is forgotten.  Inside the
+ * caller's transaction.  0: kept, or a copy of the same owner from an
+ * index as early is kept already; 1: refused, the kept copy is bound to
+ * another device or user (a member re-sharing someone else's session);
+ * -1 with e.
  */
 int mx_inbound_keep(struct mx_store *st, const char *room_id, const char *sid,
     const struct mx_megolm_in *in, const char *skey, const char *ed,

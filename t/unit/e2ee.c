@@ -46,10 +46,11 @@ struct peer {
 
 /* What the server says; the peers. */
 static struct world {
-	struct peer me, a1, a2, a3; /* a1: has a session with me; a2: a
+	struct peer me, a1, a2, a3,
+	    mal; /* mal: another member;  a1: has a session with me; a2: a
 					   key to claim; a3: none */
-	json_t *members;	    /* the /members chunk */
-	json_t *sync;		    /* the next /sync answer */
+	json_t *members; /* the /members chunk */
+	json_t *sync;	 /* the next /sync answer */
 } w;
 
 static json_t *
@@ -339,20 +340,21 @@ static void
 ctx_init(void)
 {
 	struct mx_http_opts o = { { NULL, NULL, 0 }, 0, 0, 0, -1 };
-	struct mx_olm_otk k;
+	struct mx_olm_otk k[2];
 	struct mx_buf b = MX_BUF_INIT;
-	uint8_t their[32], otk[32];
+	uint8_t their[32];
 	struct mx_err e;
 
 	mx_err_clear(&e);
 	peer_init(&w.me, ME, "BOBDEV", 0);
-	/* One one-time key of mine for a1 to start its session with. */
-	mx_olm_account_generate_otks(w.me.acct, 1);
-	mx_olm_account_otks(w.me.acct, &k, 1);
+	/* One-time keys of mine for a1 and mal to start their sessions. */
+	mx_olm_account_generate_otks(w.me.acct, 2);
+	mx_olm_account_otks(w.me.acct, k, 2);
 	mx_olm_account_mark_published(w.me.acct);
 	mx_b64_dec_exact(their, 32, w.me.curve);
-	memcpy(otk, k.pub, 32);
-	w.a1.s = mx_olm_session_new_outbound(w.a1.acct, their, otk, NULL);
+	w.a1.s = mx_olm_session_new_outbound(w.a1.acct, their, k[0].pub, NULL);
+	w.mal.s =
+	    mx_olm_session_new_outbound(w.mal.acct, their, k[1].pub, NULL);
 	c.prog = "e2ee-test";
 	mx_store_open_memory(&c.store, &e);
 	c.sess.homeserver = mx_xasprintf("http://127.0.0.1:%d", srv.port);
@@ -502,6 +504,37 @@ receiving(struct mx_e2ee *x)
 	is_str(mxs(o, "error"), "bad signature or MAC", "a forged ciphertext");
 	json_decref(o);
 	json_decref(ev);
+}
+
+/* A member who holds alice's session from an earlier index re-shares it
+ * as hers: the kept copy stays alice's, and alice's messages decrypt as
+ * hers (issue: a member could re-bind someone else's session). */
+static void
+rebind(struct mx_e2ee *x)
+{
+	struct mx_megolm_out *s = mx_megolm_out_new();
+	json_t *early = room_key(s, ROOM), *ev, *resp, *o;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	json_decref(megolm_event(&w.a1, s, ROOM, "$s0", ALICE, "zero"));
+	json_decref(megolm_event(&w.a1, s, ROOM, "$s1", ALICE, "one"));
+	resp = json_pack("{s:{s:[o,o]}}", "to_device", "events",
+	    olm_to_me(&w.a1, "m.room_key", room_key(s, ROOM)),
+	    olm_to_me(&w.mal, "m.room_key", early));
+	ok(mx_e2ee_sync(x, resp, &e) == 0,
+	    "alice shares a session at index 2, "
+	    "mallory the same from index 0: %s",
+	    e.msg);
+	json_decref(resp);
+	ev = megolm_event(&w.a1, s, ROOM, "$s2", ALICE, "two");
+	o = out_of(x, ROOM, ev);
+	is_str(mx_json_str(json_object_get(o, "content"), "body"), "two",
+	    "alice's message still decrypts as hers");
+	is_str(mxs(o, "device_id"), w.a1.dev, "from her device");
+	json_decref(o);
+	json_decref(ev);
+	mx_megolm_out_free(s);
 }
 
 /* Replays are recorded in the store, not in the handle: a later handle
@@ -682,6 +715,7 @@ main(void)
 	peer_init(&w.a1, ALICE, "ALICE1", 0);
 	peer_init(&w.a2, ALICE, "ALICE2", 1);
 	peer_init(&w.a3, ALICE, "ALICE3", 0);
+	peer_init(&w.mal, "@mallory:hs", "MAL", 0);
 	ctx_init();
 	w.members =
 	    json_pack("[o,o]", member(ME, "join"), member(ALICE, "join"));
@@ -692,6 +726,7 @@ main(void)
 	    e.msg);
 	is_str(mx_e2ee_curve25519(x), w.me.curve, "the identity's keys");
 	receiving(x);
+	rebind(x);
 	replay_later();
 	sending(x);
 	verified_only(x);
@@ -707,5 +742,6 @@ main(void)
 	peer_release(&w.a1);
 	peer_release(&w.a2);
 	peer_release(&w.a3);
+	peer_release(&w.mal);
 	return done();
 }
