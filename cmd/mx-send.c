@@ -37,6 +37,8 @@ enum {
 	O_JOIN,
 	O_LINES,
 	O_TRUST,
+	O_REQUIRE_ENC,
+	O_ALLOW_PLAIN,
 };
 
 static const struct mx_opt opts[] = {
@@ -61,6 +63,10 @@ static const struct mx_opt opts[] = {
 	    "encrypted rooms: share keys with tofu (default) or verified "
 	    "devices",
 	    0 },
+	{ O_REQUIRE_ENC, "require-encryption", NULL,
+	    "refuse a room that is not encrypted (MX_IDENTITY's default)", 0 },
+	{ O_ALLOW_PLAIN, "allow-plaintext", NULL,
+	    "with MX_IDENTITY: send into a room that is not encrypted", 0 },
 	MX_OPT_END
 };
 
@@ -77,6 +83,8 @@ struct opt {
 	const char *lang, *file, *reply, *thread, *edit, *react, *redact;
 	const char *reason;
 	int json, lines, join, nfmt, ntype;
+	int require_enc; /* 1: asked for; 2: implied by MX_IDENTITY */
+	int allow_plain;
 	enum mx_e2ee_policy trust;
 };
 
@@ -146,6 +154,12 @@ opt_fn(void *u, int id, const char *arg)
 	case O_JOIN:
 		o->join = 1;
 		break;
+	case O_REQUIRE_ENC:
+		o->require_enc = 1;
+		break;
+	case O_ALLOW_PLAIN:
+		o->allow_plain = 1;
+		break;
 	case O_TRUST:
 		if (strcmp(arg, "tofu") == 0)
 			o->trust = MX_E2EE_TOFU;
@@ -188,6 +202,10 @@ check_opts(const struct opt *o, int ntext)
 		mx_cli_usage(&cli, "--edit excludes --reply-to and --thread");
 	if (o->reason && !o->redact)
 		mx_cli_usage(&cli, "--reason needs --redact");
+	if (o->require_enc && o->allow_plain)
+		mx_cli_usage(&cli,
+		    "--require-encryption and --allow-plaintext exclude each "
+		    "other");
 	if (o->lines && ntext > 0)
 		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
 	base = o->file ? strrchr(o->file, '/') : NULL;
@@ -541,17 +559,34 @@ static int
 open_e2ee(struct send *s, struct mx_err *e)
 {
 	int rc = mx_e2ee_room_encryption(s->c, s->room_id, &s->enc, e);
+	const char *alg;
 
 	if (rc < 0)
 		return mx_err_prefix(e, "cannot send to '%s'", s->room_id);
+	if (rc == 0 && s->o->require_enc == 1)
+		return mx_err_set(e, MX_LOCAL,
+		    "'%s' is not encrypted: refusing to send "
+		    "(--require-encryption)",
+		    s->room_id);
+	if (rc == 0 && s->o->require_enc == 2)
+		return mx_err_set(e, MX_LOCAL,
+		    "'%s' is not encrypted: a run with MX_IDENTITY sends only "
+		    "into encrypted rooms (--allow-plaintext lets it)",
+		    s->room_id);
 	if (rc == 0)
 		return 0;
-	if (strcmp(json_string_value(json_object_get(s->enc, "algorithm")),
-		"m.megolm.v1.aes-sha2") != 0)
+	/* Encrypted, but with what?  Redacted ({}) or unknown: nothing mx
+	 * can encrypt with, and never a reason to send in the clear. */
+	alg = json_string_value(json_object_get(s->enc, "algorithm"));
+	if (alg == NULL)
+		return mx_err_set(e, MX_LOCAL,
+		    "'%s' is encrypted, but its m.room.encryption names no "
+		    "algorithm (redacted?): refusing to send",
+		    s->room_id);
+	if (strcmp(alg, "m.megolm.v1.aes-sha2") != 0)
 		return mx_err_set(e, MX_LOCAL,
 		    "'%s' is encrypted with '%s', which mx does not know",
-		    s->room_id,
-		    json_string_value(json_object_get(s->enc, "algorithm")));
+		    s->room_id, alg);
 	if (s->c->store == NULL)
 		return mx_err_set(e, MX_USAGE,
 		    "'%s' is encrypted: that needs a profile (mx-keys login), "
@@ -622,6 +657,12 @@ main(int argc, char **argv)
 	if (i >= argc)
 		mx_cli_usage(&cli, "no ROOM given");
 	check_opts(&o, argc - i - 1);
+	/* A CI job's sealed identity is for encrypted rooms: a server that
+	 * hides a room's encryption from a run that remembers nothing must
+	 * not get its plaintext (2: required by MX_IDENTITY). */
+	if (!o.require_enc && !o.allow_plain &&
+	    getenv("MX_IDENTITY") != NULL && *getenv("MX_IDENTITY") != '\0')
+		o.require_enc = 2;
 	/* With a token from the environment there is no profile store: txn
 	 * ids then make retries idempotent within this run only. */
 	if (getenv("MX_ACCESS_TOKEN") == NULL)

@@ -20,7 +20,8 @@ _mx_send()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-m --markdown --html --code -n --notice
 		    -e --emote -f --file --reply-to --thread --edit --react
-		    --redact --reason --json --lines --join --trust -h --help
+		    --redact --reason --json --lines --join --trust
+		    --require-encryption --allow-plaintext -h --help
 		    -V --version -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

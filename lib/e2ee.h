@@ -57,11 +57,12 @@ int mx_e2ee_sync(struct mx_e2ee *x, const json_t *resp, struct mx_err *e);
 
 /*
  * Whether room_id is encrypted: 1 and *enc (the m.room.encryption
- * content, caller's reference) when it is, 0 when not, -1 on error.
+ * content, caller's reference) when it has any m.room.encryption state,
+ * whatever its content ({} when redacted: the caller refuses to send
+ * rather than send in the clear), 0 when it has none, -1 on error.
  * Encryption, once on, cannot be turned off, so that is remembered;
  * "not encrypted" is asked of the server again after a minute.  Needs no
- * account (x may be NULL: c is then used, without its store when it has
- * none).
+ * account (c is used without its store when it has none).
  */
 int mx_e2ee_room_encryption(struct mx_ctx *c, const char *room_id,
     json_t **enc, struct mx_err *e);

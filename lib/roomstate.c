@@ -63,10 +63,12 @@ mx_roomstate_encryption(struct mx_ctx *c, const char *room_id, json_t **enc,
 		json_decref(r);
 		return 0;
 	}
+	/* Any m.room.encryption state means encrypted, whatever its content
+	 * (DESIGN.md, threat model: mx refuses rather than downgrades): a
+	 * redacted one ({}) or one with an unknown algorithm is the sender's
+	 * to refuse, never a reason to send in the clear. */
 	rc = mx_api_get_state(&c->api, room_id, "m.room.encryption", "", &ct,
 	    e);
-	if (rc > 0 && !json_is_string(json_object_get(ct, "algorithm")))
-		rc = 0;
 	if (rc >= 0 && c->store != NULL) {
 		json_object_set(r, "enc", rc > 0 ? ct : json_null());
 		json_object_set_new(r, "checked", json_integer(mx_time_ms()));
@@ -164,8 +166,7 @@ mx_roomstate_news(struct mx_ctx *c, const char *room_id, const json_t *room,
 			    strcmp(t, "m.room.history_visibility") == 0)
 				stale = 1;
 			else if (strcmp(t, "m.room.encryption") == 0 &&
-			    mx_json_str(json_object_get(ev, "content"),
-				"algorithm"))
+			    json_is_object(json_object_get(ev, "content")))
 				json_object_set(r, "enc",
 				    json_object_get(ev, "content"));
 		}
