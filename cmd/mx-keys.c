@@ -62,7 +62,8 @@ static const struct mx_cli cli = {
 	"[options] login -u USER [--homeserver URL]\n[options] login "
 	"--token-stdin [-u USER | --homeserver URL]\n[options] "
 	"logout\n[options] whoami\n[options] devices [USER...]\n[options] "
-	"trust USER DEVICE ED25519\n[options] export-identity "
+	"trust USER DEVICE ED25519\n[options] accept USER\n[options] "
+	"export-identity "
 	"[--passphrase-file FILE]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, and "
 	"list and verify devices.",
@@ -464,6 +465,32 @@ cmd_trust(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	return rc;
 }
 
+/* accept USER: take USER's changed cross-signing keys as theirs (the
+ * changed identity withholds room keys from the devices the new keys
+ * sign until then). */
+static int
+cmd_accept(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *j;
+	int rc;
+
+	(void)o;
+	(void)argc;
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 ||
+	    (rc = mx_devices_accept(c->store, argv[0], e)) < 0)
+		return -1;
+	if (rc == 0)
+		mx_cli_note(c, 0,
+		    "%s's cross-signing keys did not change: "
+		    "nothing to accept",
+		    argv[0]);
+	j = json_pack("{s:s,s:b}", "user_id", argv[0], "accepted", rc);
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
+}
+
 /* export-identity: the profile's device, sealed into one line for
  * MX_IDENTITY. */
 static int
@@ -523,6 +550,7 @@ static const struct {
 	{ "whoami", cmd_whoami, 0, 0 },
 	{ "devices", cmd_devices, 0, 1000 },
 	{ "trust", cmd_trust, 3, 3 },
+	{ "accept", cmd_accept, 1, 1 },
 	{ "export-identity", cmd_export_identity, 0, 0 },
 };
 

@@ -60,7 +60,7 @@ static const struct mx_opt opts[] = {
 	{ O_LINES, "lines", NULL, "send each line of stdin as it arrives", 0 },
 	{ O_JOIN, "join", NULL, "join the room first (invited or public)", 0 },
 	{ O_TRUST, "trust", "POLICY",
-	    "encrypted rooms: share keys with tofu (default) or verified "
+	    "encrypted rooms: keys to tofu (default), verified or all "
 	    "devices",
 	    0 },
 	{ O_REQUIRE_ENC, "require-encryption", NULL,
@@ -165,8 +165,11 @@ opt_fn(void *u, int id, const char *arg)
 			o->trust = MX_E2EE_TOFU;
 		else if (strcmp(arg, "verified") == 0)
 			o->trust = MX_E2EE_VERIFIED;
+		else if (strcmp(arg, "all") == 0)
+			o->trust = MX_E2EE_ALL;
 		else
-			mx_cli_usage(&cli, "--trust wants tofu or verified");
+			mx_cli_usage(&cli,
+			    "--trust wants tofu, verified or all");
 		break;
 	default:
 		return -1;

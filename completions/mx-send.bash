@@ -12,7 +12,7 @@ _mx_send()
 		COMPREPLY=($(compgen -W "$(ls "${MX_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/mx}" 2>/dev/null)" -- "$cur"))
 		return ;;
 	--trust)
-		COMPREPLY=($(compgen -W "tofu verified" -- "$cur"))
+		COMPREPLY=($(compgen -W "tofu verified all" -- "$cur"))
 		return ;;
 	--code|--reply-to|--thread|--edit|--react|--redact|--reason)
 		return ;;

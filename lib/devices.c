@@ -3,11 +3,15 @@
  *
  * The stored record of a user (namespace "devices", key the user ID):
  *   {"outdated": bool, "master": b64|null, "master_verified": bool,
- *    "ssk": b64|null,
+ *    "ssk": b64|null, "identity_changed": bool, "master_seen": b64|null,
+ *    "ssk_seen": b64|null,
  *    "devices": {ID: {"curve", "ed", "name", "verified", "xsigned",
  *                     "mismatch", "gone"}}}
  * "gone" devices stay so that a device ID that comes back with other keys
- * is caught as a mismatch.
+ * is caught as a mismatch.  "master" and "ssk" are pinned as first seen, as
+ * device keys are: other keys the server gives later are kept as
+ * "master_seen" and "ssk_seen" with "identity_changed" until accepted
+ * (mx_devices_accept); devices are judged against the pinned keys.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,28 +130,60 @@ device_keys(const json_t *obj, const char *user, const char *dev,
 	return signed_by(obj, user, dev, *ed);
 }
 
-/* Cross-signing part of a query answer: master and self-signing keys. */
+/* The master and the self-signing key of user in the query answer q,
+ * each checked (the self-signing key signed by the master key), or NULL. */
+static void
+xs_keys(const json_t *q, const char *user, const char **mk, const char **ssk)
+{
+	const json_t *sk =
+	    json_object_get(json_object_get(q, "self_signing_keys"), user);
+
+	*mk = xs_key(json_object_get(json_object_get(q, "master_keys"), user),
+	    user, "master");
+	*ssk = NULL;
+	if (*mk != NULL && (*ssk = xs_key(sk, user, "self_signing")) != NULL &&
+	    signed_by(sk, user, *mk, *mk) != 0)
+		*ssk = NULL;
+}
+
+static int
+differs(const json_t *rec, const char *k, const char *v)
+{
+	const char *old = mx_json_str(rec, k);
+
+	return old != NULL && (v == NULL || strcmp(old, v) != 0);
+}
+
+/*
+ * Cross-signing part of a query answer.  The first master and self-signing
+ * keys seen are pinned (DESIGN.md, threat model: a server that injects a
+ * device must not also be able to swap the identity that vouches for
+ * devices); others, or none where there were some, mark the identity
+ * changed until accepted.  A self-signing key where there was none yet is
+ * taken when the pinned master key signed it.
+ */
 static void
 merge_xs(json_t *rec, const char *user, const json_t *q)
 {
-	const char *mk, *old, *ssk = NULL;
-	const json_t *sk;
-	char *kid;
+	const char *mk, *ssk;
 
-	mk = xs_key(json_object_get(json_object_get(q, "master_keys"), user),
-	    user, "master");
-	old = json_string_value(json_object_get(rec, "master"));
-	if (mk == NULL || old == NULL || strcmp(mk, old) != 0)
-		json_object_set_new(rec, "master_verified", json_false());
-	json_object_set_new(rec, "master", mk ? json_string(mk) : json_null());
-	sk = json_object_get(json_object_get(q, "self_signing_keys"), user);
-	if (mk != NULL && (ssk = xs_key(sk, user, "self_signing")) != NULL) {
-		kid = mx_xstrdup(mk);
-		if (signed_by(sk, user, kid, mk) != 0)
-			ssk = NULL;
-		free(kid);
+	xs_keys(q, user, &mk, &ssk);
+	if (differs(rec, "master", mk) || differs(rec, "ssk", ssk)) {
+		json_object_set_new(rec, "identity_changed", json_true());
+		json_object_set_new(rec, "master_seen",
+		    mk ? json_string(mk) : json_null());
+		json_object_set_new(rec, "ssk_seen",
+		    ssk ? json_string(ssk) : json_null());
+		return;
 	}
-	json_object_set_new(rec, "ssk", ssk ? json_string(ssk) : json_null());
+	if (mx_json_str(rec, "master") == NULL) {
+		json_object_set_new(rec, "master_verified", json_false());
+		json_object_set_new(rec, "master",
+		    mk ? json_string(mk) : json_null());
+	}
+	if (mx_json_str(rec, "ssk") == NULL)
+		json_object_set_new(rec, "ssk",
+		    ssk ? json_string(ssk) : json_null());
 }
 
 json_t *
@@ -225,6 +261,8 @@ fill(struct mx_device *o, const char *user, const char *dev, const json_t *rec,
 	snprintf(o->ed, sizeof(o->ed), "%s",
 	    json_string_value(json_object_get(d, "ed")));
 	o->trust = trust(rec, d);
+	o->identity_changed =
+	    json_is_true(json_object_get(rec, "identity_changed"));
 }
 
 /* The stored record of user, or NULL (absent or unreadable). */
@@ -417,4 +455,36 @@ mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
 		return -1;
 	}
 	return mx_store_commit(s, e);
+}
+
+int
+mx_devices_accept(struct mx_store *s, const char *user, struct mx_err *e)
+{
+	json_t *rec;
+	int rc;
+
+	if (mx_store_begin(s, e) != 0)
+		return -1;
+	rec = load(s, user, NULL);
+	if (rec == NULL ||
+	    !json_is_true(json_object_get(rec, "identity_changed"))) {
+		json_decref(rec);
+		mx_store_rollback(s);
+		return 0;
+	}
+	json_object_set(rec, "master", json_object_get(rec, "master_seen"));
+	json_object_set(rec, "ssk", json_object_get(rec, "ssk_seen"));
+	json_object_del(rec, "master_seen");
+	json_object_del(rec, "ssk_seen");
+	json_object_set_new(rec, "identity_changed", json_false());
+	json_object_set_new(rec, "master_verified", json_false());
+	/* The devices are judged again against the accepted keys. */
+	json_object_set_new(rec, "outdated", json_true());
+	rc = save(s, user, rec, e);
+	json_decref(rec);
+	if (rc != 0) {
+		mx_store_rollback(s);
+		return -1;
+	}
+	return mx_store_commit(s, e) == 0 ? 1 : -1;
 }

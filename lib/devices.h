@@ -38,6 +38,8 @@ struct mx_device {
 	char curve[MX_OLM_KEY_B64]; /* Curve25519, base64 */
 	char ed[MX_OLM_KEY_B64];    /* Ed25519, base64 */
 	enum mx_trust trust;
+	int identity_changed; /* its owner's cross-signing keys are not the
+				   pinned ones (mx_devices_accept) */
 };
 
 struct mx_devlist {
@@ -79,6 +81,14 @@ void mx_device_release(struct mx_device *d);
  */
 int mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
     const char *device_id, const char *ed, struct mx_err *e);
+
+/*
+ * Accept user's changed cross-signing identity: the keys last seen are
+ * pinned in place of the first ones, no longer verified, and the devices
+ * judged again at the next query.  1 when there was a change to accept,
+ * 0 when there was none.
+ */
+int mx_devices_accept(struct mx_store *s, const char *user, struct mx_err *e);
 
 /* Pure helper, exported for the unit tests: fold one user's part of a
  * /keys/query answer (q) into the stored record rec (created when NULL);

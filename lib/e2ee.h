@@ -23,10 +23,16 @@ struct mx_e2ee;
 
 /* Which devices get a room's key (mx-send --trust). */
 enum mx_e2ee_policy {
-	MX_E2EE_TOFU,	  /* every device whose keys never changed */
-	MX_E2EE_VERIFIED, /* devices verified by us or cross-signed by
-				   a user we verified; the others are sent
-				   m.room_key.withheld (m.unverified) */
+	/* The default, as MSC4153 ("exclude insecure devices"): a user with
+	 * cross-signing keys gets keys on the devices signed by the pinned
+	 * self-signing key only; a user without, on every device whose keys
+	 * never changed (trust on first use).  The others are sent
+	 * m.room_key.withheld (m.unverified). */
+	MX_E2EE_TOFU,
+	/* devices verified by us or cross-signed by a user we verified */
+	MX_E2EE_VERIFIED,
+	/* every device whose keys never changed, signed or not */
+	MX_E2EE_ALL,
 };
 
 /* Defaults of m.room.encryption (spec: "m.room.encryption"). */

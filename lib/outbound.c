@@ -147,9 +147,18 @@ role_of(struct mx_e2ee *x, const struct mx_device *d, enum mx_e2ee_policy pol)
 	    (strcmp(d->user_id, x->c->sess.user_id) == 0 &&
 		strcmp(d->device_id, x->c->sess.device_id) == 0))
 		return SKIP;
-	return pol == MX_E2EE_TOFU || d->trust >= MX_TRUST_CROSS_SIGNED ?
-	    SHARE :
-	    WITHHOLD;
+	switch (pol) {
+	case MX_E2EE_ALL:
+		return SHARE;
+	case MX_E2EE_VERIFIED:
+		return d->trust >= MX_TRUST_CROSS_SIGNED ? SHARE : WITHHOLD;
+	case MX_E2EE_TOFU:
+		break;
+	}
+	/* A device its owner's cross-signing did not sign may be one the
+	 * server invented (the device-injection attack of Albrecht et al.,
+	 * 2022): no key for it (MSC4153). */
+	return d->trust >= MX_TRUST_TOFU ? SHARE : WITHHOLD;
 }
 
 static int
@@ -433,6 +442,36 @@ record(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 	return mx_store_commit(st, e);
 }
 
+/* Say on stderr which devices are denied the key for want of their
+ * owner's signature (the sign of an injected device), and whose
+ * cross-signing identity changed; other withheld devices under -v. */
+static void
+tell_held(struct mx_e2ee *x, const struct plan *p)
+{
+	const struct mx_device *d;
+	const char *said = "";
+	size_t i;
+
+	for (i = 0; i < p->nheld; i++) {
+		d = p->held[i].dev;
+		if (d->identity_changed && strcmp(said, d->user_id) != 0)
+			mx_notice(&x->c->notice, 0,
+			    "%s changed cross-signing keys: no room keys to "
+			    "the devices the new keys sign until 'mx-keys "
+			    "accept %s'",
+			    d->user_id, d->user_id);
+		if (d->identity_changed)
+			said = d->user_id;
+		mx_notice(&x->c->notice,
+		    d->trust == MX_TRUST_UNVERIFIED ? 0 : 1,
+		    "withholding the room key from %s's device %s: %s",
+		    d->user_id, d->device_id,
+		    d->trust == MX_TRUST_UNVERIFIED ?
+			"its owner's cross-signing does not vouch for it" :
+			"not verified");
+	}
+}
+
 /* Share o's session with the devices of r lacking it; withhold it from
  * the excluded ones; record both in the stored session. */
 static int
@@ -446,9 +485,9 @@ share(struct mx_e2ee *x, const char *room_id, const struct outrec *o,
 	rc = send_key(x, room_id, o, &p, e);
 	if (rc == 0)
 		rc = withhold(x, room_id, o, p.held, p.nheld, "m.unverified",
-		    "the sender's policy shares keys with verified devices "
-		    "only",
-		    e);
+		    "the sender does not trust this device", e);
+	if (rc == 0)
+		tell_held(x, &p);
 	if (rc == 0)
 		rc = withhold_unreached(x, room_id, o, &p, e);
 	if (rc == 0 && p.nkeys + p.nheld > 0)

@@ -19,6 +19,7 @@
 #include "b64.h"
 #include "conf.h"
 #include "crypto.h"
+#include "devices.h"
 #include "e2ee.h"
 #include "json.h"
 #include "megolm.h"
@@ -33,6 +34,7 @@
 #define ROOM2 "!other:hs"
 #define ME "@bob:hs"
 #define ALICE "@alice:hs"
+#define CAROL "@carol:hs"
 
 /* A device: its Olm account, keys and signed device keys. */
 struct peer {
@@ -46,11 +48,17 @@ struct peer {
 
 /* What the server says; the peers. */
 static struct world {
-	struct peer me, a1, a2, a3,
-	    mal; /* mal: another member;  a1: has a session with me; a2: a
-					   key to claim; a3: none */
-	json_t *members; /* the /members chunk */
-	json_t *sync;	 /* the next /sync answer */
+	/* a1 has a session with me, a2 a one-time key to claim, a3 none;
+	 * mal is another member */
+	struct peer me, a1, a2, a3, mal;
+	/* carol has cross-signing: c1 signed by her self-signing key, c2
+	 * not (a device the server invented), c3 signed by the keys she
+	 * (or the server) replaces them with */
+	struct peer c1, c2, c3;
+	json_t *carol_keys; /* her /keys/query part: device_keys,
+				   master_keys, self_signing_keys */
+	json_t *members;    /* the /members chunk */
+	json_t *sync;	    /* the next /sync answer */
 } w;
 
 static json_t *
@@ -105,6 +113,44 @@ peer_release(struct peer *p)
 
 /* ---- the homeserver ------------------------------------------------------ */
 
+/* Carol's part of a /keys/query answer, merged into a. */
+static void
+add_carol(json_t *a)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(w.carol_keys, k, v) {
+		if (json_object_get(a, k) == NULL)
+			json_object_set_new(a, k, json_object());
+		json_object_set(json_object_get(a, k), CAROL, v);
+	}
+}
+
+/* The one-time keys to claim: a2's and carol's devices' that have one. */
+static json_t *
+claimed(void)
+{
+	struct peer *ps[] = { &w.a2, &w.c1, &w.c2, &w.c3 };
+	json_t *a = json_pack("{s:{}}", "one_time_keys"), *u;
+	size_t i;
+
+	for (i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+		if (ps[i]->otk == NULL)
+			continue;
+		u = json_object_get(json_object_get(a, "one_time_keys"),
+		    ps[i]->user);
+		if (u == NULL)
+			json_object_set_new(json_object_get(a,
+						"one_time_keys"),
+			    ps[i]->user, u = json_object());
+		json_object_set_new(u, ps[i]->dev,
+		    json_pack("{s:O}", "signed_curve25519:AAAAAQ",
+			ps[i]->otk));
+	}
+	return a;
+}
+
 static char *
 route(void *u, const struct fakesrv_req *r, int *status)
 {
@@ -113,13 +159,14 @@ route(void *u, const struct fakesrv_req *r, int *status)
 	char *s;
 
 	(void)u;
-	if (strstr(p, "/keys/query") != NULL)
+	if (strstr(p, "/keys/query") != NULL) {
 		a = json_pack("{s:{s:{s:O},s:{s:O,s:O,s:O}}}", "device_keys",
 		    ME, w.me.dev, w.me.keys, ALICE, w.a1.dev, w.a1.keys,
 		    w.a2.dev, w.a2.keys, w.a3.dev, w.a3.keys);
-	else if (strstr(p, "/keys/claim") != NULL)
-		a = json_pack("{s:{s:{s:{s:O}}}}", "one_time_keys", ALICE,
-		    w.a2.dev, "signed_curve25519:AAAAAQ", w.a2.otk);
+		if (w.carol_keys != NULL)
+			add_carol(a);
+	} else if (strstr(p, "/keys/claim") != NULL)
+		a = claimed();
 	else if (strstr(p, "/members") != NULL)
 		a = json_pack("{s:O}", "chunk", w.members);
 	else if (strstr(p, "/state/m.room.history_visibility") != NULL)
@@ -699,6 +746,182 @@ verified_only(struct mx_e2ee *x)
 	json_decref(enc);
 }
 
+/* A cross-signing identity: master and self-signing key pairs. */
+struct xs {
+	uint8_t mpub[32], msk[64], spub[32], ssk[64];
+	char mb[MX_OLM_KEY_B64], sb[MX_OLM_KEY_B64];
+};
+
+static void
+xs_new(struct xs *k)
+{
+	uint8_t seed[32];
+
+	mx_random(seed, sizeof(seed));
+	mx_ed25519_from_seed(k->mpub, k->msk, seed);
+	mx_random(seed, sizeof(seed));
+	mx_ed25519_from_seed(k->spub, k->ssk, seed);
+	mx_b64_enc(k->mb, k->mpub, 32);
+	mx_b64_enc(k->sb, k->spub, 32);
+}
+
+/* p's device keys signed by the self-signing keys of k1 and k2 (each may
+ * be NULL), added to devs. */
+static void
+add_dev(json_t *devs, const struct peer *p, const struct xs *k1,
+    const struct xs *k2)
+{
+	json_t *d = json_deep_copy(p->keys);
+
+	if (k1 != NULL)
+		mx_signjson_sign(d, p->user, k1->sb, k1->ssk, NULL);
+	if (k2 != NULL)
+		mx_signjson_sign(d, p->user, k2->sb, k2->ssk, NULL);
+	json_object_set_new(devs, p->dev, d);
+}
+
+/* Carol's /keys/query part: devs (stolen), the master and self-signing
+ * keys of k (the latter signed by the former). */
+static json_t *
+carol_part(const struct xs *k, json_t *devs)
+{
+	char *mid = mx_xasprintf("ed25519:%s", k->mb);
+	char *sid = mx_xasprintf("ed25519:%s", k->sb);
+	json_t *mk = json_pack("{s:s,s:[s],s:{s:s}}", "user_id", CAROL,
+	    "usage", "master", "keys", mid, k->mb);
+	json_t *sk = json_pack("{s:s,s:[s],s:{s:s}}", "user_id", CAROL,
+	    "usage", "self_signing", "keys", sid, k->sb);
+
+	mx_signjson_sign(sk, CAROL, k->mb, k->msk, NULL);
+	free(mid);
+	free(sid);
+	return json_pack("{s:o,s:o,s:o}", "device_keys", devs, "master_keys",
+	    mk, "self_signing_keys", sk);
+}
+
+/* p got the key of env's session by Olm and reads env as what. */
+static int
+got_key(struct peer *p, const json_t *env, const char *what)
+{
+	json_t *keys = sent(&srv, "m.room.encrypted");
+	char sid[MX_MEGOLM_ID_B64] = "", *body = NULL;
+	struct mx_megolm_in *in = peer_room_key(p, keys, sid);
+	int ok;
+
+	if (in != NULL)
+		body = peer_read(in, env);
+	ok = in != NULL && strcmp(sid, mx_json_str(env, "session_id")) == 0 &&
+	    body != NULL && strcmp(body, what) == 0;
+	free(body);
+	mx_megolm_in_free(in);
+	json_decref(keys);
+	return ok;
+}
+
+/* What p was told of withheld keys since the log was cleared: the code,
+ * or NULL; and whether it was sent a key. */
+static const char *
+held_code(const struct peer *p, json_t **held)
+{
+	json_decref(*held);
+	*held = sent(&srv, "m.room_key.withheld");
+	return mx_json_str(json_object_get(json_object_get(*held, p->user),
+			       p->dev),
+	    "code");
+}
+
+static int
+sent_key(const struct peer *p)
+{
+	json_t *keys = sent(&srv, "m.room.encrypted");
+	int r =
+	    json_object_get(json_object_get(keys, p->user), p->dev) != NULL;
+
+	json_decref(keys);
+	return r;
+}
+
+/* Carol changes (or the server says she changed) her cross-signing keys:
+ * her device list is marked changed by the next sync. */
+static void
+carol_says(struct mx_e2ee *x, json_t *part, const char *batch)
+{
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	json_decref(w.carol_keys);
+	w.carol_keys = part;
+	json_decref(w.sync);
+	w.sync = json_pack("{s:s,s:{s:[s]},s:{s:{s:{s:{s:[o]}}}}}",
+	    "next_batch", batch, "device_lists", "changed", CAROL, "rooms",
+	    "join", ROOM, "timeline", "events", member(CAROL, "join"));
+	if (mx_e2ee_refresh(x, ROOM, &e) != 0)
+		printf("# refresh: %s\n", e.msg);
+}
+
+/* The device-injection attack (Albrecht et al. 2022) and MSC4153: a user
+ * with cross-signing gets keys on the devices her self-signing key signed
+ * only; her cross-signing keys are pinned, so a server that swaps them
+ * too gets no key for its devices until the change is accepted. */
+static void
+cross_signing(struct mx_e2ee *x)
+{
+	json_t *enc = json_pack("{s:s}", "algorithm", MEGOLM), *o, *devs;
+	json_t *held = NULL;
+	char sid[MX_MEGOLM_ID_B64], sid2[MX_MEGOLM_ID_B64];
+	struct xs k1, k2;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	xs_new(&k1);
+	xs_new(&k2);
+	json_decref(w.members);
+	w.members =
+	    json_pack("[o,o]", member(ME, "join"), member(CAROL, "join"));
+	devs = json_object();
+	add_dev(devs, &w.c1, &k1, NULL);
+	add_dev(devs, &w.c2, NULL, NULL);
+	carol_says(x, carol_part(&k1, devs), "x1");
+
+	o = encrypt(x, enc, MX_E2EE_TOFU, "to carol", sid);
+	ok(got_key(&w.c1, o, "to carol"), "her signed device gets the key");
+	ok(!sent_key(&w.c2), "the device she did not sign gets none");
+	is_str(held_code(&w.c2, &held), "m.unverified", "and is told so");
+	json_decref(o);
+
+	o = encrypt(x, enc, MX_E2EE_ALL, "to all", sid);
+	ok(got_key(&w.c2, o, "to all"),
+	    "--trust all: the unsigned device "
+	    "gets it too");
+	json_decref(o);
+
+	/* New master and self-signing keys; c1 re-signed, c3 new. */
+	devs = json_object();
+	add_dev(devs, &w.c1, &k1, &k2);
+	add_dev(devs, &w.c2, NULL, NULL);
+	add_dev(devs, &w.c3, &k2, NULL);
+	carol_says(x, carol_part(&k2, devs), "x2");
+	o = encrypt(x, enc, MX_E2EE_TOFU, "changed", sid2);
+	ok(got_key(&w.c1, o, "changed"),
+	    "after a change of her keys, the "
+	    "device the pinned keys signed still gets the key");
+	ok(!sent_key(&w.c3) && !sent_key(&w.c2),
+	    "the device only the new "
+	    "keys sign gets none, nor the unsigned one");
+	is_str(held_code(&w.c3, &held), "m.unverified", "and is told so");
+	json_decref(o);
+
+	ok(mx_devices_accept(c.store, CAROL, &e) == 1, "the change accepted");
+	ok(mx_devices_accept(c.store, CAROL, &e) == 0, "once");
+	o = encrypt(x, enc, MX_E2EE_TOFU, "accepted", sid);
+	ok(got_key(&w.c3, o, "accepted"), "then the new keys' device gets it");
+	is_str(sid, sid2, "and the re-signed one keeps the session it has");
+	ok(!sent_key(&w.c2), "the unsigned one still not");
+	json_decref(o);
+	json_decref(held);
+	json_decref(enc);
+}
+
 int
 main(void)
 {
@@ -716,6 +939,9 @@ main(void)
 	peer_init(&w.a2, ALICE, "ALICE2", 1);
 	peer_init(&w.a3, ALICE, "ALICE3", 0);
 	peer_init(&w.mal, "@mallory:hs", "MAL", 0);
+	peer_init(&w.c1, CAROL, "CAROL1", 1);
+	peer_init(&w.c2, CAROL, "CAROL2", 1);
+	peer_init(&w.c3, CAROL, "CAROL3", 1);
 	ctx_init();
 	w.members =
 	    json_pack("[o,o]", member(ME, "join"), member(ALICE, "join"));
@@ -730,6 +956,7 @@ main(void)
 	replay_later();
 	sending(x);
 	verified_only(x);
+	cross_signing(x);
 	mx_e2ee_close(x);
 	mx_ctx_close(&c);
 	fakesrv_stop(&srv);
@@ -743,5 +970,9 @@ main(void)
 	peer_release(&w.a2);
 	peer_release(&w.a3);
 	peer_release(&w.mal);
+	peer_release(&w.c1);
+	peer_release(&w.c2);
+	peer_release(&w.c3);
+	json_decref(w.carol_keys);
 	return done();
 }
