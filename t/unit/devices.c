@@ -71,11 +71,11 @@ answer(json_t *devs, json_t *master, json_t *ssk)
 	json_t *q = json_pack("{s:{s:o}}", "device_keys", USER, devs);
 
 	if (master)
-		json_object_set_new(q, "master_keys", json_pack("{s:o}", USER,
-		    master));
+		json_object_set_new(q, "master_keys",
+		    json_pack("{s:o}", USER, master));
 	if (ssk)
-		json_object_set_new(q, "self_signing_keys", json_pack("{s:o}",
-		    USER, ssk));
+		json_object_set_new(q, "self_signing_keys",
+		    json_pack("{s:o}", USER, ssk));
 	return q;
 }
 
@@ -111,46 +111,55 @@ test_pinning(void)
 	key_new(&a);
 	key_new(&b);
 	key_new(&forger);
-	q = answer(json_pack("{s:o,s:o,s:o,s:o}",
-	    "GOOD", device(USER, "GOOD", CURVE1, &a, NULL),
-	    "FORGED", device(USER, "FORGED", CURVE1, &b, &forger),
-	    "WRONGID", device(USER, "OTHER", CURVE1, &b, NULL),
-	    "WRONGUSER", device("@eve:example.org", "WRONGUSER", CURVE1, &b,
-	    NULL)), NULL, NULL);
+	q = answer(json_pack("{s:o,s:o,s:o,s:o}", "GOOD",
+		       device(USER, "GOOD", CURVE1, &a, NULL), "FORGED",
+		       device(USER, "FORGED", CURVE1, &b, &forger), "WRONGID",
+		       device(USER, "OTHER", CURVE1, &b, NULL), "WRONGUSER",
+		       device("@eve:example.org", "WRONGUSER", CURVE1, &b,
+			   NULL)),
+	    NULL, NULL);
 	rec = mx_devices_merge(NULL, USER, q);
 	json_decref(q);
 	ok(dev(rec, "GOOD") != NULL, "a self-signed device is taken");
 	is_str(str(rec, "GOOD", "ed"), a.b64, "its Ed25519 key is pinned");
 	is_str(str(rec, "GOOD", "curve"), CURVE1, "and its Curve25519 key");
 	ok(!flag(rec, "GOOD", "verified") && !flag(rec, "GOOD", "mismatch") &&
-	    !flag(rec, "GOOD", "gone"), "not verified, no mismatch, not gone");
-	ok(dev(rec, "FORGED") == NULL, "a device signed by another key is "
+		!flag(rec, "GOOD", "gone"),
+	    "not verified, no mismatch, not gone");
+	ok(dev(rec, "FORGED") == NULL,
+	    "a device signed by another key is "
 	    "left out");
-	ok(dev(rec, "WRONGID") == NULL, "a device_id unlike its map key is "
+	ok(dev(rec, "WRONGID") == NULL,
+	    "a device_id unlike its map key is "
 	    "left out");
-	ok(dev(rec, "WRONGUSER") == NULL, "a user_id unlike its map key is "
+	ok(dev(rec, "WRONGUSER") == NULL,
+	    "a user_id unlike its map key is "
 	    "left out");
-	ok(json_is_false(json_object_get(rec, "outdated")), "the list is "
+	ok(json_is_false(json_object_get(rec, "outdated")),
+	    "the list is "
 	    "current after a merge");
 
 	/* Verified by us: kept across merges. */
 	json_object_set_new((json_t *)dev(rec, "GOOD"), "verified",
 	    json_true());
-	q = answer(json_pack("{s:o}", "GOOD", device(USER, "GOOD", CURVE1, &a,
-	    NULL)), NULL, NULL);
+	q = answer(json_pack("{s:o}", "GOOD",
+		       device(USER, "GOOD", CURVE1, &a, NULL)),
+	    NULL, NULL);
 	rec = mx_devices_merge(rec, USER, q);
 	json_decref(q);
 	ok(flag(rec, "GOOD", "verified") && !flag(rec, "GOOD", "mismatch"),
 	    "the same keys again: still verified");
 
 	/* New keys under the same device ID: a mismatch; the old keys stay. */
-	q = answer(json_pack("{s:o}", "GOOD", device(USER, "GOOD", CURVE2, &b,
-	    NULL)), NULL, NULL);
+	q = answer(json_pack("{s:o}", "GOOD",
+		       device(USER, "GOOD", CURVE2, &b, NULL)),
+	    NULL, NULL);
 	rec = mx_devices_merge(rec, USER, q);
 	json_decref(q);
 	ok(flag(rec, "GOOD", "mismatch"), "changed keys: a mismatch");
 	is_str(str(rec, "GOOD", "ed"), a.b64, "the first Ed25519 key stays");
-	is_str(str(rec, "GOOD", "curve"), CURVE1, "the first Curve25519 key "
+	is_str(str(rec, "GOOD", "curve"), CURVE1,
+	    "the first Curve25519 key "
 	    "stays");
 	json_decref(rec);
 }
@@ -163,8 +172,9 @@ test_gone(void)
 
 	key_new(&a);
 	key_new(&b);
-	q = answer(json_pack("{s:o}", "D1", device(USER, "D1", CURVE1, &a,
-	    NULL)), NULL, NULL);
+	q = answer(json_pack("{s:o}", "D1",
+		       device(USER, "D1", CURVE1, &a, NULL)),
+	    NULL, NULL);
 	rec = mx_devices_merge(NULL, USER, q);
 	json_decref(q);
 	q = answer(json_object(), NULL, NULL);
@@ -172,8 +182,9 @@ test_gone(void)
 	json_decref(q);
 	ok(flag(rec, "D1", "gone"), "a device no longer listed is gone");
 	is_str(str(rec, "D1", "ed"), a.b64, "but its keys stay pinned");
-	q = answer(json_pack("{s:o}", "D1", device(USER, "D1", CURVE1, &b,
-	    NULL)), NULL, NULL);
+	q = answer(json_pack("{s:o}", "D1",
+		       device(USER, "D1", CURVE1, &b, NULL)),
+	    NULL, NULL);
 	rec = mx_devices_merge(rec, USER, q);
 	json_decref(q);
 	ok(!flag(rec, "D1", "gone") && flag(rec, "D1", "mismatch"),
@@ -194,8 +205,9 @@ test_cross_signing(void)
 	key_new(&d2);
 	o = device(USER, "XS", CURVE1, &d1, NULL);
 	mx_signjson_sign(o, USER, ssk.b64, ssk.sk, NULL);
-	q = answer(json_pack("{s:o,s:o}", "XS", o, "PLAIN", device(USER,
-	    "PLAIN", CURVE2, &d2, NULL)), xs_key("master", &master, NULL),
+	q = answer(json_pack("{s:o,s:o}", "XS", o, "PLAIN",
+		       device(USER, "PLAIN", CURVE2, &d2, NULL)),
+	    xs_key("master", &master, NULL),
 	    xs_key("self_signing", &ssk, &master));
 	rec = mx_devices_merge(NULL, USER, q);
 	json_decref(q);
@@ -203,14 +215,17 @@ test_cross_signing(void)
 	    "the master key is kept");
 	is_str(json_string_value(json_object_get(rec, "ssk")), ssk.b64,
 	    "a self-signing key signed by the master is taken");
-	ok(flag(rec, "XS", "xsigned"), "a device signed by it is "
+	ok(flag(rec, "XS", "xsigned"),
+	    "a device signed by it is "
 	    "cross-signed");
 	ok(!flag(rec, "PLAIN", "xsigned"), "one it did not sign is not");
 	ok(json_is_false(json_object_get(rec, "master_verified")),
 	    "the master key is not verified by merging");
 
-	/* We verified the master key; a new master key undoes that, and a
-	 * self-signing key the master did not sign is refused. */
+	/* We verified the master key; the server shows another one (with a
+	 * self-signing key that one did not sign): the first keys stay
+	 * pinned and verified, the change is flagged for mx-keys accept, and
+	 * devices are still judged against the pinned keys. */
 	json_object_set_new(rec, "master_verified", json_true());
 	o = device(USER, "XS", CURVE1, &d1, NULL);
 	mx_signjson_sign(o, USER, ssk.b64, ssk.sk, NULL);
@@ -218,20 +233,31 @@ test_cross_signing(void)
 	    xs_key("self_signing", &ssk, &master));
 	rec = mx_devices_merge(rec, USER, q);
 	json_decref(q);
-	ok(json_is_false(json_object_get(rec, "master_verified")),
-	    "a changed master key is no longer verified");
-	ok(json_is_null(json_object_get(rec, "ssk")), "a self-signing key not "
-	    "signed by the (new) master is refused");
-	ok(!flag(rec, "XS", "xsigned"), "so the device is not cross-signed");
+	ok(json_is_true(json_object_get(rec, "identity_changed")) &&
+		json_is_true(json_object_get(rec, "master_verified")),
+	    "a changed master key flags the identity, the pinned one stays "
+	    "verified");
+	is_str(json_string_value(json_object_get(rec, "master")), master.b64,
+	    "the first master key stays pinned");
+	is_str(json_string_value(json_object_get(rec, "master_seen")),
+	    other.b64, "the new one is kept to accept");
+	ok(json_is_null(json_object_get(rec, "ssk_seen")),
+	    "a self-signing "
+	    "key not signed by the new master is not");
+	ok(flag(rec, "XS", "xsigned"),
+	    "the device the pinned keys signed "
+	    "stays cross-signed");
 	json_decref(rec);
 
 	/* A "master key" with two keys, or another user's, is no key. */
-	q = answer(json_object(), json_pack("{s:s,s:[s],s:{s:s,s:s}}",
-	    "user_id", USER, "usage", "master", "keys", "ed25519:a", "a",
-	    "ed25519:b", "b"), NULL);
+	q = answer(json_object(),
+	    json_pack("{s:s,s:[s],s:{s:s,s:s}}", "user_id", USER, "usage",
+		"master", "keys", "ed25519:a", "a", "ed25519:b", "b"),
+	    NULL);
 	rec = mx_devices_merge(NULL, USER, q);
 	json_decref(q);
-	ok(json_is_null(json_object_get(rec, "master")), "a master key object "
+	ok(json_is_null(json_object_get(rec, "master")),
+	    "a master key object "
 	    "with two keys is refused");
 	json_decref(rec);
 }
