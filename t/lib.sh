@@ -15,6 +15,9 @@ cd "$TRASH" || exit 1
 HOME=$TRASH/home
 MX_DIR=$TRASH/mx
 export PATH HOME MX_DIR
+# make check's own variables too: an example that runs make must not
+# see a sub-make.
+unset MAKEFLAGS MAKELEVEL MFLAGS MAKEOVERRIDES 2>/dev/null || :
 unset MX_ACCESS_TOKEN MX_HOMESERVER MX_PROFILE MX_IDENTITY XDG_DATA_HOME \
 	2>/dev/null || :
 test_count=0
