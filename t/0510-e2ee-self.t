@@ -167,7 +167,7 @@ why_first() {
 
 test_expect_success 'bad input: exit 2, the reason first, then the usage' '
 	test_expect_code 2 mx-send -p alice --trust everyone "$room" x 2>err &&
-	why_first err "^mx-send: --trust wants tofu or verified\$" &&
+	why_first err "^mx-send: --trust wants tofu, verified or all\$" &&
 	test_expect_code 2 mx-keys -p alice trust "$bob_id" 2>err &&
 	why_first err "^mx-keys: .trust. needs 3 operands\$" &&
 	test_expect_code 2 mx-keys -p alice export-identity extra 2>err &&
