@@ -25,6 +25,7 @@ struct mx_e2ee {
 	struct mx_olm_account *acct; /* as last loaded from the store */
 	char curve[MX_OLM_KEY_B64];  /* this device's identity keys */
 	char ed[MX_OLM_KEY_B64];
+	json_t *enc_memo; /* room: true (encrypted) or ms when found clear */
 };
 
 /*

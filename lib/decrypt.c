@@ -16,6 +16,7 @@
 #include "inbound.h"
 #include "json.h"
 #include "megolm.h"
+#include "roomstate.h"
 #include "util.h"
 #include "banned.h"
 
@@ -155,9 +156,18 @@ accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
 		json_object_set_new(mx, "device_id", json_string(dev));
 	json_object_set_new(mx, "trust", json_string(mx_trust_name(t)));
 	free(dev);
-	/* A relation sent in the clear (spec: "m.relates_to") is kept. */
-	if (rel != NULL && json_object_get(cc, "m.relates_to") == NULL)
+	/* The spec ("m.room.encrypted": "m.relates_to" is sent in the clear
+	 * so that the server can aggregate) leaves the relation outside what
+	 * the Megolm MAC covers: the server or anyone re-posting may change
+	 * it.  Kept, but marked; a clear copy that contradicts the encrypted
+	 * one loses to it and is marked too. */
+	if (rel != NULL && json_object_get(cc, "m.relates_to") == NULL) {
 		json_object_set(cc, "m.relates_to", rel);
+		json_object_set_new(mx, "relates_to_unauthenticated",
+		    json_true());
+	} else if (rel != NULL &&
+	    !json_equal(rel, json_object_get(cc, "m.relates_to")))
+		json_object_set_new(mx, "relates_to_mismatch", json_true());
 	json_object_set(o, "type", json_object_get(clear, "type"));
 	json_object_set(o, "content", cc);
 }
@@ -196,6 +206,64 @@ decrypt(struct mx_e2ee *x, const char *room_id, json_t *o, json_t *mx,
 	return rc < 0 ? -1 : 0;
 }
 
+/* Whether room_id is encrypted: 1, 0, or -1 when it cannot be told
+ * (then a notice).  Remembered for the run (x->enc_memo): encrypted for
+ * good, "not encrypted" as long as the store believes it. */
+static int
+room_encrypted(struct mx_e2ee *x, const char *room_id)
+{
+	json_t *m = json_object_get(x->enc_memo, room_id), *enc = NULL;
+	struct mx_err e;
+	int rc;
+
+	if (json_is_true(m))
+		return 1;
+	if (json_is_integer(m) &&
+	    mx_time_ms() - json_integer_value(m) < MX_ROOMSTATE_PLAIN_MS)
+		return 0;
+	mx_err_clear(&e);
+	if ((rc = mx_roomstate_encryption(x->c, room_id, &enc, &e)) < 0) {
+		mx_notice(&x->c->notice, 1,
+		    "cannot tell whether '%s' is encrypted: %s", room_id,
+		    e.msg);
+		return -1;
+	}
+	json_decref(enc);
+	json_object_set_new(x->enc_memo, room_id,
+	    rc > 0 ? json_true() : json_integer(mx_time_ms()));
+	return rc > 0;
+}
+
+/* An event that came in the clear, o: in an encrypted room it says so, mx
+ * {"encrypted": false}, for the server (or any member) can post cleartext
+ * into an encrypted room and it must not read like a decrypted message
+ * (spec: "m.room.encryption"; mx(7), threat model).  State events are
+ * never encrypted; they are marked as well.  An m.room.encryption event
+ * is remembered: what follows it in the room is encrypted. */
+static int
+mark_clear(struct mx_e2ee *x, const char *room_id, const char *type, json_t *o,
+    struct mx_err *e)
+{
+	json_t *mx;
+
+	if (x == NULL || type == NULL)
+		return 0;
+	if (strcmp(type, "m.room.encryption") == 0 &&
+	    json_is_string(json_object_get(o, "state_key")) &&
+	    !json_is_true(json_object_get(x->enc_memo, room_id))) {
+		if (mx_roomstate_encrypted(x->c, room_id,
+			json_object_get(o, "content"), e) != 0)
+			return -1;
+		json_object_set_new(x->enc_memo, room_id, json_true());
+	}
+	if (room_encrypted(x, room_id) != 1)
+		return 0;
+	if ((mx = json_object_get(o, "mx")) == NULL)
+		json_object_set_new(o, "mx", mx = json_object());
+	json_object_set_new(mx, "encrypted", json_false());
+	return 0;
+}
+
 int
 mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
     int raw, json_t **out, struct mx_err *e)
@@ -206,8 +274,13 @@ mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
 	*out = o;
 	json_object_set_new(o, "room_id", json_string(room_id));
 	if (type == NULL || strcmp(type, "m.room.encrypted") != 0 ||
-	    json_object_get(ev, "state_key"))
-		return 0;
+	    json_object_get(ev, "state_key")) {
+		if (mark_clear(x, room_id, type, o, e) == 0)
+			return 0;
+		json_decref(o);
+		*out = NULL;
+		return -1;
+	}
 	mx = json_pack("{s:b,s:b,s:s?}", "encrypted", 1, "decrypted", 0,
 	    "algorithm",
 	    mx_json_str(json_object_get(ev, "content"), "algorithm"));

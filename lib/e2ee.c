@@ -41,6 +41,7 @@ mx_e2ee_open(struct mx_e2ee **xp, struct mx_ctx *c, struct mx_err *e)
 		return mx_err_set(e, MX_LOCAL, "the session has no device ID");
 	x = mx_xcalloc(1, sizeof(*x));
 	x->c = c;
+	x->enc_memo = json_object();
 	if (mx_account_open(x, e) != 0) {
 		mx_e2ee_close(x);
 		return -1;
@@ -55,6 +56,7 @@ mx_e2ee_close(struct mx_e2ee *x)
 	if (x == NULL)
 		return;
 	mx_olm_account_free(x->acct);
+	json_decref(x->enc_memo);
 	free(x);
 }
 

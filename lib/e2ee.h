@@ -97,7 +97,10 @@ int mx_e2ee_encrypt(struct mx_e2ee *x, const char *room_id, const json_t *enc,
  * with "room_id", and, for an m.room.encrypted event, the clear type and
  * content in place of the envelope and the verdict under "mx": encrypted,
  * decrypted, algorithm, session_id, index, sender_key, device_id, trust,
- * and error when it could not be decrypted (then the envelope stays).
+ * and error when it could not be decrypted (then the envelope stays);
+ * relates_to_unauthenticated when the relation came only in the clear,
+ * relates_to_mismatch when the clear one contradicted the encrypted one.
+ * Any other event of an encrypted room carries mx {"encrypted": false}.
  * raw: the envelope is kept as mx.raw.  x may be NULL (no store):
  * encrypted events then carry error "no keys (no profile store)".
  * -1 with e (and *out NULL) only when the store fails, the record of the

@@ -14,8 +14,6 @@
 #include "util.h"
 #include "banned.h"
 
-#define PLAIN_RECHECK_MS 60000 /* "not encrypted" is believed this long */
-
 static json_t *
 room_load(struct mx_store *s, const char *room_id)
 {
@@ -59,7 +57,7 @@ mx_roomstate_encryption(struct mx_ctx *c, const char *room_id, json_t **enc,
 	}
 	if (c->store != NULL &&
 	    mx_time_ms() - json_integer_value(json_object_get(r, "checked")) <
-		PLAIN_RECHECK_MS) {
+		MX_ROOMSTATE_PLAIN_MS) {
 		json_decref(r);
 		return 0;
 	}
@@ -79,6 +77,20 @@ mx_roomstate_encryption(struct mx_ctx *c, const char *room_id, json_t **enc,
 		*enc = ct;
 	else
 		json_decref(ct);
+	return rc;
+}
+
+int
+mx_roomstate_encrypted(struct mx_ctx *c, const char *room_id,
+    const json_t *content, struct mx_err *e)
+{
+	json_t *r = room_load(c->store, room_id);
+	int rc;
+
+	json_object_set(r, "enc",
+	    json_is_object(content) ? (json_t *)content : json_object());
+	rc = room_save(c->store, room_id, r, e);
+	json_decref(r);
 	return rc;
 }
 

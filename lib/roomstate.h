@@ -10,6 +10,8 @@
 #ifndef MX_ROOMSTATE_H
 #define MX_ROOMSTATE_H
 
+#define MX_ROOMSTATE_PLAIN_MS 60000 /* "not encrypted" believed this long */
+
 #include <jansson.h>
 
 #include "conf.h"
@@ -18,6 +20,11 @@
 /* mx_e2ee_room_encryption (e2ee.h). */
 int mx_roomstate_encryption(struct mx_ctx *c, const char *room_id,
     json_t **enc, struct mx_err *e);
+
+/* Remember that room_id is encrypted (an m.room.encryption event seen,
+ * whatever its content): for good, as the spec allows no way back. */
+int mx_roomstate_encrypted(struct mx_ctx *c, const char *room_id,
+    const json_t *content, struct mx_err *e);
 
 /* The members of room_id that should get its key: *out {"user":
  * membership} (caller's), read from the server when the record is stale. */

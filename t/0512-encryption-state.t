@@ -103,4 +103,35 @@ test_expect_success 'the two options exclude each other (2)' '
 	grep -q "exclude each other" err
 '
 
+# Cleartext where ciphertext is expected: the server, or a member with a
+# client of its own, posts a plain message into an encrypted room.  It
+# must not read like a decrypted one.
+test_expect_success 'cleartext in an encrypted room: mx.encrypted false' '
+	room=$(state_room "{\"algorithm\":\"m.megolm.v1.aes-sha2\"}") &&
+	api "$alice_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$room")/send/m.room.message/c1" \
+		"{\"msgtype\":\"m.text\",\"body\":\"forged plain\"}" >/dev/null &&
+	mx-sync -p alice --history "$room" >sync &&
+	jq -se "any(.[]; .content.body == \"forged plain\" and .mx.encrypted == false)" sync &&
+	jq -se "any(.[]; .type == \"m.room.create\" and .mx.encrypted == false)" sync
+'
+
+test_expect_success 'in a room that is not encrypted: nothing marked' '
+	mx-sync -p alice --history "$plain" >sync &&
+	jq -se "any(.[]; .content.body == \"in the clear\")" sync &&
+	jq -se "all(.[]; .mx.encrypted == null)" sync
+'
+
+test_expect_success 'a live sync marks what follows a new m.room.encryption' '
+	room=$(create_room "$alice_token") &&
+	mx-sync -p alice >/dev/null &&
+	api "$alice_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$room")/send/m.room.message/p1" \
+		"{\"msgtype\":\"m.text\",\"body\":\"before\"}" >/dev/null &&
+	api "$alice_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$room")/state/m.room.encryption/" \
+		"{\"algorithm\":\"m.megolm.v1.aes-sha2\"}" >/dev/null &&
+	api "$alice_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$room")/send/m.room.message/p2" \
+		"{\"msgtype\":\"m.text\",\"body\":\"after\"}" >/dev/null &&
+	mx-sync -p alice "$room" >sync &&
+	jq -se "any(.[]; .content.body == \"after\" and .mx.encrypted == false)" sync
+'
+
 test_done

@@ -32,6 +32,7 @@
 #define MEGOLM "m.megolm.v1.aes-sha2"
 #define ROOM "!room:hs"
 #define ROOM2 "!other:hs"
+#define ROOM3 "!enc:hs" /* encrypted, says its state */
 #define ME "@bob:hs"
 #define ALICE "@alice:hs"
 #define CAROL "@carol:hs"
@@ -171,6 +172,9 @@ route(void *u, const struct fakesrv_req *r, int *status)
 		a = json_pack("{s:O}", "chunk", w.members);
 	else if (strstr(p, "/state/m.room.history_visibility") != NULL)
 		a = json_pack("{s:s}", "history_visibility", "shared");
+	else if (strstr(p, "/state/m.room.encryption") != NULL &&
+	    (strstr(p, "enc%3Ahs") != NULL || strstr(p, "enc:hs") != NULL))
+		a = json_pack("{s:s}", "algorithm", MEGOLM);
 	else if (strstr(p, "/sync") != NULL)
 		a = json_incref(w.sync);
 	else if (strstr(p, "/sendToDevice/") != NULL)
@@ -549,6 +553,66 @@ receiving(struct mx_e2ee *x)
 		"AwgAEhAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
 	o = out_of(x, ROOM, ev);
 	is_str(mxs(o, "error"), "bad signature or MAC", "a forged ciphertext");
+	json_decref(o);
+	json_decref(ev);
+}
+
+/* Cleartext where ciphertext is expected: a plain event of an encrypted
+ * room says mx.encrypted false; one of a room that is not encrypted says
+ * nothing; a relation that came only in the clear is marked (issue:
+ * trust, item 4). */
+static void
+cleartext(struct mx_e2ee *x)
+{
+	json_t *plain = json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "type",
+		   "m.room.message", "event_id", "$p1", "sender", ALICE,
+		   "content", "msgtype", "m.text", "body", "forged"),
+	       *enc, *o, *ev;
+
+	o = out_of(x, ROOM3, plain);
+	ok(json_is_false(
+	       json_object_get(json_object_get(o, "mx"), "encrypted")),
+	    "a plain message in an encrypted room: mx.encrypted false");
+	json_decref(o);
+	o = out_of(x, ROOM2, plain);
+	ok(o != NULL && json_object_get(o, "mx") == NULL,
+	    "a plain message in a room that is not encrypted: no mx");
+	json_decref(o);
+
+	/* The room becomes encrypted in the timeline: what follows is
+	 * marked at once, the store remembering it. */
+	enc = json_pack("{s:s,s:s,s:s,s:s,s:{}}", "type", "m.room.encryption",
+	    "state_key", "", "event_id", "$enc", "sender", ALICE, "content");
+	o = out_of(x, ROOM2, enc);
+	ok(json_is_false(
+	       json_object_get(json_object_get(o, "mx"), "encrypted")),
+	    "a redacted m.room.encryption: itself marked");
+	json_decref(o);
+	o = out_of(x, ROOM2, plain);
+	ok(json_is_false(
+	       json_object_get(json_object_get(o, "mx"), "encrypted")),
+	    "a plain message after it: marked");
+	json_decref(o);
+	json_decref(enc);
+	json_decref(plain);
+
+	ev = megolm_event(&w.a1, alice_s, ROOM, "$r1", ALICE, "a reply");
+	json_object_set_new(json_object_get(ev, "content"), "m.relates_to",
+	    json_pack("{s:{s:s}}", "m.in_reply_to", "event_id", "$x"));
+	o = out_of(x, ROOM, ev);
+	is_str(mx_json_str(json_object_get(json_object_get(json_object_get(o,
+							       "content"),
+					       "m.relates_to"),
+			       "m.in_reply_to"),
+		   "event_id"),
+	    "$x", "a clear relation is kept");
+	ok(json_is_true(json_object_get(json_object_get(o, "mx"),
+	       "relates_to_unauthenticated")),
+	    "and marked unauthenticated");
+	ok(json_object_get(json_object_get(o, "mx"), "encrypted") &&
+		json_is_true(
+		    json_object_get(json_object_get(o, "mx"), "encrypted")),
+	    "a decrypted event stays mx.encrypted true");
 	json_decref(o);
 	json_decref(ev);
 }
@@ -952,6 +1016,7 @@ main(void)
 	    e.msg);
 	is_str(mx_e2ee_curve25519(x), w.me.curve, "the identity's keys");
 	receiving(x);
+	cleartext(x);
 	rebind(x);
 	replay_later();
 	sending(x);
