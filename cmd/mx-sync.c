@@ -37,6 +37,7 @@ enum {
 	O_ACCEPT,
 	O_RAW,
 	O_DOWNLOAD,
+	O_MAX_DOWNLOAD,
 };
 
 static const struct mx_opt opts[] = {
@@ -56,6 +57,8 @@ static const struct mx_opt opts[] = {
 	{ O_DOWNLOAD, "download", "DIR",
 	    "save the files of file events in DIR (decrypted, hash checked)",
 	    0 },
+	{ O_MAX_DOWNLOAD, "max-download", "SIZE",
+	    "the largest file --download saves (default 100M)", 0 },
 	MX_OPT_END
 };
 
@@ -68,12 +71,14 @@ static const struct mx_cli cli = {
 };
 
 #define FOLLOW_TIMEOUT_MS 30000L
+#define MAX_DOWNLOAD (100LL << 20) /* --max-download's default */
 #define BACKOFF_MAX_MS 30000L
 
 struct opt {
 	int follow, accept, raw;
 	const char *history, *from, *download;
 	long limit;
+	long long max_download;
 	struct mx_sync_sel sel;
 };
 
@@ -140,6 +145,13 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_DOWNLOAD:
 		o->download = arg;
+		break;
+	case O_MAX_DOWNLOAD:
+		if (mx_parse_size(arg, &o->max_download) != 0 ||
+		    o->max_download < 1)
+			mx_cli_usage(&cli,
+			    "--max-download wants a size such as 5000, 20M "
+			    "or 1G");
 		break;
 	case O_TYPES:
 		mx_sync_split(arg, &o->sel.types, &o->sel.ntypes);
@@ -243,16 +255,39 @@ fetch(struct run *r, const char *url, const json_t *file, const char *path,
 		close(fd);
 	if (ct != NULL)
 		fclose(ct);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = mx_err_set(e, MX_LOCAL, "cannot rename into '%s': %s",
-		    path, strerror(errno));
-	if (rc != 0 && fd >= 0)
+	/* link, not rename: a file already there (another event's, or one
+	 * the user put there) is never replaced. */
+	if (rc == 0 && link(tmp, path) != 0)
+		rc = mx_err_set(e, MX_LOCAL, "cannot save '%s': %s", path,
+		    errno == EEXIST ? "it exists; not overwritten" :
+				      strerror(errno));
+	if (fd >= 0)
 		unlink(tmp);
 	free(tmp);
 	return rc;
 }
 
-/* --download: save the file of a file event; mx.file says where, or
+/* 1 when o is a file message (spec: "m.room.message" msgtypes m.file,
+ * m.image, m.audio, m.video) with a content URI. */
+static int
+is_file_message(const json_t *o)
+{
+	static const char *const kinds[] = { "m.file", "m.image", "m.audio",
+		"m.video" };
+	const char *t = mx_json_str(o, "type"),
+		   *k = mx_json_str(json_object_get(o, "content"), "msgtype");
+	size_t i;
+
+	if (t == NULL || k == NULL || strcmp(t, "m.room.message") != 0 ||
+	    json_object_get(o, "state_key") != NULL)
+		return 0;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(k, kinds[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* --download: save the file of a file message; mx.file says where, or
  * mx.file_error why not. */
 static void
 download(struct run *r, json_t *o)
@@ -266,7 +301,7 @@ download(struct run *r, json_t *o)
 	char *fn, *path;
 	struct mx_err e;
 
-	if (url == NULL || eid == NULL || !mx_startswith(url, "mxc://"))
+	if (url == NULL || eid == NULL || !is_file_message(o))
 		return;
 	if (name == NULL)
 		name = json_string_value(json_object_get(c, "body"));
@@ -292,7 +327,9 @@ output(struct run *r, const char *room_id, const json_t *ev,
 	if (mx_e2ee_event(r->x, room_id, ev, r->o->raw, &o, e) != 0)
 		return NULL;
 
-	if (r->o->download && json_is_object(json_object_get(o, "content")))
+	/* Only the timeline of a joined room: an invite (its stripped state)
+	 * comes from anyone, and is no reason to fetch anything. */
+	if (r->o->download && section == NULL)
 		download(r, o);
 
 	if (section) {
@@ -667,6 +704,7 @@ main(int argc, char **argv)
 	if (o.follow)
 		catch_signals();
 	rc = mx_ctx_open(&c, flags, &e);
+	c.api.max_download = o.max_download ? o.max_download : MAX_DOWNLOAD;
 	/* One replay record per decrypted event: a sync to disk for each
 	 * would make reading a long history crawl. */
 	if (rc == 0 && c.store != NULL)

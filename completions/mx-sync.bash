@@ -16,12 +16,13 @@ _mx_sync()
 	--download)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
-	--history|--from|--limit)
+	--history|--from|--limit|--max-download)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-f --follow --history --from --limit
-		    --types --accept-invites --raw --download -h --help -V --version
+		    --types --accept-invites --raw --download
+		    --max-download -h --help -V --version
 		    -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

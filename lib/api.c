@@ -3,6 +3,7 @@
  * percent-encoded here, through path(); answers are mapped to struct mx_err
  * by mx_api_check().
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,9 @@ struct call {
 	FILE *body_file; /* upload */
 	long body_file_len;
 	const char *ctype;
-	FILE *out_file;	 /* download */
-	char **filename; /* download: Content-Disposition filename */
+	FILE *out_file;	    /* download */
+	long long max_body; /* 0: the http default */
+	char **filename;    /* download: Content-Disposition filename */
 };
 
 static int
@@ -149,6 +151,7 @@ do_call(struct mx_api *a, struct call *c, json_t **out, struct mx_err *e)
 	r.body_file_len = c->body_file_len;
 	r.ctype = c->ctype;
 	r.out_file = c->out_file;
+	r.max_body = c->max_body;
 	if (c->body != NULL) {
 		body = json_dumps(c->body, JSON_COMPACT);
 		r.body = body;
@@ -249,7 +252,7 @@ get_optional(struct mx_api *a, char *p, json_t **out, struct mx_err *e)
 static int
 valid_base_url(struct mx_http *h, const char *url, struct mx_err *e)
 {
-	struct mx_api a = { h, url, NULL };
+	struct mx_api a = { h, url, NULL, 0 };
 	json_t *v = NULL;
 
 	if (!mx_startswith(url, "https://") && !mx_startswith(url, "http://"))
@@ -291,7 +294,7 @@ mx_api_discover(struct mx_http *h, const char *server_name, char **hs,
     struct mx_err *e)
 {
 	char *base, *probe = mx_xasprintf("http://%s/", server_name);
-	struct mx_api a = { h, NULL, NULL };
+	struct mx_api a = { h, NULL, NULL, 0 };
 	struct call c = { 0 };
 	struct mx_err le;
 	json_t *j = NULL;
@@ -750,20 +753,60 @@ mx_api_upload(struct mx_api *a, FILE *f, long len, const char *ctype,
 	return take_str(j, "content_uri", mxc, e);
 }
 
-/* Split "mxc://server/id" into its two parts (caller frees both). */
+/* The length of the server name at s (spec: Appendices, "Server Name":
+ * a DNS name, an IPv4 address or a bracketed IPv6 one, then an optional
+ * ":port"), or 0.  A name starts with a letter or digit, so "." and ".."
+ * are none. */
+static size_t
+server_name_len(const char *s)
+{
+	size_t n = 0, d;
+
+	if (s[0] == '[') {
+		n = 1 + strspn(s + 1, "0123456789abcdefABCDEF:.");
+		if (s[n] != ']' || n < 3)
+			return 0;
+		n++;
+	} else {
+		if (!isalnum((unsigned char)s[0]))
+			return 0;
+		n = strspn(s,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-");
+		if (n > 255)
+			return 0;
+	}
+	if (s[n] == ':') {
+		d = strspn(s + n + 1, "0123456789");
+		if (d < 1 || d > 5)
+			return 0;
+		n += 1 + d;
+	}
+	return n;
+}
+
+/* Split "mxc://server/id" into its two parts (caller frees both), by the
+ * spec's grammar (Client-Server API, "Matrix Content (mxc://) URIs": the
+ * media ID is [A-Za-z0-9_-]+): nothing else may reach a request path. */
 int
 mx_api_parse_mxc(const char *mxc, char **server, char **id)
 {
-	const char *p, *s;
+	const char *s, *i;
+	size_t n, m;
 
 	if (!mx_startswith(mxc, "mxc://"))
 		return -1;
 	s = mxc + strlen("mxc://");
-	if ((p = strchr(s, '/')) == NULL || p == s || p[1] == '\0' ||
-	    strchr(p + 1, '/') != NULL)
+	if ((n = server_name_len(s)) == 0 || s[n] != '/')
 		return -1;
-	*server = mx_xstrndup(s, (size_t)(p - s));
-	*id = mx_xstrdup(p + 1);
+	i = s + n + 1;
+	m = strspn(i,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+	    "-");
+	if (m == 0 || m > 255 || i[m] != '\0')
+		return -1;
+	*server = mx_xstrndup(s, n);
+	*id = mx_xstrdup(i);
 	return 0;
 }
 
@@ -789,6 +832,7 @@ mx_api_download(struct mx_api *a, const char *mxc, FILE *out, struct mx_err *e)
 	c.idempotent = 1;
 	c.auth = 1;
 	c.out_file = out;
+	c.max_body = a->max_download;
 	rc = do_call(a, &c, NULL, e);
 	free(server);
 	free(id);

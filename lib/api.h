@@ -21,9 +21,10 @@
 #include "http.h"
 
 struct mx_api {
-	struct mx_http *http; /* borrowed */
-	const char *hs;	      /* base URL, no trailing slash (borrowed) */
-	const char *token;    /* access token or NULL (borrowed) */
+	struct mx_http *http;	/* borrowed */
+	const char *hs;		/* base URL, no trailing slash (borrowed) */
+	const char *token;	/* access token or NULL (borrowed) */
+	long long max_download; /* mx_api_download's cap; 0: the http one */
 };
 
 /* Generic call: path starts with "/_matrix/..." and is already encoded;

@@ -43,6 +43,8 @@ struct attempt {
 	char *filename;
 	char *retry_after; /* raw Retry-After header */
 	int write_failed;  /* errno of a failed write to out_file */
+	long long limit;   /* the request's max_body */
+	int too_big;	   /* the body went over it */
 };
 
 struct mx_http *
@@ -333,6 +335,11 @@ on_body(char *p, size_t sz, size_t n, void *u)
 {
 	struct attempt *at = u;
 
+	if ((long long)(sz * n) >
+	    at->limit - (long long)at->body->len - at->out_written) {
+		at->too_big = 1;
+		return 0;
+	}
 	if (at->out_file != NULL && is_2xx(at->curl)) {
 		if (fwrite(p, sz, n, at->out_file) != n) {
 			at->write_failed = errno ? errno : EIO;
@@ -343,6 +350,24 @@ on_body(char *p, size_t sz, size_t n, void *u)
 	}
 	mx_buf_add(at->body, p, sz * n);
 	return sz * n;
+}
+
+/* The bytes as they come off the wire, before any inflating: a body
+ * that compresses to nothing is capped as well. */
+static int
+on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct attempt *at = u;
+
+	(void)dltotal;
+	(void)ultotal;
+	(void)ulnow;
+	if ((long long)dlnow > at->limit) {
+		at->too_big = 1;
+		return 1;
+	}
+	return 0;
 }
 
 static char *
@@ -474,6 +499,12 @@ setup(struct mx_http *h, const struct mx_http_req *r, struct attempt *at,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, at);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, at);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)at->limit);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, at);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (mx_http_is_loopback(r->url))
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	if (r->body_file != NULL) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
@@ -594,7 +625,7 @@ retry_wait(const struct mx_http *h, const struct mx_http_req *r, int n,
 {
 	long ms;
 
-	if (n >= h->max_retries)
+	if (n >= h->max_retries || at->too_big)
 		return -1;
 	/* A network error is retried when the request may be repeated, but
 	 * not a local failure (a full disk, a file that cannot be read). */
@@ -648,6 +679,16 @@ finish(const struct mx_http_req *r, CURLcode cc, long status,
 {
 	char wbuf[160];
 
+	if (at->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		attempt_release(at);
+		mx_buf_release_wipe(&resp->body);
+		snprintf(wbuf, sizeof(wbuf),
+		    "the answer is larger than %lld bytes", at->limit);
+		fail(r, cc, wbuf, e);
+		if (e != NULL)
+			e->status = MX_PERM;
+		return -1;
+	}
 	if (cc != CURLE_OK) {
 		attempt_release(at);
 		mx_buf_release_wipe(&resp->body);
@@ -686,6 +727,8 @@ perform(struct mx_http *h, const struct mx_http_req *r,
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
 	trace_resp(h, cc, *status, now_ms() - t0, at);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (cc == CURLE_FILESIZE_EXCEEDED)
+		at->too_big = 1;
 	return at->write_failed ? CURLE_WRITE_ERROR : cc;
 }
 
@@ -714,6 +757,7 @@ mx_http_do(struct mx_http *h, const struct mx_http_req *r,
 		memset(&at, 0, sizeof(at));
 		at.curl = h->curl;
 		at.out_file = r->out_file;
+		at.limit = r->max_body > 0 ? r->max_body : MX_HTTP_MAX_BODY;
 		at.body = &resp->body;
 		mx_buf_release_wipe(&resp->body);
 		cc = perform(h, r, hdrs, &at, errbuf, &status);

@@ -15,6 +15,12 @@
 #include "err.h"
 #include "util.h"
 
+/* What a response body may hold unless the request says otherwise: far
+ * more than any answer of a homeserver (an initial /sync of a large
+ * account), far less than a hostile server's endless or inflating body
+ * would take of memory. */
+#define MX_HTTP_MAX_BODY (256LL << 20)
+
 struct mx_http_opts {
 	struct mx_notice notice; /* the trace and retry notes go here */
 	int insecure_http;	 /* allow http:// to non-loopback hosts */
@@ -39,9 +45,11 @@ struct mx_http_req {
 	FILE *body_file; /* stream the body from here instead (upload);
 				   must be seekable for a retry */
 	long body_file_len;
-	FILE *out_file;	 /* stream a 2xx body here instead of memory */
-	long timeout_ms; /* overrides the default (long-poll sync) */
-	int idempotent;	 /* safe to repeat on network error / 5xx:
+	FILE *out_file;	    /* stream a 2xx body here instead of memory */
+	long long max_body; /* the most a body may hold, as sent and as
+				inflated; 0: MX_HTTP_MAX_BODY */
+	long timeout_ms;    /* overrides the default (long-poll sync) */
+	int idempotent;	    /* safe to repeat on network error / 5xx:
 				   GET, DELETE, PUT with a txn id */
 };
 
@@ -59,7 +67,9 @@ struct mx_http_resp {
  * release with mx_http_resp_release; after a 429 e->retry_after_ms is
  * set), -1 with e set otherwise: MX_TEMP for network failure or timeout
  * still failing after the retries, MX_USAGE for a URL that breaks the
- * http:// rule, MX_LOCAL for local I/O.
+ * http:// rule, MX_LOCAL for local I/O, MX_PERM for a body over
+ * max_body (never retried).  A loopback URL never goes through a proxy
+ * (http_proxy and the like): the token would cross it in the clear.
  */
 int mx_http_do(struct mx_http *h, const struct mx_http_req *r,
     struct mx_http_resp *resp, struct mx_err *e);

@@ -247,6 +247,35 @@ mx_utf8_valid(const char *s, size_t n)
 }
 
 int
+mx_parse_size(const char *s, long long *n)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	long long v = 0;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (*s - '0');
+		if (v > (1LL << 50))
+			return -1;
+	}
+	if (*s != '\0') {
+		if ((u = strchr(units, *s)) == NULL)
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+		s++;
+		if (strcmp(s, "iB") != 0 && *s != '\0')
+			return -1;
+	}
+	if (v > (1LL << (50 - shift)))
+		return -1;
+	*n = v << shift;
+	return 0;
+}
+
+int
 mx_startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -55,6 +55,11 @@ int mx_utf8_valid(const char *s, size_t n);
 /* The wall clock in milliseconds since the epoch. */
 long long mx_time_ms(void);
 
+/* A size as a person writes it: digits, then optionally K, M or G (or
+ * KiB, MiB, GiB: powers of 1024).  0, or -1 when s is not one or the size
+ * is over 2^50. */
+int mx_parse_size(const char *s, long long *n);
+
 /* 1 if s starts with prefix. */
 int mx_startswith(const char *s, const char *prefix);
 

@@ -338,5 +338,40 @@ test_expect_success 'invalid content URI: exit 5, saying so, nothing asked' '
 	test_cmp expect err && expect_requests 0
 '
 
+# A hostile homeserver (t/fakehs.py's hostile scenarios): nothing it sends
+# makes mx read without end.
+for uri in "mxc://../.." "mxc://h/.." "mxc://h/a%2F..%2F" "mxc://h/a/b" \
+	"mxc://h:123456/a" "mxc://[::1/a" "mxc://-h/a" "mxc://h/a?b"; do
+	test_expect_success "a crafted content URI $uri: refused, nothing asked" '
+		start_fake ok &&
+		test_expect_code 5 drv "$FAKE" download "$uri" got4 &&
+		grep -q "invalid content URI" err && expect_requests 0
+	'
+done
+
+test_expect_success 'a content URI by the grammar: [IPv6]:port is fetched' '
+	start_fake ok &&
+	test_expect_code 3 drv "$FAKE" download "mxc://[::1]:8448/abc_-9" got5 &&
+	requests | tail -1 >actual &&
+	echo "GET /_matrix/media/v3/download/%5B%3A%3A1%5D%3A8448/abc_-9" >expect &&
+	test_cmp expect actual
+'
+
+for s in endless gzip-bomb huge-length; do
+	test_expect_success "$s body: cut off at the cap, exit 3, no retry" '
+		start_fake '$s' &&
+		test_expect_code 3 drv "$FAKE" sync &&
+		grep -q "the answer is larger than 268435456 bytes" err &&
+		expect_requests 1
+	'
+done
+
+test_expect_success 'loopback: never through http_proxy (the token would cross it)' '
+	start_fake ok &&
+	http_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
+		ALL_PROXY=http://127.0.0.1:9 drv "$FAKE" whoami &&
+	grep -q "^GET /_matrix/client/v3/account/whoami" fake.log
+'
+
 stop_fake
 test_done

@@ -126,6 +126,29 @@ test_expect_success 'a tampered attachment is refused, nothing saved' '
 	test -z "$(ls dl2)"
 '
 
+test_expect_success '--max-download: a larger file is cut off, not saved' '
+	mkdir dl3 &&
+	mx-sync -p bob --history "$room" --download dl3 --max-download 100K >msync &&
+	jq -s -e "map(select(.content.msgtype == \"m.file\" and .content.filename != \"evil.bin\")) | length == 1 and all(.[]; .mx.file == null and (.mx.file_error | contains(\"larger than 102400 bytes\")))" msync &&
+	test -z "$(ls dl3)"
+'
+
+test_expect_success '--download never overwrites a file already there' '
+	mkdir dl4 &&
+	mx-sync -p bob --history "$room" --download dl4 >o1 &&
+	f=$(jq -r "select(.mx.file) | .mx.file" o1) && test -f "$f" &&
+	echo mine >"$f" &&
+	mx-sync -p bob --history "$room" --download dl4 >o2 &&
+	jq -s -e "map(select(.mx.file_error)) | length >= 1 and any(.[]; .mx.file_error | endswith(\"it exists; not overwritten\"))" o2 &&
+	echo mine >want && test_cmp want "$f" &&
+	test -z "$(ls dl4 | grep part)"
+'
+
+test_expect_success '--max-download wants a size (2)' '
+	test_expect_code 2 mx-sync -p bob --download dl --max-download 5X 2>err &&
+	grep -q "max-download wants a size" err
+'
+
 test_expect_success '--download wants a directory (2)' '
 	test_expect_code 2 mx-sync -p bob --download nonexistent 2>err &&
 	grep -q "is not a directory" err

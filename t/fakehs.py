@@ -28,12 +28,17 @@ that makes sense; then the fake answers normally):
   well-known          serves /.well-known/matrix/client pointing to itself
   well-known-bad      /.well-known/matrix/client without m.homeserver
   partial-download    downloads send half their announced body and hang up
+Hostile scenarios (every request):
+  endless             200 JSON whose chunked body never ends
+  gzip-bomb           200 gzip-encoded JSON that inflates to 300 MiB
+  huge-length         200 announcing a Content-Length of 1 TiB
 Normal answers: /versions, /login, /account/whoami, send (the same txn
 gets the same event id), createRoom, join, directory, /sync, media
 upload/download (stored bytes), media config; anything else 200 {}.
 """
 import argparse
 import http.server
+import zlib
 import json
 import re
 import signal
@@ -105,6 +110,9 @@ def normal(h, body):
         return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no media"}
     if "/media/" in p and p.endswith("/config"):
         return 200, {}, {"m.upload.size": 1000}
+    if h.command == "GET" and "/state/" in p:
+        # No state of any kind: a room that is not encrypted.
+        return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no state"}
     return 200, {}, {}
 
 
@@ -152,6 +160,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ans == "drop":
             self.close_connection = True
             return
+        if A.scenario in HOSTILE:
+            return HOSTILE[A.scenario](self)
         if A.scenario == "partial-download" and "/download/" in self.path:
             with lock:
                 state["downloads"] = state.get("downloads", 0) + 1
@@ -185,6 +195,60 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     do_GET = do_PUT = do_POST = do_DELETE = handle_any
+
+    def endless(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b" " * 65536
+        frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+        try:
+            self.wfile.write(b'1\r\n[\r\n')
+            while True:
+                self.wfile.write(frame)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def gzip_bomb(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(bomb())))
+        self.end_headers()
+        try:
+            self.wfile.write(bomb())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def huge_length(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(1 << 40))
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(b" " * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+
+HOSTILE = {"endless": Handler.endless, "gzip-bomb": Handler.gzip_bomb,
+           "huge-length": Handler.huge_length}
+_bomb = []
+
+
+def bomb():
+    """A gzip stream of '[' and 300 MiB of spaces (about 300 KB)."""
+    if not _bomb:
+        z = zlib.compressobj(9, zlib.DEFLATED, 31)
+        mib = b" " * (1 << 20)
+        parts = [z.compress(b"[")] + [z.compress(mib) for _ in range(300)]
+        _bomb.append(b"".join(parts) + z.flush())
+    return _bomb[0]
 
 
 def main():

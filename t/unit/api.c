@@ -63,6 +63,26 @@ mxc(void)
 	ok(mx_api_parse_mxc("mxc:///id", &s, &id) == -1, "no server");
 	ok(mx_api_parse_mxc("https://h/x", &s, &id) == -1, "not mxc");
 	ok(mx_api_parse_mxc("mxc://h/a/b", &s, &id) == -1, "extra slash");
+	/* The spec's grammar, nothing else (a hostile server's URI must not
+	 * reach another path). */
+	ok(mx_api_parse_mxc("mxc://../..", &s, &id) == -1, "dots");
+	ok(mx_api_parse_mxc("mxc://h/..", &s, &id) == -1, "a dot media ID");
+	ok(mx_api_parse_mxc("mxc://h/a%2F", &s, &id) == -1, "percent");
+	ok(mx_api_parse_mxc("mxc://h:/a", &s, &id) == -1, "empty port");
+	ok(mx_api_parse_mxc("mxc://h:123456/a", &s, &id) == -1, "long port");
+	ok(mx_api_parse_mxc("mxc://[::1/a", &s, &id) == -1, "open bracket");
+	ok(mx_api_parse_mxc("mxc://h_x/a", &s, &id) == -1, "underscore host");
+	ok(mx_api_parse_mxc("mxc://h/a b", &s, &id) == -1, "space");
+	ok(mx_api_parse_mxc("mxc://[::1]:8448/a-_Z9", &s, &id) == 0 &&
+		strcmp(s, "[::1]:8448") == 0 && strcmp(id, "a-_Z9") == 0,
+	    "[IPv6]:port and every media ID character");
+	free(s);
+	free(id);
+	ok(mx_api_parse_mxc("mxc://127.0.0.1:8008/x", &s, &id) == 0 &&
+		strcmp(s, "127.0.0.1:8008") == 0,
+	    "IPv4:port");
+	free(s);
+	free(id);
 }
 
 static void

@@ -266,6 +266,23 @@ test_utf8(void)
 	test_utf8_exhaustive();
 }
 
+static void
+test_size(void)
+{
+	long long n = -1;
+
+	ok(mx_parse_size("5000", &n) == 0 && n == 5000, "plain bytes");
+	ok(mx_parse_size("20M", &n) == 0 && n == 20LL << 20, "20M");
+	ok(mx_parse_size("1GiB", &n) == 0 && n == 1LL << 30, "1GiB");
+	ok(mx_parse_size("3K", &n) == 0 && n == 3072, "3K");
+	ok(mx_parse_size("", &n) == -1, "empty");
+	ok(mx_parse_size("-1", &n) == -1, "negative");
+	ok(mx_parse_size("5X", &n) == -1, "unknown unit");
+	ok(mx_parse_size("5Mb", &n) == -1, "Mb is not MiB");
+	ok(mx_parse_size("99999999999999999999", &n) == -1, "overflow");
+	ok(mx_parse_size("2000000G", &n) == -1, "over 2^50");
+}
+
 int
 main(void)
 {
@@ -274,5 +291,6 @@ main(void)
 	test_buf();
 	test_wipe();
 	test_utf8();
+	test_size();
 	return done();
 }
