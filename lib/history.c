@@ -32,22 +32,35 @@ get_page(struct mx_api *a, const char *room_id, char dir, const char *from,
 	return 0;
 }
 
+/* Empty pages in a row that a server may send before it is believed to
+ * page without end (a filter may empty many pages; a hostile server would
+ * send them for ever). */
+#define EMPTY_PAGES_MAX 1000
+
 /*
- * The token to continue from after a page, or NULL at the end: the server
- * leaves "end" out when there is nothing more; an empty page that does not
- * move on is the end too (it would loop otherwise).
+ * The token to continue from after a page, in *next (NULL at the end): the
+ * server leaves "end" out when there is nothing more; an empty page that
+ * does not move on is the end too.  A page of events that gives back the
+ * token it came from, or too many empty pages in a row (*empty counts
+ * them), is a server going round in circles: -1 with e.
  */
-static const char *
-next_token(const json_t *out, const json_t *chunk, const char *tok)
+static int
+next_token(const json_t *out, const json_t *chunk, const char *tok, int *empty,
+    const char **next, struct mx_err *e)
 {
 	const char *end = json_string_value(json_object_get(out, "end"));
+	int same = tok != NULL && end != NULL && strcmp(end, tok) == 0;
 
-	if (end == NULL || *end == '\0')
-		return NULL;
-	if (json_array_size(chunk) == 0 && tok != NULL &&
-	    strcmp(end, tok) == 0)
-		return NULL;
-	return end;
+	*next = NULL;
+	*empty = json_array_size(chunk) == 0 ? *empty + 1 : 0;
+	if (end == NULL || *end == '\0' || (same && *empty))
+		return 0;
+	if (same || *empty > EMPTY_PAGES_MAX)
+		return mx_err_set(e, MX_PERM,
+		    "the server's /messages does not move on (%s)",
+		    same ? "the same token again" : "empty pages without end");
+	*next = end;
+	return 0;
 }
 
 static int
@@ -68,8 +81,8 @@ mx_history_forward(const struct mx_history *h, struct mx_err *e)
 {
 	char *tok = h->from ? mx_xstrdup(h->from) : NULL;
 	json_t *out, *chunk;
-	const char *next;
-	int rc;
+	const char *next = NULL;
+	int rc, empty = 0;
 
 	for (;;) {
 		rc = get_page(h->api, h->room_id, 'f', tok, h->to, h->page,
@@ -77,7 +90,8 @@ mx_history_forward(const struct mx_history *h, struct mx_err *e)
 		if (rc != 0)
 			break;
 		rc = page_events(h, chunk, e);
-		next = next_token(out, chunk, tok);
+		if (rc == 0)
+			rc = next_token(out, chunk, tok, &empty, &next, e);
 		if (rc == 0 && next != NULL) {
 			free(tok);
 			tok = mx_xstrdup(next);
@@ -127,17 +141,20 @@ mx_history_last(struct mx_api *a, const char *room_id, const char *from,
 	char *tok = from ? mx_xstrdup(from) : NULL;
 	const char *next;
 	size_t want;
+	int empty = 0;
 
 	while ((want = (size_t)n - json_array_size(acc)) > 0) {
+		out = NULL;
 		if (get_page(a, room_id, 'b', tok, NULL,
 			want < MX_HISTORY_PAGE ? (int)want : MX_HISTORY_PAGE,
-			filter, &out, &chunk, e) != 0) {
+			filter, &out, &chunk, e) != 0 ||
+		    next_token(out, chunk, tok, &empty, &next, e) != 0) {
+			json_decref(out);
 			free(tok);
 			json_decref(acc);
 			return -1;
 		}
 		take(acc, chunk, n);
-		next = next_token(out, chunk, tok);
 		free(tok);
 		tok = next ? mx_xstrdup(next) : NULL;
 		json_decref(out);

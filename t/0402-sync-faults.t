@@ -30,5 +30,27 @@ test_expect_success '--follow backs off, then goes on from the stored position' 
 	stop_fake
 '
 
+# A hostile server that pages /messages without end: mx-sync stops with
+# exit 3, saying so, after a bounded number of requests.
+test_expect_success '--history: the same token again: exit 3, no loop' '
+	start_fake messages-loop && export MX_HOMESERVER=$FAKE &&
+	test_expect_code 3 mx-sync --history "!r:localhost" >out 2>err &&
+	grep -q "does not move on (the same token again)" err &&
+	test "$(grep -c "/messages" fake.log)" -le 3
+'
+
+test_expect_success '--history: empty pages without end: exit 3, bounded' '
+	start_fake messages-empty && export MX_HOMESERVER=$FAKE &&
+	test_expect_code 3 mx-sync --history "!r:localhost" >out 2>err &&
+	grep -q "does not move on (empty pages without end)" err &&
+	test "$(grep -c "/messages" fake.log)" -le 1002
+'
+
+test_expect_success '--limit: the same token again: exit 3' '
+	start_fake messages-loop && export MX_HOMESERVER=$FAKE &&
+	test_expect_code 3 mx-sync --limit 500 "!r:localhost" >out 2>err &&
+	grep -q "does not move on" err
+'
+
 stop_fake
 test_done

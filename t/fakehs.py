@@ -32,6 +32,8 @@ Hostile scenarios (every request):
   endless             200 JSON whose chunked body never ends
   gzip-bomb           200 gzip-encoded JSON that inflates to 300 MiB
   huge-length         200 announcing a Content-Length of 1 TiB
+  messages-loop       /messages: one event, and the token it came from
+  messages-empty      /messages: empty pages, each with a new token
 Normal answers: /versions, /login, /account/whoami, send (the same txn
 gets the same event id), createRoom, join, directory, /sync, media
 upload/download (stored bytes), media config; anything else 200 {}.
@@ -94,6 +96,19 @@ def normal(h, body):
         return 200, {}, {"event_id": ev}
     if p.endswith("/createRoom") or "/join/" in p or "/directory/room/" in p:
         return 200, {}, {"room_id": "!new:localhost"}
+    if p.endswith("/messages") and A.scenario == "messages-loop":
+        return 200, {}, {"chunk": [{"type": "m.room.message",
+                                    "event_id": "$loop", "sender": me,
+                                    "content": {"body": "again"}}],
+                         "start": "t1", "end": "t1"}
+    if p.endswith("/messages") and A.scenario == "messages-empty":
+        with lock:
+            state["pages"] = state.get("pages", 0) + 1
+            n = state["pages"]
+        return 200, {}, {"chunk": [], "start": "t%d" % n,
+                         "end": "t%d" % (n + 1)}
+    if p.endswith("/joined_rooms"):
+        return 200, {}, {"joined_rooms": ["!r:localhost"]}
     if p.endswith("/sync"):
         return 200, {}, {"next_batch": "s1", "rooms": {}}
     if p.endswith("/media/v3/upload"):
