@@ -20,10 +20,10 @@
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define HDR (4 + 4 + SALT + NONCE)
-/* Refused above these: a forged header must not make us allocate or spin
- * without bound. */
-#define MAX_OPS 16
-#define MAX_MEM_KIB (1024 * 1024)
+/* Refused above what mx_identity_seal writes, before deriving anything: a
+ * forged header must not make a CI job allocate or spin. */
+#define MAX_OPS crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define MAX_MEM_KIB (crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024)
 
 static int
 derive(uint8_t key[32], const char *pass, const uint8_t *hdr, struct mx_err *e)

@@ -342,6 +342,12 @@ kdf_parse(const char *v, struct kdf *k)
 
 	if (sscanf(v, "argon2id %llu %zu %32s", &k->ops, &k->mem, hex) != 3)
 		return -1;
+	/* No more than kdf_new writes: the row is read before anything is
+	 * authenticated, and must not make mx allocate or spin. */
+	if (k->ops < 1 || k->ops > crypto_pwhash_OPSLIMIT_INTERACTIVE ||
+	    k->mem < crypto_pwhash_MEMLIMIT_MIN ||
+	    k->mem > crypto_pwhash_MEMLIMIT_INTERACTIVE)
+		return -1;
 	if (sodium_hex2bin(k->salt, SALT_LEN, hex, strlen(hex), NULL, &n,
 		NULL) != 0 ||
 	    n != SALT_LEN)

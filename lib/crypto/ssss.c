@@ -196,8 +196,11 @@ int
 mx_ssss_passphrase_key(uint8_t *key, size_t len, const char *pass,
     const char *salt, uint32_t iterations, struct mx_err *e)
 {
-	/* m.pbkdf2: the salt is the string's bytes, not decoded base64. */
-	if (iterations == 0 || len == 0 ||
+	/* m.pbkdf2: the salt is the string's bytes, not decoded base64.  The
+	 * iterations come from account data, which the server can forge:
+	 * no more than Element (and a key file of mx) uses. */
+	if (iterations == 0 || iterations > MX_SSSS_MAX_ITERATIONS ||
+	    len == 0 ||
 	    mx_pbkdf2_sha512(key, len, pass, strlen(pass), salt, strlen(salt),
 		iterations) != 0)
 		return mx_err_set(e, MX_LOCAL,

@@ -46,5 +46,7 @@ mx_ssss_key_check(const uint8_t key[32], const json_t *desc, struct mx_err *e);
  */
 int mx_ssss_passphrase_key(uint8_t *key, size_t len, const char *pass,
     const char *salt, uint32_t iterations, struct mx_err *e);
+/* The most iterations a passphrase's m.pbkdf2 may ask for. */
+#define MX_SSSS_MAX_ITERATIONS 500000
 
 #endif

@@ -120,6 +120,17 @@ main(void)
 	t = line_of(r, n);
 	refused(t, PASS, "bad key derivation parameters", "absurd memory");
 	free(t);
+	/* one more than mx writes: ops 3; 65 MiB */
+	r[3] = 3;
+	r[4] = 0; r[5] = 0; r[6] = 0x01; r[7] = 0;
+	t = line_of(r, n);
+	refused(t, PASS, "bad key derivation parameters", "ops above mx's");
+	free(t);
+	r[3] = 2;
+	r[4] = 0; r[5] = 0x01; r[6] = 0x04; r[7] = 0;
+	t = line_of(r, n);
+	refused(t, PASS, "bad key derivation parameters", "memory above mx's");
+	free(t);
 	free(r);
 	refused("mx-identity-v2:AAAA", PASS, "not an mx identity",
 	    "another version");

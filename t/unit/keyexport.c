@@ -211,6 +211,9 @@ test_refusals(void)
 	}
 	ok(mx_keyexport_encrypt("[]", 2, "pw", 0, &e) == NULL,
 	    "zero rounds refused on encrypt");
+	ok(mx_keyexport_encrypt("[]", 2, "pw", MX_KEYEXPORT_ROUNDS + 1, &e) ==
+		NULL,
+	    "more rounds than mx (and Element) write: refused");
 	free(bad);
 	free(text);
 }
