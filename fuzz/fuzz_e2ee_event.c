@@ -349,8 +349,8 @@ part(struct mx_e2ee *x, uint8_t ctl, const uint8_t *p, size_t n)
 		if (j != NULL)
 			event_out(x, ctl, room_event(json_incref(j), ctl));
 		break;
-	case 5:
-		if (j != NULL)
+	case 5: /* lib/sync.c and history.c pass objects only */
+		if (json_is_object(j))
 			event_out(x, ctl, json_incref(j));
 		break;
 	case 6:
