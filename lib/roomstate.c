@@ -87,8 +87,9 @@ mx_roomstate_encrypted(struct mx_ctx *c, const char *room_id,
 	json_t *r = room_load(c->store, room_id);
 	int rc;
 
-	json_object_set(r, "enc",
-	    json_is_object(content) ? (json_t *)content : json_object());
+	json_object_set_new(r, "enc",
+	    json_is_object(content) ? json_incref((json_t *)content) :
+				      json_object());
 	rc = room_save(c->store, room_id, r, e);
 	json_decref(r);
 	return rc;

@@ -33,6 +33,7 @@
 #define ROOM "!room:hs"
 #define ROOM2 "!other:hs"
 #define ROOM3 "!enc:hs" /* encrypted, says its state */
+#define ROOM4 "!bare:hs"
 #define ME "@bob:hs"
 #define ALICE "@alice:hs"
 #define CAROL "@carol:hs"
@@ -592,6 +593,18 @@ cleartext(struct mx_e2ee *x)
 	ok(json_is_false(
 	       json_object_get(json_object_get(o, "mx"), "encrypted")),
 	    "a plain message after it: marked");
+	json_decref(o);
+	json_decref(enc);
+
+	/* One with no content at all (fuzz_e2ee_event: the {} kept in its
+	 * place leaked). */
+	enc = json_pack("{s:s,s:s,s:s,s:s}", "type", "m.room.encryption",
+	    "state_key", "", "event_id", "$enc2", "sender", ALICE);
+	json_decref(out_of(x, ROOM4, enc));
+	o = out_of(x, ROOM4, plain);
+	ok(json_is_false(
+	       json_object_get(json_object_get(o, "mx"), "encrypted")),
+	    "an m.room.encryption without content: what follows is marked");
 	json_decref(o);
 	json_decref(enc);
 	json_decref(plain);
