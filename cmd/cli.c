@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -44,8 +46,14 @@ static const struct mx_opt common_opts[] = {
 void
 mx_cli_init(void)
 {
+	struct rlimit nocore = { 0, 0 };
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_DFL);
+	/* No core file, no ptrace by another process of the user: keys and
+	 * tokens live in this process's memory (DESIGN.md, security). */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (mx_crypto_init() < 0) {
 		fputs("mx: cannot initialise libsodium\n", stderr);
 		exit(MX_LOCAL);
@@ -96,16 +104,35 @@ static void __attribute__((noreturn)) help(const struct mx_cli *cli)
 	exit(fflush(stdout) == 0 ? MX_OK : MX_LOCAL);
 }
 
+/* "prog: msg" and a newline on stderr, msg's control characters (C0, DEL,
+ * and C1 as UTF-8) shown as '?': a server's error text, a room name or an
+ * argument must not drive the terminal, nor split a one-line error. */
+static void
+put_line(const char *prog, const char *msg)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+
+	fprintf(stderr, "%s: ", prog);
+	for (; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', stderr);
+			p++;
+		} else
+			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 void
 mx_cli_usage(const struct mx_cli *cli, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	put_line(cli->prog, msg);
 	print_synopsis(stderr, cli);
 	exit(MX_USAGE);
 }
@@ -199,7 +226,7 @@ notice_stderr(void *u, int level, const char *msg)
 
 	if (level > c->verbose || (c->quiet && level < 2))
 		return;
-	fprintf(stderr, "%s: %s\n", c->prog, msg);
+	put_line(c->prog, msg);
 }
 
 /* mx_ctx's ask: the terminal, when there is one. */
@@ -267,7 +294,7 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc, char **argv,
 int
 mx_cli_fail(const char *prog, const struct mx_err *e)
 {
-	fprintf(stderr, "%s: %s\n", prog, e->msg[0] ? e->msg : "failed");
+	put_line(prog, e->msg[0] ? e->msg : "failed");
 	return e->status ? e->status : MX_LOCAL;
 }
 

@@ -256,7 +256,9 @@ olm_envelope(struct mx_e2ee *x, struct mx_olm_session *s,
 }
 
 /* Encrypt for each target into msgs, in one transaction: each device's
- * sessions are re-read under the lock, advanced and saved. */
+ * sessions are re-read under the lock, advanced and saved, durably (like
+ * a Megolm index: a ratchet state lost in a crash after its ciphertext
+ * left would encrypt the next message with the same keys). */
 static int
 encrypt_all(struct mx_e2ee *x, struct mx_todevice_target *t, size_t n,
     struct mx_olm_session **fresh, const char *type, const json_t *content,
@@ -268,7 +270,7 @@ encrypt_all(struct mx_e2ee *x, struct mx_todevice_target *t, size_t n,
 	size_t i;
 	int rc;
 
-	if ((rc = mx_store_begin(st, e)) != 0)
+	if ((rc = mx_store_begin_durable(st, e)) != 0)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		if ((rc = olm_load(st, t[i].dev->curve, &o, e)) != 0)

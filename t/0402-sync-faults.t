@@ -52,5 +52,24 @@ test_expect_success '--limit: the same token again: exit 3' '
 	grep -q "does not move on" err
 '
 
+test_expect_success 'a server error with control characters: one line, none of them' '
+	start_fake 403-escape && export MX_HOMESERVER=$FAKE &&
+	test_expect_code 3 mx-sync >out 2>err &&
+	test "$(wc -l <err)" = 1 &&
+	! grep -q "$(printf "\\033")" err &&
+	! grep -q "$(printf "\\007")" err &&
+	! grep -q "$(printf "\\302\\233")" err &&
+	grep -q "^mx-sync: M_FORBIDDEN: ?\\[2J?\\]0;pwned?no?forged line?1m\$" err
+'
+
+test_expect_success 'no core file: RLIMIT_CORE is 0 in a running program' '
+	start_fake ok && export MX_HOMESERVER=$FAKE &&
+	{ mx-sync -f >out 2>err & } && pid=$! &&
+	sleep 0.5 &&
+	grep "^Max core file size" /proc/$pid/limits >lim &&
+	kill -TERM $pid && wait $pid;
+	awk "{ exit !(\$5 == 0 && \$6 == 0) }" lim
+'
+
 stop_fake
 test_done

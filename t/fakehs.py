@@ -32,6 +32,8 @@ Hostile scenarios (every request):
   endless             200 JSON whose chunked body never ends
   gzip-bomb           200 gzip-encoded JSON that inflates to 300 MiB
   huge-length         200 announcing a Content-Length of 1 TiB
+  403-escape          403 whose error text holds terminal escapes, a bell,
+                      a newline and a C1 CSI
   messages-loop       /messages: one event, and the token it came from
   messages-empty      /messages: empty pages, each with a new token
 Normal answers: /versions, /login, /account/whoami, send (the same txn
@@ -151,6 +153,9 @@ def fault(n):
         return 404, {}, {"errcode": "M_NOT_FOUND", "error": "Room not found"}
     if s == "404-plain":
         return 404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"
+    if s == "403-escape":
+        return 403, {}, {"errcode": "M_FORBIDDEN",
+                         "error": "\x1b[2J\x1b]0;pwned\x07no\nforged line\u009b1m"}
     if s == "403":
         return 403, {}, {"errcode": "M_FORBIDDEN", "error": "not in room"}
     return None
