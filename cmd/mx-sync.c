@@ -38,6 +38,7 @@ enum {
 	O_RAW,
 	O_DOWNLOAD,
 	O_MAX_DOWNLOAD,
+	O_STATE_FILE,
 };
 
 static const struct mx_opt opts[] = {
@@ -57,6 +58,8 @@ static const struct mx_opt opts[] = {
 	{ O_DOWNLOAD, "download", "DIR",
 	    "save the files of file events in DIR (decrypted, hash checked)",
 	    0 },
+	{ O_STATE_FILE, "state-file", "FILE",
+	    "keep the sync position in FILE, not in the profile", 0 },
 	{ O_MAX_DOWNLOAD, "max-download", "SIZE",
 	    "the largest file --download saves (default 100M)", 0 },
 	MX_OPT_END
@@ -76,7 +79,7 @@ static const struct mx_cli cli = {
 
 struct opt {
 	int follow, accept, raw;
-	const char *history, *from, *download;
+	const char *history, *from, *download, *state_file;
 	long limit;
 	long long max_download;
 	struct mx_sync_sel sel;
@@ -146,6 +149,9 @@ opt_fn(void *u, int id, const char *arg)
 	case O_DOWNLOAD:
 		o->download = arg;
 		break;
+	case O_STATE_FILE:
+		o->state_file = arg;
+		break;
 	case O_MAX_DOWNLOAD:
 		if (mx_parse_size(arg, &o->max_download) != 0 ||
 		    o->max_download < 1)
@@ -189,6 +195,10 @@ check_opts(const struct opt *o, int nrooms)
 		    "--accept-invites");
 	if (o->limit && o->accept)
 		mx_cli_usage(&cli, "--limit takes no --accept-invites");
+	if (o->state_file && (o->history || o->limit))
+		mx_cli_usage(&cli,
+		    "--state-file keeps a sync position: no --history or "
+		    "--limit");
 	if (o->download &&
 	    (stat(o->download, &st) != 0 || !S_ISDIR(st.st_mode)))
 		mx_cli_usage(&cli, "--download: '%s' is not a directory",
@@ -525,19 +535,69 @@ save_pos(struct run *r, const char *key, const char *tok, struct mx_err *e)
 	return 0;
 }
 
-/* Sync once, or forever with -f; the position is stored after each batch
- * has been written. */
+/* --state-file: the position in the file, *tok NULL when there is none
+ * yet; the file holds one line, the token. */
+static int
+state_read(const char *path, char **tok, struct mx_err *e)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	*tok = NULL;
+	if (f == NULL)
+		return errno == ENOENT ?
+		    0 :
+		    mx_err_set(e, MX_LOCAL, "cannot read '%s': %s", path,
+			strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n == 0 || n == sizeof(buf) || memchr(buf, '\n', n) != NULL ||
+	    !mx_utf8_valid(buf, n))
+		return mx_err_set(e, MX_LOCAL,
+		    "'%s' holds no sync position (one line, a token)", path);
+	*tok = mx_xstrndup(buf, n);
+	return 0;
+}
+
+/* Replace the file's position by tok: a new file, synced, then renamed
+ * over the old one, so that a crash leaves one or the other. */
+static int
+state_write(const char *path, const char *tok, struct mx_err *e)
+{
+	char *tmp = mx_xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(tmp), rc = 0;
+	size_t n = strlen(tok);
+
+	if (fd < 0 || write(fd, tok, n) != (ssize_t)n ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		rc = mx_err_set(e, MX_LOCAL, "cannot write '%s': %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Sync once, or forever with -f; the position is kept after each batch
+ * has been written: in the profile's store, in --state-file, or (a run of
+ * MX_ACCESS_TOKEN without one) nowhere but in memory. */
 static int
 sync_loop(struct run *r, struct mx_err *e)
 {
 	char *key = mx_sync_token_key(&r->o->sel), *since = NULL, *next;
-	int rc, fails = 0;
+	int rc = 0, fails = 0;
 
 	/* --limit N -f: the last N events (a first sync's timeline), then on
 	 * from there. */
-	rc = r->o->limit ?
-	    0 :
-	    mx_store_get(r->c->store, "sync", key, &since, NULL, e);
+	if (r->o->state_file != NULL)
+		rc = state_read(r->o->state_file, &since, e);
+	else if (!r->o->limit && r->c->store != NULL)
+		rc = mx_store_get(r->c->store, "sync", key, &since, NULL, e);
 	if (rc > 0)
 		rc = 0;
 	while (rc == 0) {
@@ -554,7 +614,9 @@ sync_loop(struct run *r, struct mx_err *e)
 		free(since);
 		since = next;
 		/* --limit -f starts afresh each time: nothing to store. */
-		if (!r->o->limit)
+		if (r->o->state_file != NULL)
+			rc = state_write(r->o->state_file, since, e);
+		else if (!r->o->limit && r->c->store != NULL)
 			rc = save_pos(r, key, since, e);
 		if (!r->o->follow || stop)
 			break;
@@ -699,7 +761,9 @@ main(int argc, char **argv)
 	check_opts(&o, argc - i);
 	/* The store holds the sync position and the keys that decrypt (the
 	 * profile's own device's: not with a token from the environment). */
-	if ((!o.history && !o.limit) || getenv("MX_ACCESS_TOKEN") == NULL)
+	/* A token from the environment is another identity than the
+	 * profile's: it never reads or moves the profile's position. */
+	if (getenv("MX_ACCESS_TOKEN") == NULL)
 		flags |= MX_CTX_STORE;
 	if (o.follow)
 		catch_signals();

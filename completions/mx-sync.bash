@@ -16,13 +16,16 @@ _mx_sync()
 	--download)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
+	--state-file)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
 	--history|--from|--limit|--max-download)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-f --follow --history --from --limit
 		    --types --accept-invites --raw --download
-		    --max-download -h --help -V --version
+		    --max-download --state-file -h --help -V --version
 		    -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

@@ -1,15 +1,16 @@
 #!/bin/sh
 # mx-sync: first and incremental syncs, the stored position, ROOM and
 # --types selections, --limit, gaps, invites, --follow across restarts,
-# usage errors and exit statuses.
+# usage errors and exit statuses; a token from the environment never moves
+# the profile's position (--state-file keeps its own).
 . "${0%/*}/lib.sh"
 need_homeserver
 
 setup register_user alice
 setup register_user bob
-MX_HOMESERVER=$MX_TEST_HOMESERVER
-MX_ACCESS_TOKEN=$alice_token
-export MX_HOMESERVER MX_ACCESS_TOKEN
+setup login_profile alice
+MX_PROFILE=alice
+export MX_PROFILE
 room=$(create_room "$alice_token") || setup_failed "a room of alice's"
 
 ids() { jq -r .event_id "$@"; }
@@ -171,8 +172,40 @@ test_expect_success 'unknown or not joined room: exit 3' '
 '
 
 test_expect_success 'dead homeserver: exit 4' '
-	MX_HOMESERVER=http://127.0.0.1:1 test_expect_code 4 mx-sync 2>err &&
+	MX_HOMESERVER=http://127.0.0.1:1 MX_ACCESS_TOKEN=$alice_token \
+		test_expect_code 4 mx-sync 2>err &&
 	grep -q "^mx-sync: " err
+'
+
+# The person's profile and a job with the same user's token, on one
+# machine: the job sees the new events, and so does the person next time.
+test_expect_success 'MX_ACCESS_TOKEN never moves the profile position' '
+	mx-sync >/dev/null &&
+	send_text "$alice_token" "$room" "for both" >want &&
+	MX_HOMESERVER=$MX_TEST_HOMESERVER MX_ACCESS_TOKEN=$alice_token \
+		mx-sync --state-file job.pos >job &&
+	jq -r "select(.content.body == \"for both\") | .event_id" job >got &&
+	test_cmp want got &&
+	MX_HOMESERVER=$MX_TEST_HOMESERVER MX_ACCESS_TOKEN=$alice_token \
+		mx-sync >job2 &&
+	mx-sync >mine && ids mine >got && test_cmp want got
+'
+
+test_expect_success '--state-file: the next run goes on from it; 0600' '
+	send_text "$alice_token" "$room" "after the job" >want &&
+	MX_HOMESERVER=$MX_TEST_HOMESERVER MX_ACCESS_TOKEN=$alice_token \
+		mx-sync --state-file job.pos >job &&
+	ids job >got && test_cmp want got &&
+	test "$(stat -c %a job.pos)" = 600 &&
+	test "$(wc -l <job.pos)" = 1 &&
+	test -z "$(ls | grep job.pos.tmp)"
+'
+
+test_expect_success '--state-file that is not a position: exit 5, kept' '
+	printf "a\nb\n" >bad.pos &&
+	test_expect_code 5 mx-sync --state-file bad.pos 2>err &&
+	grep -q "holds no sync position" err &&
+	printf "a\nb\n" >want && test_cmp want bad.pos
 '
 
 test_expect_success 'usage errors: exit 2' '
@@ -185,7 +218,9 @@ test_expect_success 'usage errors: exit 2' '
 	test_expect_code 2 mx-sync --history "$room" "$room" 2>err &&
 	test_expect_code 2 mx-sync --history "$room" --limit 2 2>err &&
 	test_expect_code 2 mx-sync -f -f 2>err &&
-	test_expect_code 2 mx-sync "not-a-room" 2>err
+	test_expect_code 2 mx-sync "not-a-room" 2>err &&
+	test_expect_code 2 mx-sync --state-file x --history "$room" 2>err &&
+	test_expect_code 2 mx-sync --state-file x --limit 2 "$room" 2>err
 '
 
 test_done
