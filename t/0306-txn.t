@@ -76,4 +76,34 @@ test_expect_success 'a live sender of the same content is not deduplicated into'
 	count_messages "$room3" >got && echo 2 >want && test_cmp want got
 '
 
+# kill -9, then the same command at once: the killed process is still a
+# zombie (its parent has not reaped it yet: here, deliberately) or still
+# dying, and its record is an orphan all the same (issue: 23 of 30 such
+# reruns posted a second copy).
+test_expect_success 'SIGKILL, then an immediate rerun: one message, same txn id' '
+	room4=$(create_room "$alice_token") &&
+	echo hang >mode && : >puts &&
+	python3 -c "if True:
+		import os, signal, subprocess, sys, time
+		cmd = [\"env\", \"-u\", \"MX_HOMESERVER\", \"-u\", \"MX_ACCESS_TOKEN\",
+		       \"mx-send\", \"-p\", \"a\", sys.argv[1], \"killed\"]
+		p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+		for i in range(200):
+			if os.path.getsize(\"puts\") > 0:
+				break
+			time.sleep(0.05)
+		open(\"mode\", \"w\").write(\"pass\n\")
+		os.kill(p.pid, signal.SIGKILL)
+		time.sleep(0.2)
+		st = open(\"/proc/%d/stat\" % p.pid).read().rsplit(\")\", 1)[1].split()[0]
+		open(\"state\", \"w\").write(st + \"\n\")
+		out = subprocess.run(cmd, stdout=subprocess.PIPE).stdout
+		open(\"k2\", \"wb\").write(out)
+		p.wait()
+	" "$room4" &&
+	echo Z >want && test_cmp want state &&
+	test "$(jq -r .txn_id k2)" = "$(txns | head -n 1)" &&
+	count_messages "$room4" >got && echo 1 >want && test_cmp want got
+'
+
 test_done
