@@ -36,6 +36,7 @@ enum {
 	O_JSON,
 	O_JOIN,
 	O_LINES,
+	O_STRICT,
 	O_TRUST,
 	O_REQUIRE_ENC,
 	O_ALLOW_PLAIN,
@@ -58,6 +59,8 @@ static const struct mx_opt opts[] = {
 	{ O_JSON, "json", NULL,
 	    "send each stdin line: JSON content or {type,content}", 0 },
 	{ O_LINES, "lines", NULL, "send each line of stdin as it arrives", 0 },
+	{ O_STRICT, "strict", NULL,
+	    "--lines: stop at a line that is not UTF-8 text", 0 },
 	{ O_JOIN, "join", NULL, "join the room first (invited or public)", 0 },
 	{ O_TRUST, "trust", "POLICY",
 	    "encrypted rooms: keys to tofu (default), verified or all "
@@ -82,7 +85,7 @@ struct opt {
 	enum mx_msg_fmt fmt;
 	const char *lang, *file, *reply, *thread, *edit, *react, *redact;
 	const char *reason;
-	int json, lines, join, nfmt, ntype;
+	int json, lines, strict, join, nfmt, ntype;
 	int require_enc; /* 1: asked for; 2: implied by MX_IDENTITY */
 	int allow_plain;
 	enum mx_e2ee_policy trust;
@@ -151,6 +154,9 @@ opt_fn(void *u, int id, const char *arg)
 	case O_LINES:
 		o->lines = 1;
 		break;
+	case O_STRICT:
+		o->strict = 1;
+		break;
 	case O_JOIN:
 		o->join = 1;
 		break;
@@ -209,6 +215,8 @@ check_opts(const struct opt *o, int ntext)
 		mx_cli_usage(&cli,
 		    "--require-encryption and --allow-plaintext exclude each "
 		    "other");
+	if (o->strict && !o->lines)
+		mx_cli_usage(&cli, "--strict needs --lines");
 	if (o->lines && ntext > 0)
 		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
 	base = o->file ? strrchr(o->file, '/') : NULL;
@@ -365,13 +373,16 @@ read_all(FILE *f, struct mx_buf *b, struct mx_err *e)
 	return 0;
 }
 
-/* One message per stdin line, each sent as it arrives. */
+/* One message per stdin line, each sent as it arrives.  A line that is
+ * not UTF-8 text is reported and skipped (a log tailed into a room must
+ * not stop at one bad byte), and the run then exits 5: not every line
+ * reached the room.  --strict stops there instead. */
 static int
 send_lines(struct send *s, struct mx_err *e)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	unsigned long no = 0;
+	unsigned long no = 0, bad = 0;
 	ssize_t n;
 	int rc = 0;
 
@@ -379,15 +390,27 @@ send_lines(struct send *s, struct mx_err *e)
 		no++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (!mx_utf8_valid(line, (size_t)n))
-			rc = mx_err_set(e, MX_LOCAL,
-			    "stdin line %lu is not UTF-8 text (a NUL byte or "
-			    "an invalid sequence)",
-			    no);
-		else if (n > 0)
-			rc = send_text(s, line, e);
+		if (mx_utf8_valid(line, (size_t)n)) {
+			if (n > 0)
+				rc = send_text(s, line, e);
+			continue;
+		}
+		rc = mx_err_set(e, MX_LOCAL,
+		    "stdin line %lu is not UTF-8 text (a NUL byte or an "
+		    "invalid sequence)%s",
+		    no, s->o->strict ? "" : "; skipped");
+		if (!s->o->strict) {
+			mx_cli_note(s->c, 0, "%s", e->msg);
+			mx_err_clear(e);
+			bad++;
+			rc = 0;
+		}
 	}
 	free(line);
+	if (rc == 0 && bad > 0)
+		rc = mx_err_set(e, MX_LOCAL,
+		    "%lu line%s of stdin not sent (not UTF-8 text)", bad,
+		    bad == 1 ? "" : "s");
 	return rc;
 }
 

@@ -20,7 +20,7 @@ _mx_send()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-m --markdown --html --code -n --notice
 		    -e --emote -f --file --reply-to --thread --edit --react
-		    --redact --reason --json --lines --join --trust
+		    --redact --reason --json --lines --strict --join --trust
 		    --require-encryption --allow-plaintext -h --help
 		    -V --version -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))

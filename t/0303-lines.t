@@ -29,9 +29,18 @@ test_expect_success '--lines with --notice and no input sends nothing' '
 	test "$(count_messages)" = "$n"
 '
 
-test_expect_success '--lines stops at a line that is not UTF-8 (5), naming it' '
+test_expect_success '--lines skips a line that is not UTF-8, sends the rest, exits 5' '
 	printf "first\nsecond \377\nthird\n" |
 		test_expect_code 5 mx-send --lines "$room" >out 2>err &&
+	test $(wc -l <out) = 2 &&
+	grep -qx "mx-send: stdin line 2 is not UTF-8 text (a NUL byte or an invalid sequence); skipped" err &&
+	grep -qx "mx-send: 1 line of stdin not sent (not UTF-8 text)" err &&
+	last_body >got && echo third >want && test_cmp want got
+'
+
+test_expect_success '--lines --strict stops at a line that is not UTF-8 (5), naming it' '
+	printf "first\nsecond \377\nthird\n" |
+		test_expect_code 5 mx-send --lines --strict "$room" >out 2>err &&
 	test $(wc -l <out) = 1 &&
 	grep -qx "mx-send: stdin line 2 is not UTF-8 text (a NUL byte or an invalid sequence)" err &&
 	last_body >got && echo first >want && test_cmp want got
