@@ -417,6 +417,28 @@ device_json(const struct mx_device *d)
 }
 
 /* devices [USER...]: every device of the users (default: ourselves). */
+/* A user of the command line with no device listed: one who does not
+ * exist is an error (3), one who has no device a note. */
+static int
+no_devices(struct mx_ctx *c, const struct mx_devlist *l, const char *user,
+    struct mx_err *e)
+{
+	json_t *p = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].user_id, user) == 0)
+			return 0;
+	if ((rc = mx_api_profile(&c->api, user, &p, e)) < 0)
+		return -1;
+	json_decref(p);
+	if (rc == 0)
+		return mx_err_set(e, MX_PERM, "unknown user '%s'", user);
+	mx_cli_note(c, 0, "%s has no device with keys", user);
+	return 0;
+}
+
 static int
 cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
@@ -439,6 +461,8 @@ cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		rc = mx_cli_print_json(j, e);
 		json_decref(j);
 	}
+	for (i = 0; i < (size_t)argc && rc == 0; i++)
+		rc = no_devices(c, &l, argv[i], e);
 	mx_devlist_release(&l);
 	return rc;
 }

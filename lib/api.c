@@ -485,6 +485,25 @@ mx_api_redact(struct mx_api *a, const char *room_id, const char *event_id,
 }
 
 int
+mx_api_profile(struct mx_api *a, const char *user_id, json_t **out,
+    struct mx_err *e)
+{
+	struct mx_err e2;
+
+	/* Synapse answers 404 M_UNKNOWN ("No row found") for a local user
+	 * who does not exist: any 404 means none. */
+	mx_err_clear(&e2);
+	if (call(a, "GET", path("/_matrix/client/v3/profile/%s", user_id),
+		NULL, 1, out, &e2) == 0)
+		return 1;
+	if (e2.http == 404)
+		return 0;
+	if (e != NULL)
+		*e = e2;
+	return -1;
+}
+
+int
 mx_api_get_state(struct mx_api *a, const char *room_id, const char *type,
     const char *state_key, json_t **content, struct mx_err *e)
 {

@@ -68,6 +68,10 @@ int mx_api_redact(struct mx_api *a, const char *room_id, const char *event_id,
     struct mx_err *e);
 /* GET state event content; returns 1 and *content when it exists, 0 when
  * the server says M_NOT_FOUND, -1 on error. */
+/* A user's profile (spec: GET /profile/{userId}): 1 and *out, 0 when
+ * the user does not exist (404), -1. */
+int mx_api_profile(struct mx_api *a, const char *user_id, json_t **out,
+    struct mx_err *e);
 int mx_api_get_state(struct mx_api *a, const char *room_id, const char *type,
     const char *state_key, json_t **content, struct mx_err *e);
 int mx_api_put_state(struct mx_api *a, const char *room_id, const char *type,

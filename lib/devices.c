@@ -442,9 +442,12 @@ mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
 		    "it",
 		    device_id, user);
 	else if (strcmp(json_string_value(json_object_get(d, "ed")), ed) != 0)
+		/* The right key is not shown: that would invite copying it
+		 * from here instead of comparing it with the device's. */
 		rc = mx_err_set(e, MX_NO,
-		    "the Ed25519 key of '%s' is %s, not %s", device_id,
-		    json_string_value(json_object_get(d, "ed")), ed);
+		    "the Ed25519 key of '%s' is not %s: compare the key that "
+		    "device shows, and do not trust it until they match",
+		    device_id, ed);
 	else {
 		json_object_set_new(d, "verified", json_true());
 		rc = save(s, user, rec, e);

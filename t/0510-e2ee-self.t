@@ -47,7 +47,14 @@ test_expect_success 'mx-keys devices lists the other side with pinned keys' '
 test_expect_success 'mx-keys trust refuses a wrong fingerprint (1)' '
 	dev=$(jq -r .device_id devs) &&
 	test_expect_code 1 mx-keys -p bob trust "$alice_id" "$dev" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 2>err &&
-	grep -q "^mx-keys: the Ed25519 key of" err
+	grep -q "^mx-keys: the Ed25519 key of" err &&
+	! grep -qF "$(jq -r .ed25519 devs)" err
+'
+
+test_expect_success 'mx-keys devices of a user who does not exist: exit 3' '
+	test_expect_code 3 mx-keys -p bob devices "@nobody:$MX_TEST_SERVER_NAME" >out 2>err &&
+	test ! -s out &&
+	grep -qx "mx-keys: unknown user .@nobody:$MX_TEST_SERVER_NAME." err
 '
 
 test_expect_success 'mx-keys trust marks it verified; mx-sync says so' '
