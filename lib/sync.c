@@ -274,11 +274,27 @@ invite_event(const json_t *room)
 	return NULL;
 }
 
+/* 1 when the selection takes room_id: no rooms named, or among them. */
+static int
+sel_room(const struct mx_sync_sel *s, const char *room_id)
+{
+	size_t i;
+
+	if (s == NULL || s->nrooms == 0)
+		return 1;
+	for (i = 0; i < s->nrooms; i++)
+		if (strcmp(s->rooms[i], room_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* An invite, unless the selection names other rooms (the server's filter
+ * leaves invites alone). */
 static int
 walk_invite(const struct mx_sync_walk *w, const char *room_id,
     const json_t *room, struct mx_err *e)
 {
-	if (w->invite == NULL)
+	if (w->invite == NULL || !sel_room(w->sel, room_id))
 		return 0;
 	return w->invite(w->u, room_id, invite_event(room), e);
 }

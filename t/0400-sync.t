@@ -105,7 +105,7 @@ test_expect_success 'a limited timeline: its gap is filled, nothing skipped' '
 test_expect_success '--accept-invites joins and prints the invite' '
 	broom=$(create_room "$bob_token" "{\"invite\":[\"$alice_id\"]}") &&
 	mx-sync --accept-invites >out &&
-	jq -c --arg r "$broom" "select(.room_id == \$r) |
+	jq -c --arg r "$broom" "select(.room_id == \$r and .mx.section == \"invite\") |
 	    [.type, .state_key, .content.membership, .mx]" out >got &&
 	echo "[\"m.room.member\",\"$alice_id\",\"invite\",{\"section\":\"invite\",\"joined\":true}]" >want &&
 	test_cmp want got &&
@@ -115,10 +115,28 @@ test_expect_success '--accept-invites joins and prints the invite' '
 
 test_expect_success 'an invite without --accept-invites is printed, not joined' '
 	broom2=$(create_room "$bob_token" "{\"invite\":[\"$alice_id\"]}") &&
+	echo "$broom2" >broom2.id &&
 	mx-sync >out &&
 	jq -c --arg r "$broom2" "select(.room_id == \$r) | .mx" out >got &&
 	echo "{\"section\":\"invite\",\"joined\":false}" >want &&
 	test_cmp want got
+'
+
+test_expect_success 'mx-sync ROOM prints no invite to another room' '
+	broom3=$(create_room "$bob_token" "{\"invite\":[\"$alice_id\"]}") &&
+	echo "$broom3" >broom3.id &&
+	mx-sync "$room" >out &&
+	! grep -qF "$broom3" out
+'
+
+test_expect_success 'an invite printed and moved past: a later --accept-invites joins it' '
+	broom2=$(cat broom2.id) && broom3=$(cat broom3.id) &&
+	mx-sync >/dev/null &&
+	mx-sync --accept-invites >out &&
+	api "$alice_token" GET /_matrix/client/v3/joined_rooms >jr &&
+	jq -e --arg r "$broom2" ".joined_rooms | index(\$r)" jr >/dev/null &&
+	jq -e --arg r "$broom3" ".joined_rooms | index(\$r)" jr >/dev/null &&
+	jq -s -e --arg r "$broom2" "any(.[]; .room_id == \$r and .mx.joined == true)" out
 '
 
 # wait_lines FILE N: wait up to 20 s until FILE has N lines.
