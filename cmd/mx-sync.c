@@ -417,55 +417,23 @@ on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
 	return 0;
 }
 
-static int
-no_event(void *u, const char *room_id, const json_t *ev,
-    enum mx_sync_kind kind, struct mx_err *e)
-{
-	(void)u;
-	(void)room_id;
-	(void)ev;
-	(void)kind;
-	(void)e;
-	return 0;
-}
-
-/* --accept-invites: the invites still pending, read anew from the server
- * (a first /sync with nothing but its invites), joined and printed, so an
- * invite that an earlier run printed and moved past is joined too. */
+/* --accept-invites: the invites still pending, read anew from the server,
+ * joined and printed, so an invite that an earlier run printed and moved
+ * past is joined too. */
 static int
 accept_pending(struct run *r, struct mx_err *e)
 {
-	struct mx_sync_walk w = { 0 };
-	json_t *resp = NULL;
-	char *filter;
-	int rc;
+	json_t *inv = NULL, *room;
+	const char *room_id;
+	int rc = 0;
 
-	/* Synapse keeps the answer of a /sync for a while and gives it again
-	 * to the same request: a first sync of the same filter a minute ago
-	 * would bring back that minute's invites.  The filter names a type
-	 * of this moment, which no event has, to ask anew. */
-	filter = mx_xasprintf("{\"presence\":{\"not_types\":[\"mx.now.%lld\"],"
-			      "\"types\":[]},"
-			      "\"account_data\":{\"types\":[]},"
-			      "\"room\":{\"timeline\":{\"limit\":0},\"state\":"
-			      "{\"types\":[]},"
-			      "\"ephemeral\":{\"types\":[]},\"account_data\":{"
-			      "\"types\":[]}}}",
-	    mx_time_ms());
-	rc = mx_api_sync(&r->c->api, NULL, filter, 0, &resp, e);
-	free(filter);
-	if (rc != 0)
+	if (mx_sync_invites(&r->c->api, &inv, e) != 0)
 		return -1;
-	w.api = &r->c->api;
-	w.sel = &r->o->sel;
-	w.event = no_event;
-	w.invite = on_invite;
-	w.u = r;
-	json_object_del(resp, "to_device");
-	json_object_del(json_object_get(resp, "rooms"), "join");
-	json_object_del(json_object_get(resp, "rooms"), "leave");
-	rc = mx_sync_walk(&w, resp, e);
-	json_decref(resp);
+	json_object_foreach(inv, room_id, room)
+		if (rc == 0 && mx_sync_wants_room(&r->o->sel, room_id))
+			rc = on_invite(r, room_id, mx_sync_invite_event(room),
+			    e);
+	json_decref(inv);
 	return rc;
 }
 

@@ -9,7 +9,9 @@
 #include "api.h"
 #include "conf.h"
 #include "err.h"
+#include "json.h"
 #include "room.h"
+#include "sync.h"
 #include "util.h"
 #include "banned.h"
 
@@ -124,11 +126,53 @@ create_dm(struct mx_ctx *c, const char *me, const char *user, char **room_id,
 	return 0;
 }
 
+/* A direct room user invited us to and we have not joined yet (spec:
+ * "Direct Messaging": our invite carries is_direct), joined and recorded
+ * in m.direct: 1 and *room_id, 0 when there is none. */
+static int
+join_dm_invite(struct mx_ctx *c, const char *me, const char *user,
+    char **room_id, struct mx_err *e)
+{
+	json_t *inv = NULL, *room;
+	const json_t *ev;
+	const char *id, *found = NULL;
+	int rc;
+
+	if (mx_sync_invites(&c->api, &inv, e) != 0)
+		return -1;
+	json_object_foreach(inv, id, room) {
+		ev = mx_sync_invite_event(room);
+		if (ev != NULL &&
+		    json_is_true(
+			json_object_get(json_object_get(ev, "content"),
+			    "is_direct")) &&
+		    mx_json_str(ev, "sender") != NULL &&
+		    strcmp(mx_json_str(ev, "sender"), user) == 0 &&
+		    mx_json_str(ev, "state_key") != NULL &&
+		    strcmp(mx_json_str(ev, "state_key"), me) == 0)
+			found = id;
+	}
+	rc = 0;
+	if (found != NULL) {
+		if (mx_api_join(&c->api, found, room_id, e) != 0)
+			rc = mx_err_prefix(e, "cannot join '%s''s invite '%s'",
+			    user, found);
+		else if (record_dm(c, me, user, *room_id, e) != 0)
+			rc = mx_err_prefix(e, "cannot record direct room '%s'",
+			    *room_id);
+		else
+			rc = 1;
+	}
+	json_decref(inv);
+	return rc;
+}
+
 static int
 resolve_user(struct mx_ctx *c, const char *user, unsigned flags,
     char **room_id, struct mx_err *e)
 {
 	const char *me = self(c, e);
+	json_t *p = NULL;
 	int rc;
 
 	if (me == NULL)
@@ -138,6 +182,16 @@ resolve_user(struct mx_ctx *c, const char *user, unsigned flags,
 	if (!(flags & MX_ROOM_CREATE_DM))
 		return mx_err_set(e, MX_PERM, "no direct room with '%s'",
 		    user);
+	/* Before a new room: the one user already offered, and whether user
+	 * exists at all (a room with no one to read it would take the
+	 * message and exit 0). */
+	if ((rc = join_dm_invite(c, me, user, room_id, e)) != 0)
+		return rc < 0 ? -1 : 0;
+	if ((rc = mx_api_profile(&c->api, user, &p, e)) < 0)
+		return mx_err_prefix(e, "cannot look up '%s'", user);
+	json_decref(p);
+	if (rc == 0)
+		return mx_err_set(e, MX_PERM, "unknown user '%s'", user);
 	return create_dm(c, me, user, room_id, e);
 }
 

@@ -253,10 +253,8 @@ walk_room(const struct mx_sync_walk *w, const char *room_id,
 	    MX_SYNC_TIMELINE, e);
 }
 
-/* Our invite: the m.room.member event with membership "invite" among the
- * stripped state, or NULL. */
-static const json_t *
-invite_event(const json_t *room)
+const json_t *
+mx_sync_invite_event(const json_t *room)
 {
 	const json_t *evs, *ev, *content;
 	const char *type, *m;
@@ -274,9 +272,8 @@ invite_event(const json_t *room)
 	return NULL;
 }
 
-/* 1 when the selection takes room_id: no rooms named, or among them. */
-static int
-sel_room(const struct mx_sync_sel *s, const char *room_id)
+int
+mx_sync_wants_room(const struct mx_sync_sel *s, const char *room_id)
 {
 	size_t i;
 
@@ -294,9 +291,40 @@ static int
 walk_invite(const struct mx_sync_walk *w, const char *room_id,
     const json_t *room, struct mx_err *e)
 {
-	if (w->invite == NULL || !sel_room(w->sel, room_id))
+	if (w->invite == NULL || !mx_sync_wants_room(w->sel, room_id))
 		return 0;
-	return w->invite(w->u, room_id, invite_event(room), e);
+	return w->invite(w->u, room_id, mx_sync_invite_event(room), e);
+}
+
+int
+mx_sync_invites(struct mx_api *a, json_t **invites, struct mx_err *e)
+{
+	json_t *resp = NULL;
+	char *filter;
+	int rc;
+
+	/* Synapse keeps the answer of a /sync for a while and gives it again
+	 * to the same request: a first sync of the same filter a minute ago
+	 * would bring back that minute's invites.  The filter names a type
+	 * of this moment, which no event has, to ask anew. */
+	filter = mx_xasprintf("{\"presence\":{\"not_types\":[\"mx.now.%lld\"],"
+			      "\"types\":[]},"
+			      "\"account_data\":{\"types\":[]},"
+			      "\"room\":{\"timeline\":{\"limit\":0},\"state\":"
+			      "{\"types\":[]},"
+			      "\"ephemeral\":{\"types\":[]},\"account_data\":{"
+			      "\"types\":[]}}}",
+	    mx_time_ms());
+	rc = mx_api_sync(a, NULL, filter, 0, &resp, e);
+	free(filter);
+	*invites = NULL;
+	if (rc != 0)
+		return -1;
+	*invites = json_object_get(json_object_get(resp, "rooms"), "invite");
+	*invites =
+	    json_is_object(*invites) ? json_incref(*invites) : json_object();
+	json_decref(resp);
+	return 0;
 }
 
 int

@@ -94,4 +94,16 @@ int mx_sync_walk(const struct mx_sync_walk *w, const json_t *resp,
 /* The answer's next_batch (borrowed), or NULL when it has none. */
 const char *mx_sync_next_batch(const json_t *resp);
 
+/* 1 when selection s takes room_id (it names no rooms, or that one). */
+int mx_sync_wants_room(const struct mx_sync_sel *s, const char *room_id);
+
+/* The rooms we are invited to now, read anew from the server (a first
+ * /sync that asks for nothing else): *invites is its "rooms.invite"
+ * object, {room_id: {"invite_state": ...}} (caller's). */
+int mx_sync_invites(struct mx_api *a, json_t **invites, struct mx_err *e);
+
+/* Our invite among the stripped state of an invited room (an entry of
+ * mx_sync_invites), or NULL. */
+const json_t *mx_sync_invite_event(const json_t *room);
+
 #endif

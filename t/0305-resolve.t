@@ -69,4 +69,28 @@ test_expect_success '--join where we may not: 3' '
 	test ! -s out && grep -q "^mx-send: cannot join" err
 '
 
+# carol invites alice to a DM first: alice's first message to carol goes
+# there, not into a second room of her own.
+setup register_user carol
+
+test_expect_success '@user who invited us to a DM: that room is joined, not a new one' '
+	croom=$(create_room "$carol_token" "{\"is_direct\":true,\"preset\":\"trusted_private_chat\",\"invite\":[\"$alice_id\"]}") &&
+	api "$alice_token" GET /_matrix/client/v3/joined_rooms | jq ".joined_rooms | length" >before &&
+	mx-send "$carol_id" hi carol >out &&
+	sent out "$croom" >/dev/null &&
+	api "$alice_token" GET /_matrix/client/v3/joined_rooms | jq ".joined_rooms | length" >after &&
+	test "$(cat after)" = $(($(cat before) + 1)) &&
+	direct | jq -c --arg c "$carol_id" ".[\$c]" >got &&
+	jq -cn --arg r "$croom" "[\$r]" >want && test_cmp want got
+'
+
+test_expect_success '@user who does not exist: exit 3, no room created' '
+	api "$alice_token" GET /_matrix/client/v3/joined_rooms | jq ".joined_rooms | length" >before &&
+	test_expect_code 3 mx-send "@nobody-$$:$MX_TEST_SERVER_NAME" hi >out 2>err &&
+	test ! -s out &&
+	grep -qx "mx-send: unknown user .@nobody-$$:$MX_TEST_SERVER_NAME." err &&
+	api "$alice_token" GET /_matrix/client/v3/joined_rooms | jq ".joined_rooms | length" >after &&
+	test_cmp before after
+'
+
 test_done
