@@ -453,7 +453,7 @@ cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_ctx_whoami(c, e) != 0)
 		return -1;
 	me = c->sess.user_id;
-	rc = mx_devices_get(&c->api, c->store,
+	rc = mx_devices_query(&c->api, c->store,
 	    argc ? (const char *const *)argv : &me, argc ? (size_t)argc : 1,
 	    &l, e);
 	for (i = 0; i < l.n && rc == 0; i++) {

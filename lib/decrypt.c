@@ -49,6 +49,7 @@ open_ciphertext(const struct mx_inbound *r, const char *ctb, uint32_t *idx,
 	size_t n = 0, ptlen, max;
 	uint8_t *msg = mx_xmalloc(strlen(ctb) + 1), *pt = NULL;
 	json_t *clear = NULL;
+	int rc;
 
 	if (mx_b64_dec(msg, strlen(ctb), &n, ctb, strlen(ctb)) != 0) {
 		set_error(mx, "bad base64");
@@ -56,7 +57,17 @@ open_ciphertext(const struct mx_inbound *r, const char *ctb, uint32_t *idx,
 	}
 	max = mx_megolm_decrypt_max(n);
 	pt = mx_xmalloc(max + 1);
-	if (mx_megolm_decrypt(r->s, pt, max, &ptlen, idx, msg, n, NULL) != 0) {
+	rc = mx_megolm_decrypt(r->s, pt, max, &ptlen, idx, msg, n, NULL);
+	if (rc == MX_MEGOLM_UNKNOWN_INDEX) {
+		/* A key shared from a later index (a device that joined, or
+		 * learnt of us, later): missing, not forged. */
+		set_error(mx, "no key for this index");
+		json_object_set_new(mx, "index", json_integer(*idx));
+		json_object_set_new(mx, "first_known_index",
+		    json_integer(mx_megolm_in_first_index(r->s)));
+		goto out;
+	}
+	if (rc != 0) {
 		set_error(mx, "bad signature or MAC");
 		goto out;
 	}

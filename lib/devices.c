@@ -4,7 +4,7 @@
  * The stored record of a user (namespace "devices", key the user ID):
  *   {"outdated": bool, "master": b64|null, "master_verified": bool,
  *    "ssk": b64|null, "identity_changed": bool, "master_seen": b64|null,
- *    "ssk_seen": b64|null,
+ *    "ssk_seen": b64|null, "untracked": bool,
  *    "devices": {ID: {"curve", "ed", "name", "verified", "xsigned",
  *                     "mismatch", "gone"}}}
  * "gone" devices stay so that a device ID that comes back with other keys
@@ -296,18 +296,33 @@ save(struct mx_store *s, const char *user, const json_t *rec, struct mx_err *e)
 	return rc;
 }
 
-/* One /keys/query for the users of recs that need it; recs updated. */
+/*
+ * 1 when the stored record rec must be asked for again before keys are
+ * shared: none, outdated by a sync's device_lists, or learnt outside the
+ * syncs that track changes ("untracked": mx-keys devices before any sync
+ * position; spec: "Tracking the device list for a user" wants the list
+ * read once tracking has begun, or its changes are never told).
+ */
+static int
+stale(const json_t *rec)
+{
+	return rec == NULL || json_is_true(json_object_get(rec, "outdated")) ||
+	    json_is_true(json_object_get(rec, "untracked"));
+}
+
+/* One /keys/query for the users of recs that need it (all of them when
+ * fresh: an answer from outside the syncs); recs updated. */
 static int
 query(struct mx_api *a, struct mx_store *s, const char *const *users,
-    json_t **recs, size_t n, struct mx_err *e)
+    json_t **recs, size_t n, int fresh, struct mx_err *e)
 {
 	json_t *body = json_object(), *dk = json_object(), *q = NULL;
 	size_t i, nq = 0;
-	int rc = 0;
+	char *want = mx_xcalloc(n ? n : 1, 1);
+	int rc = 0, untracked;
 
 	for (i = 0; i < n; i++)
-		if (recs[i] == NULL ||
-		    json_is_true(json_object_get(recs[i], "outdated")))
+		if ((want[i] = fresh || stale(recs[i])))
 			nq += json_object_set_new(dk, users[i],
 				  json_array()) == 0;
 	json_object_set_new(body, "device_keys", dk);
@@ -315,31 +330,41 @@ query(struct mx_api *a, struct mx_store *s, const char *const *users,
 	if (nq > 0)
 		rc = mx_api_keys_query(a, body, &q, e);
 	json_decref(body);
-	if (nq == 0 || rc != 0)
+	if (nq == 0 || rc != 0) {
+		free(want);
 		return rc;
+	}
 	if ((rc = mx_store_begin(s, e)) == 0) {
 		for (i = 0; i < n && rc == 0; i++) {
-			if (recs[i] != NULL &&
-			    !json_is_true(
-				json_object_get(recs[i], "outdated")))
+			if (!want[i])
 				continue;
+			/* A fresh answer keeps a tracked user tracked (the
+			 * next sync tells what changed since); it does not
+			 * make an untracked one tracked. */
+			untracked = fresh &&
+			    (recs[i] == NULL ||
+				json_is_true(
+				    json_object_get(recs[i], "untracked")));
 			/* Re-read: another process may have verified a
 			 * device meanwhile. */
 			json_decref(recs[i]);
 			recs[i] = mx_devices_merge(load(s, users[i], NULL),
 			    users[i], q);
+			json_object_set_new(recs[i], "untracked",
+			    json_boolean(untracked));
 			rc = save(s, users[i], recs[i], e);
 		}
 		rc = rc == 0 ? mx_store_commit(s, e) :
 			       (mx_store_rollback(s), -1);
 	}
+	free(want);
 	json_decref(q);
 	return rc;
 }
 
-int
-mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
-    size_t n, struct mx_devlist *out, struct mx_err *e)
+static int
+get(struct mx_api *a, struct mx_store *s, const char *const *users, size_t n,
+    int fresh, struct mx_devlist *out, struct mx_err *e)
 {
 	json_t **recs = mx_xcalloc(n ? n : 1, sizeof(*recs)), *d;
 	const char *dev;
@@ -348,7 +373,7 @@ mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
 
 	for (i = 0; i < n; i++)
 		recs[i] = load(s, users[i], e);
-	rc = query(a, s, users, recs, n, e);
+	rc = query(a, s, users, recs, n, fresh, e);
 	for (i = 0; i < n && rc == 0; i++)
 		json_object_foreach(json_object_get(recs[i], "devices"), dev,
 		    d) {
@@ -362,6 +387,21 @@ mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
 		json_decref(recs[i]);
 	free(recs);
 	return rc;
+}
+
+int
+mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
+    size_t n, struct mx_devlist *out, struct mx_err *e)
+{
+	return get(a, s, users, n, 0, out, e);
+}
+
+int
+mx_devices_query(struct mx_api *a, struct mx_store *s,
+    const char *const *users, size_t n, struct mx_devlist *out,
+    struct mx_err *e)
+{
+	return get(a, s, users, n, 1, out, e);
 }
 
 /* Mark the users of the array list outdated (or forget them). */
@@ -425,8 +465,9 @@ mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
 	json_t *rec, *d;
 	int rc;
 
-	/* Fetch (or refresh) the list first, so the device is known. */
-	if (mx_devices_get(a, s, &user, 1, &l, e) != 0)
+	/* Fetch the list first, so the device is known: a verification
+	 * outside the syncs, like an audit. */
+	if (get(a, s, &user, 1, 1, &l, e) != 0)
 		return -1;
 	mx_devlist_release(&l);
 	if (mx_store_begin(s, e) != 0)

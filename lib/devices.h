@@ -61,6 +61,13 @@ int
 mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
     size_t n, struct mx_devlist *out, struct mx_err *e);
 
+/* The same, always asked of the server (an audit's answer, outside the
+ * syncs that track changes): users first seen this way stay "untracked",
+ * asked again before any key is shared with them. */
+int mx_devices_query(struct mx_api *a, struct mx_store *s,
+    const char *const *users, size_t n, struct mx_devlist *out,
+    struct mx_err *e);
+
 /* Apply a /sync answer's device_lists ({"changed":[],"left":[]}, may be
  * NULL): their users' lists are queried again when next needed. */
 int mx_devices_changed(struct mx_store *s, const json_t *device_lists,

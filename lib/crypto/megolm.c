@@ -599,10 +599,13 @@ mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
 	if (max < f.ctlen)
 		return mx_err_set(e, MX_LOCAL,
 		    "megolm: output buffer too small");
-	if (in_ratchet(s, f.index, &rt) < 0)
-		return mx_err_set(e, MX_LOCAL,
+	if (in_ratchet(s, f.index, &rt) < 0) {
+		*index = f.index;
+		mx_err_set(e, MX_LOCAL,
 		    "megolm: unknown message index %lu (first known %lu)",
 		    (unsigned long)f.index, (unsigned long)s->first.counter);
+		return MX_MEGOLM_UNKNOWN_INDEX;
+	}
 	derive_keys(&k, &rt, &s->salt);
 	mx_hmac_sha256(mac, k.mac, sizeof k.mac, m, body);
 	if (!mx_ct_eq(mac, m + body, MAC_LEN))

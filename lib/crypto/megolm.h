@@ -90,9 +90,12 @@ int mx_megolm_in_export(const struct mx_megolm_in *s, uint32_t index,
 size_t mx_megolm_decrypt_max(size_t n);
 /* Check and decrypt one message into out (max bytes of room): signature,
  * then MAC, then AES.  *outlen gets the length and *index the message index;
- * replay detection on it is the caller's job.  Refuses an index below the
- * first known one.  Only a success updates the session (verified flag and
- * the cache of the latest ratchet). */
+ * replay detection on it is the caller's job.  An index below the first
+ * known one, in a message the session signed, is MX_MEGOLM_UNKNOWN_INDEX
+ * (and *index set): the key of that message is missing, nothing is wrong
+ * with it.  Other failures are -1.  Only a success updates the session
+ * (verified flag and the cache of the latest ratchet). */
+#define MX_MEGOLM_UNKNOWN_INDEX (-2)
 int mx_megolm_decrypt(struct mx_megolm_in *s, uint8_t *out, size_t max,
     size_t *outlen, uint32_t *index, const void *msg, size_t n,
     struct mx_err *e);

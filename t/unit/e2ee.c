@@ -630,6 +630,82 @@ cleartext(struct mx_e2ee *x)
 	json_decref(ev);
 }
 
+/* A key shared from a later index than a message: "no key for this
+ * index", never a forgery (issue: trust, item 7: such messages were
+ * labelled "bad signature or MAC"). */
+static void
+later_index(struct mx_e2ee *x)
+{
+	struct mx_megolm_out *s = mx_megolm_out_new();
+	json_t *early = megolm_event(&w.a1, s, ROOM, "$early", ALICE, "early"),
+	       *td = olm_to_me(&w.a1, "m.room_key", room_key(s, ROOM)),
+	       *resp = json_pack("{s:{s:[o]}}", "to_device", "events", td), *o;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	ok(mx_e2ee_sync(x, resp, &e) == 0, "a key shared at index 1: %s",
+	    e.msg);
+	o = out_of(x, ROOM, early);
+	is_str(mxs(o, "error"), "no key for this index",
+	    "a message at index 0: no key for this index");
+	ok(json_integer_value(json_object_get(json_object_get(o, "mx"),
+	       "first_known_index")) == 1,
+	    "and the first index we have");
+	json_decref(o);
+	json_decref(early);
+	json_decref(resp);
+	mx_megolm_out_free(s);
+}
+
+/* How many requests to path so far. */
+static int
+requests(const char *path)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < srv.nlog; i++)
+		n += strstr(srv.log[i].path, path) != NULL;
+	return n;
+}
+
+/* A device list read outside the syncs (mx-keys devices) is asked for
+ * again before keys are shared; one read by the sharing path is then
+ * believed until a sync says it changed (issue: trust, item 7). */
+static void
+untracked_lists(void)
+{
+	const char *u = "@dave:hs"; /* never seen before */
+	struct mx_devlist l = { 0 };
+	struct mx_err e;
+	int n;
+
+	mx_err_clear(&e);
+	fakesrv_clear(&srv);
+	ok(mx_devices_query(&c.api, c.store, &u, 1, &l, &e) == 0,
+	    "an audit's query: %s", e.msg);
+	mx_devlist_release(&l);
+	n = requests("/keys/query");
+	ok(n == 1, "asked of the server");
+	ok(mx_devices_get(&c.api, c.store, &u, 1, &l, &e) == 0,
+	    "then the sharing path");
+	mx_devlist_release(&l);
+	ok(requests("/keys/query") == n + 1,
+	    "asks again: the audit's list was not tracked");
+	ok(mx_devices_get(&c.api, c.store, &u, 1, &l, &e) == 0 &&
+		requests("/keys/query") == n + 1,
+	    "and then believes its own");
+	mx_devlist_release(&l);
+	ok(mx_devices_query(&c.api, c.store, &u, 1, &l, &e) == 0 &&
+		requests("/keys/query") == n + 2,
+	    "an audit always asks");
+	mx_devlist_release(&l);
+	ok(mx_devices_get(&c.api, c.store, &u, 1, &l, &e) == 0 &&
+		requests("/keys/query") == n + 2,
+	    "and leaves a tracked user tracked");
+	mx_devlist_release(&l);
+}
+
 /* A member who holds alice's session from an earlier index re-shares it
  * as hers: the kept copy stays alice's, and alice's messages decrypt as
  * hers (issue: a member could re-bind someone else's session). */
@@ -1030,6 +1106,8 @@ main(void)
 	is_str(mx_e2ee_curve25519(x), w.me.curve, "the identity's keys");
 	receiving(x);
 	cleartext(x);
+	later_index(x);
+	untracked_lists();
 	rebind(x);
 	replay_later();
 	sending(x);
