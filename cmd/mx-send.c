@@ -273,14 +273,19 @@ send_event(struct send *s, const char *type, const json_t *content,
 	size_t n;
 	int rc, owned;
 
-	n = mx_msg_event_size(s->room_id, c->sess.user_id, type, content);
+	/* In an encrypted room the server sees, and limits, the ciphertext:
+	 * a third larger, and more. */
+	n = s->x != NULL && strcmp(type, "m.room.redaction") != 0 ?
+	    mx_e2ee_event_size(s->x, s->room_id, c->sess.user_id, type,
+		content) :
+	    mx_msg_event_size(s->room_id, c->sess.user_id, type, content);
 	if (n == 0)
 		return mx_err_set(e, MX_LOCAL,
 		    "the event cannot be encoded as JSON");
 	if (n > MX_MSG_PDU_LIMIT)
 		return mx_err_set(e, MX_LOCAL,
-		    "message too large (%zu bytes; the limit is %d)", n,
-		    MX_MSG_PDU_LIMIT);
+		    "message too large (%zu bytes%s; the limit is %d)", n,
+		    s->x != NULL ? " encrypted" : "", MX_MSG_PDU_LIMIT);
 	key = mx_msg_txn_key(s->room_id, type, content);
 	if ((txn = mx_txn_begin(c->store, key, &owned, e)) == NULL) {
 		free(key);
@@ -308,6 +313,27 @@ send_event(struct send *s, const char *type, const json_t *content,
 	free(txn);
 	free(key);
 	return rc;
+}
+
+/* The event a relation points to (opt names the option) must be one of
+ * the room's: a reply to nothing would be sent and read as a reply to
+ * something the reader cannot see. */
+static int
+check_target(struct send *s, const char *eid, const char *opt,
+    struct mx_err *e)
+{
+	json_t *ev = NULL;
+
+	if (eid == NULL)
+		return 0;
+	if (mx_api_get_event(&s->c->api, s->room_id, eid, &ev, e) == 0) {
+		json_decref(ev);
+		return 0;
+	}
+	if (e->http == 404)
+		return mx_err_set(e, MX_PERM, "%s: no event '%s' in '%s'", opt,
+		    eid, s->room_id);
+	return mx_err_prefix(e, "%s: cannot read '%s'", opt, eid);
 }
 
 /* The latest event of the thread of root, else root itself. */
@@ -644,6 +670,13 @@ run(struct send *s, const char *room, int argc, char **argv, struct mx_err *e)
 		    "no profile store: a txn id guards retries within this "
 		    "run only");
 	if (!o->redact && (rc = open_e2ee(s, e)) != 0) {
+		free(text);
+		return rc;
+	}
+	if ((rc = check_target(s, o->reply, "--reply-to", e)) != 0 ||
+	    (rc = check_target(s, o->thread, "--thread", e)) != 0 ||
+	    (rc = check_target(s, o->edit, "--edit", e)) != 0 ||
+	    (rc = check_target(s, o->react, "--react", e)) != 0) {
 		free(text);
 		return rc;
 	}

@@ -80,6 +80,13 @@ int mx_e2ee_room_encryption(struct mx_ctx *c, const char *room_id,
  */
 int mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e);
 
+/* The size the m.room.encrypted event of an event (content borrowed)
+ * will have, as mx_msg_event_size counts it: what the server's limit is
+ * checked against before anything is shared or sent.  0 when the event
+ * cannot be encoded or is too large to encrypt. */
+size_t mx_e2ee_event_size(const struct mx_e2ee *x, const char *room_id,
+    const char *sender, const char *type, const json_t *content);
+
 /*
  * Encrypt an event for room_id (content borrowed): share the room's Megolm
  * session first with every device that should have it and does not (new

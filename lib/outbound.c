@@ -560,6 +560,35 @@ megolm_payload(const char *room_id, const char *type, const json_t *content,
 	return plain;
 }
 
+size_t
+mx_e2ee_event_size(const struct mx_e2ee *x, const char *room_id,
+    const char *sender, const char *type, const json_t *content)
+{
+	char *plain = megolm_payload(room_id, type, content, NULL), *ct;
+	size_t n, b64;
+	json_t *env, *rel;
+
+	if (plain == NULL)
+		return 0;
+	n = mx_megolm_encrypt_len(strlen(plain));
+	free(plain);
+	b64 = (n * 4 + 2) / 3;
+	ct = mx_xmalloc(b64 + 1);
+	memset(ct, 'A', b64);
+	ct[b64] = '\0';
+	/* The envelope encrypt_now builds, a session ID's length of 'A's. */
+	env = json_pack("{s:s,s:s,s:s,s:s,s:s}", "algorithm", MX_MEGOLM_ALG,
+	    "sender_key", x->curve, "device_id",
+	    x->c->sess.device_id ? x->c->sess.device_id : "", "session_id",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "ciphertext", ct);
+	free(ct);
+	if ((rel = json_object_get(content, "m.relates_to")) != NULL)
+		json_object_set(env, "m.relates_to", rel);
+	n = mx_msg_event_size(room_id, sender, "m.room.encrypted", env);
+	json_decref(env);
+	return n;
+}
+
 int
 mx_e2ee_encrypt(struct mx_e2ee *x, const char *room_id, const json_t *enc,
     enum mx_e2ee_policy pol, const char *type, const json_t *content,

@@ -65,4 +65,21 @@ test_expect_success '--redact in a room we are not in: 3' '
 	test ! -s out && grep -q "^mx-send: cannot send to .*M_FORBIDDEN" err
 '
 
+test_expect_success '--reply-to an event that does not exist: 3, nothing sent' '
+	n=$(count_messages) &&
+	test_expect_code 3 mx-send --reply-to "\$nope-$$" "$room" hi >out 2>err &&
+	test ! -s out &&
+	grep -q "^mx-send: --reply-to: no event .\$nope-$$. in " err &&
+	test "$(count_messages)" = "$n"
+'
+
+test_expect_success '--react to an event of another room: 3, nothing sent' '
+	other2=$(create_room "$alice_token") &&
+	eid=$(send_text "$alice_token" "$other2" elsewhere) &&
+	n=$(count_messages) &&
+	test_expect_code 3 mx-send --react "$eid" "$room" x >out 2>err &&
+	grep -q "^mx-send: --react: no event" err &&
+	test "$(count_messages)" = "$n"
+'
+
 test_done

@@ -33,6 +33,22 @@ test_expect_success 'the other way round' '
 	jq -s -e "map(select(.content.body == \"reply from bob\")) | length > 0 and all(.[]; .mx.decrypted)" sync2
 '
 
+test_expect_success 'a 50 KB message fits in the clear, not encrypted: 5, nothing sent' '
+	head -c 50000 /dev/zero | tr "\\0" x >big.txt &&
+	before=$(api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/messages?dir=b&limit=1" | jq -r ".chunk[0].event_id") &&
+	test_expect_code 5 mx-send -p alice "$room" <big.txt >out 2>err &&
+	test ! -s out &&
+	grep -q "^mx-send: message too large ([0-9]* bytes encrypted; the limit is 65536)" err &&
+	after=$(api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$room")/messages?dir=b&limit=1" | jq -r ".chunk[0].event_id") &&
+	test "$before" = "$after"
+'
+
+test_expect_success 'a 45 KB message is under the limit encrypted: sent' '
+	head -c 45000 /dev/zero | tr "\\0" y >mid.txt &&
+	mx-send -p alice "$room" <mid.txt >out &&
+	jq -e ".event_id" out
+'
+
 test_expect_success 'the sender reads its own messages, as itself' '
 	mx-sync -p alice --limit 20 "$room" >own &&
 	jq -s -e "map(select(.content.body == \"hello encrypted\")) | length == 1 and all(.[]; .mx.decrypted and .mx.trust == \"verified\")" own
