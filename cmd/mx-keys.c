@@ -310,22 +310,17 @@ ask_store_pass(struct mx_ctx *c, struct mx_err *e)
 	return pass;
 }
 
+/* Open the store under the passphrase of --passphrase-file, or one asked
+ * on the terminal for a new store; an existing one must open with it.
+ * fresh: create it (mx_ctx_open came first); else open the context with
+ * it, the stored session loaded. */
 static int
-cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+open_login_store(struct mx_ctx *c, const struct opt *o, int fresh,
     struct mx_err *e)
 {
 	char *pass = NULL;
 	int rc;
 
-	(void)argc;
-	(void)argv;
-	if (o->password_stdin && o->token_stdin)
-		return mx_err_set(e, MX_USAGE,
-		    "--password-stdin and --token-stdin exclude each other");
-	if (o->user == NULL && !o->token_stdin)
-		return mx_err_set(e, MX_USAGE, "no user given; use -u USER");
-	/* A new store is created under the passphrase; an existing one must
-	 * open with it. */
 	if (o->passphrase_file &&
 	    (pass = mx_conf_read_secret_file(o->passphrase_file, e)) == NULL)
 		return -1;
@@ -333,12 +328,38 @@ cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	    (pass = ask_store_pass(c, e)) == NULL && e->status != MX_OK)
 		return -1;
 	c->store_pass = pass;
-	rc = mx_ctx_open(c, MX_CTX_STORE | MX_CTX_NO_ENV, e) != 0 ||
-	    replace_session(c, o, e) != 0;
+	rc = fresh ? mx_ctx_open_store(c, e) :
+		     mx_ctx_open(c, MX_CTX_STORE | MX_CTX_NO_ENV, e);
 	c->store_pass = NULL;
 	mx_secure_free(pass);
-	if (rc)
-		return -1;
+	return rc;
+}
+
+/* Remove what a failed login of a new profile created in dir: its store
+ * (never a profile that was there before). */
+static void
+remove_new_profile(const char *dir, int dir_existed)
+{
+	static const char *const files[] = { "store.db", "store.db-wal",
+		"store.db-shm", "store.key" };
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		p = mx_xasprintf("%s/%s", dir, files[i]);
+		(void)unlink(p);
+		free(p);
+	}
+	if (!dir_existed)
+		(void)rmdir(dir);
+}
+
+/* Log in (the profile's store open, or not yet for a new profile) and
+ * keep the session, with the device's keys uploaded. */
+static int
+login_and_keep(struct mx_ctx *c, const struct opt *o, int fresh,
+    struct mx_err *e)
+{
 	if ((o->token_stdin && o->user == NULL && o->homeserver == NULL &&
 		getenv("MX_HOMESERVER") == NULL))
 		return mx_err_set(e, MX_USAGE,
@@ -350,12 +371,47 @@ cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	if ((o->token_stdin ? token_login(c, o, e) :
 			      password_login(c, o, e)) != 0)
 		return -1;
+	/* A new profile's store, and its passphrase, only now that the
+	 * login succeeded: a mistyped password leaves nothing behind. */
+	if (fresh && open_login_store(c, o, 1, e) != 0)
+		return -1;
 	if (mx_conf_save_session(c, e) != 0)
 		return -1;
 	/* The new device's identity and one-time keys go up at once, so
 	 * others can encrypt to it before it first sends. */
-	if (upload_keys(c, e) != 0)
+	return upload_keys(c, e);
+}
+
+static int
+cmd_login(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	char *dir, *db;
+	int fresh, dir_existed;
+
+	(void)argc;
+	(void)argv;
+	if (o->password_stdin && o->token_stdin)
+		return mx_err_set(e, MX_USAGE,
+		    "--password-stdin and --token-stdin exclude each other");
+	if (o->user == NULL && !o->token_stdin)
+		return mx_err_set(e, MX_USAGE, "no user given; use -u USER");
+	if ((dir = mx_conf_profile_dir(c->profile, e)) == NULL)
 		return -1;
+	db = mx_xasprintf("%s/store.db", dir);
+	fresh = access(db, F_OK) != 0;
+	dir_existed = access(dir, F_OK) == 0;
+	free(db);
+	if ((fresh ? mx_ctx_open(c, MX_CTX_NO_ENV, e) :
+		     open_login_store(c, o, 0, e)) != 0 ||
+	    (!fresh && replace_session(c, o, e) != 0) ||
+	    login_and_keep(c, o, fresh, e) != 0) {
+		if (fresh)
+			remove_new_profile(dir, dir_existed);
+		free(dir);
+		return -1;
+	}
+	free(dir);
 	return print_session(&c->sess, e);
 }
 

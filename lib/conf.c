@@ -325,6 +325,12 @@ mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 	return 0;
 }
 
+int
+mx_ctx_open_store(struct mx_ctx *c, struct mx_err *e)
+{
+	return open_store(c, 1, e);
+}
+
 void
 mx_ctx_close(struct mx_ctx *c)
 {

@@ -57,6 +57,10 @@ struct mx_ctx {
  * permissions, store), MX_USAGE ("not logged in; run mx-keys login").
  */
 int mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e);
+
+/* Create and open the profile's store after mx_ctx_open without
+ * MX_CTX_STORE (a login that succeeded creates the profile only then). */
+int mx_ctx_open_store(struct mx_ctx *c, struct mx_err *e);
 /* Release everything (wiping the token). */
 void mx_ctx_close(struct mx_ctx *c);
 

@@ -56,10 +56,17 @@ test_expect_success 'the password is asked on the terminal, not echoed' '
 	mx-keys whoami | jq -r .user_id >got && test_cmp want got
 '
 
-test_expect_success 'a wrong password at the prompt: exit 3' '
-	test_expect_code 3 on_tty wrong mx-keys -p w login -u "$alice_id" \
-		--homeserver "$MX_TEST_HOMESERVER" >screen &&
-	grep -q "M_FORBIDDEN" screen
+test_expect_success 'a wrong password at the prompt: exit 3, no profile left' '
+	TTY_STORE=typed-in-vain test_expect_code 3 on_tty wrong mx-keys -p w \
+		login -u "$alice_id" --homeserver "$MX_TEST_HOMESERVER" >screen &&
+	grep -q "M_FORBIDDEN" screen &&
+	! grep -q "^passphrase" screen &&
+	test ! -e "$MX_DIR/w"
+'
+
+test_expect_success 'the password is asked before the store passphrase' '
+	grep -n "" screen0 | grep "password for \|passphrase for" >order &&
+	head -n 1 order | grep -q "password for"
 '
 
 test_expect_success 'a new profile: the store passphrase is offered; empty keeps a key file' '
