@@ -236,6 +236,9 @@ ask_tty(const char *prompt, struct mx_err *e)
 	return mx_cli_read_secret(prompt, 0, e);
 }
 
+/* The context of this run, for mx_cli_fail's advice. */
+static const struct mx_ctx *the_ctx;
+
 int
 mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc, char **argv,
     int (*fn)(void *u, int id, const char *arg), void *u)
@@ -250,6 +253,7 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc, char **argv,
 
 	c->prog = cli->prog;
 	c->ask = ask_tty;
+	the_ctx = c;
 	mx_buf_adds(&so, ":");
 	n = add_opts(cli->opts, lo, by, 0, &so);
 	n = add_opts(common_opts, lo, by, n, &so);
@@ -294,6 +298,25 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc, char **argv,
 int
 mx_cli_fail(const char *prog, const struct mx_err *e)
 {
+	char msg[1024];
+
+	/* A dead token (spec: M_UNKNOWN_TOKEN) ends the session for good:
+	 * say what to run, not only what the server said. */
+	if (strcmp(e->errcode, "M_UNKNOWN_TOKEN") == 0 && the_ctx != NULL) {
+		if (getenv("MX_ACCESS_TOKEN") != NULL)
+			snprintf(msg, sizeof(msg),
+			    "%s; MX_ACCESS_TOKEN is no longer valid", e->msg);
+		else
+			snprintf(msg, sizeof(msg),
+			    "%s; the session has ended: log in again with "
+			    "mx-keys%s%s login --force -u %s",
+			    e->msg, the_ctx->profile ? " -p " : "",
+			    the_ctx->profile ? the_ctx->profile : "",
+			    the_ctx->sess.user_id ? the_ctx->sess.user_id :
+						    "USER");
+		put_line(prog, msg);
+		return e->status ? e->status : MX_LOCAL;
+	}
 	put_line(prog, e->msg[0] ? e->msg : "failed");
 	return e->status ? e->status : MX_LOCAL;
 }

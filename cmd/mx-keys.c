@@ -63,7 +63,7 @@ static const struct mx_cli cli = {
 	"--token-stdin [-u USER | --homeserver URL]\n[options] "
 	"logout\n[options] whoami\n[options] devices [USER...]\n[options] "
 	"trust USER DEVICE ED25519\n[options] accept USER\n[options] "
-	"export-identity "
+	"rename DEVICE NAME\n[options] export-identity "
 	"[--passphrase-file FILE]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, and "
 	"list and verify devices.",
@@ -212,7 +212,13 @@ password_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		if (gethostname(host, sizeof(host)) != 0)
 			snprintf(host, sizeof(host), "unknown host");
 		host[sizeof(host) - 1] = '\0';
-		name = mx_xasprintf("mx on %s", host);
+		/* Which program and which profile, on which machine: what
+		 * a person recognises in Element's list of sessions. */
+		name = mx_xasprintf("mx (profile %s) on %s",
+		    c->profile		     ? c->profile :
+			getenv("MX_PROFILE") ? getenv("MX_PROFILE") :
+					       "default",
+		    host);
 	}
 	if (mx_api_login_password(&c->api, o->user, pw,
 		o->device_name ? o->device_name : name, NULL, &j, e) != 0) {
@@ -464,12 +470,20 @@ cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	return print_session(&c->sess, e);
 }
 
+/* One line of devices; "current" marks the profile's own device. */
 static json_t *
-device_json(const struct mx_device *d)
+device_json(const struct mx_ctx *c, const struct mx_device *d)
 {
-	return json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s}", "user_id", d->user_id,
-	    "device_id", d->device_id, "name", d->name, "curve25519", d->curve,
-	    "ed25519", d->ed, "trust", mx_trust_name(d->trust));
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s}", "user_id", d->user_id,
+		"device_id", d->device_id, "name", d->name, "curve25519",
+		d->curve, "ed25519", d->ed, "trust", mx_trust_name(d->trust));
+
+	if (c->sess.device_id != NULL &&
+	    strcmp(d->device_id, c->sess.device_id) == 0 &&
+	    strcmp(d->user_id, c->sess.user_id) == 0)
+		json_object_set_new(j, "current", json_true());
+	return j;
 }
 
 /* devices [USER...]: every device of the users (default: ourselves). */
@@ -513,7 +527,7 @@ cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	    argc ? (const char *const *)argv : &me, argc ? (size_t)argc : 1,
 	    &l, e);
 	for (i = 0; i < l.n && rc == 0; i++) {
-		j = device_json(&l.v[i]);
+		j = device_json(c, &l.v[i]);
 		rc = mx_cli_print_json(j, e);
 		json_decref(j);
 	}
@@ -540,6 +554,30 @@ cmd_trust(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		return -1;
 	j = json_pack("{s:s,s:s,s:s}", "user_id", argv[0], "device_id",
 	    argv[1], "trust", "verified");
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
+}
+
+/* rename DEVICE NAME: one of our devices gets a new display name. */
+static int
+cmd_rename(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *j;
+	int rc;
+
+	(void)o;
+	(void)argc;
+	if (mx_ctx_open(c, OWN_STORE, e) != 0)
+		return -1;
+	if (mx_api_rename_device(&c->api, argv[0], argv[1], e) != 0) {
+		if (e->http == 404)
+			return mx_err_set(e, MX_PERM, "no device '%s' of ours",
+			    argv[0]);
+		return mx_err_prefix(e, "cannot rename '%s'", argv[0]);
+	}
+	j = json_pack("{s:s,s:s}", "device_id", argv[0], "name", argv[1]);
 	rc = mx_cli_print_json(j, e);
 	json_decref(j);
 	return rc;
@@ -631,6 +669,7 @@ static const struct {
 	{ "devices", cmd_devices, 0, 1000 },
 	{ "trust", cmd_trust, 3, 3 },
 	{ "accept", cmd_accept, 1, 1 },
+	{ "rename", cmd_rename, 2, 2 },
 	{ "export-identity", cmd_export_identity, 0, 0 },
 };
 

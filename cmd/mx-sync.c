@@ -39,6 +39,7 @@ enum {
 	O_DOWNLOAD,
 	O_MAX_DOWNLOAD,
 	O_STATE_FILE,
+	O_EMIT_TOKEN,
 };
 
 static const struct mx_opt opts[] = {
@@ -46,8 +47,10 @@ static const struct mx_opt opts[] = {
 	    0 },
 	{ O_HISTORY, "history", "ROOM",
 	    "print ROOM's whole history, oldest first", 0 },
-	{ O_FROM, "from", "TOKEN", "continue --history from TOKEN (see -v)",
-	    0 },
+	{ O_FROM, "from", "TOKEN",
+	    "continue --history from TOKEN (see --emit-token)", 0 },
+	{ O_EMIT_TOKEN, "emit-token", NULL,
+	    "--history: end with a line holding the token for --from", 0 },
 	{ O_LIMIT, "limit", "N", "print the last N events of each ROOM", 0 },
 	{ O_TYPES, "types", "TYPE,...", "only events of these types",
 	    MX_OPT_REPEAT },
@@ -78,7 +81,7 @@ static const struct mx_cli cli = {
 #define BACKOFF_MAX_MS 30000L
 
 struct opt {
-	int follow, accept, raw;
+	int follow, accept, raw, emit_token;
 	const char *history, *from, *download, *state_file;
 	long limit;
 	long long max_download;
@@ -149,6 +152,9 @@ opt_fn(void *u, int id, const char *arg)
 	case O_DOWNLOAD:
 		o->download = arg;
 		break;
+	case O_EMIT_TOKEN:
+		o->emit_token = 1;
+		break;
 	case O_STATE_FILE:
 		o->state_file = arg;
 		break;
@@ -187,6 +193,8 @@ check_opts(const struct opt *o, int nrooms)
 		mx_cli_usage(&cli, "--history takes its ROOM as its argument");
 	if (o->from && !o->history)
 		mx_cli_usage(&cli, "--from needs --history");
+	if (o->emit_token && !o->history)
+		mx_cli_usage(&cli, "--emit-token needs --history");
 	if (o->limit && nrooms == 0)
 		mx_cli_usage(&cli, "--limit needs a ROOM");
 	if (o->history && (o->follow || o->accept))
@@ -669,6 +677,24 @@ hist_page(void *u, const char *tok, struct mx_err *e)
 	return 0;
 }
 
+/* --emit-token: where --history stopped, as the last line of stdout:
+ * {"room_id":..., "mx":{"section":"resume","from":TOKEN}}, the token for
+ * --from.  -1 when it cannot be printed (e keeps an earlier error). */
+static int
+emit_token(struct run *r, struct mx_err *e)
+{
+	json_t *o = json_pack("{s:s,s:{s:s,s:s}}", "room_id", r->room_id, "mx",
+	    "section", "resume", "from", r->resume);
+	struct mx_err pe;
+	int rc;
+
+	mx_err_clear(&pe);
+	if ((rc = mx_cli_print_json(o, &pe)) != 0 && e->status == MX_OK)
+		*e = pe;
+	json_decref(o);
+	return rc;
+}
+
 /* --history ROOM: forward from the room's start (or --from). */
 static int
 history(struct run *r, struct mx_err *e)
@@ -693,6 +719,9 @@ history(struct run *r, struct mx_err *e)
 			mx_cli_note(r->c, 0,
 			    "resume with --history '%s' --from %s", r->room,
 			    r->resume);
+		if (r->o->emit_token && r->resume != NULL &&
+		    emit_token(r, e) != 0)
+			rc = -1;
 	}
 	free(r->resume);
 	free(room_id);

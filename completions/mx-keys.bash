@@ -37,7 +37,7 @@ _mx_keys()
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept export-identity' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity' -- "$cur"))
 	fi
 }
 complete -F _mx_keys mx-keys

@@ -1,12 +1,13 @@
 # fish completion for mx-keys(1)
 complete -c mx-keys -f
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a login -d 'log in and store the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a logout -d 'log out and delete the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a whoami -d 'print user, device and homeserver'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a devices -d 'list devices and their keys'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a trust -d 'mark a device verified'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a accept -d "accept a user's changed cross-signing keys"
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept export-identity" -a export-identity -d 'seal the device for MX_IDENTITY'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a login -d 'log in and store the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a logout -d 'log out and delete the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a whoami -d 'print user, device and homeserver'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a devices -d 'list devices and their keys'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a trust -d 'mark a device verified'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a accept -d "accept a user's changed cross-signing keys"
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a export-identity -d 'seal the device for MX_IDENTITY'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a rename -d 'rename one of our devices'
 complete -c mx-keys -s u -l user -x -d 'log in as this user'
 complete -c mx-keys -l homeserver -x -d 'the homeserver base URL'
 complete -c mx-keys -l password-stdin -d 'read the password from stdin'

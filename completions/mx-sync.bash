@@ -23,7 +23,7 @@ _mx_sync()
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '-f --follow --history --from --limit
+		COMPREPLY=($(compgen -W '-f --follow --history --from --emit-token --limit
 		    --types --accept-invites --raw --download
 		    --max-download --state-file -h --help -V --version
 		    -v --verbose -q --quiet -p --profile

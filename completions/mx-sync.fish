@@ -2,6 +2,7 @@
 complete -c mx-sync -s f -l follow -d 'keep syncing'
 complete -c mx-sync -l history -x -d 'print the history of ROOM, oldest first'
 complete -c mx-sync -l from -x -d 'continue --history from TOKEN'
+complete -c mx-sync -l emit-token -d 'end --history with the token for --from'
 complete -c mx-sync -l limit -x -d 'print the last N events of each ROOM'
 complete -c mx-sync -l types -x -d 'only events of these types'
 complete -c mx-sync -l accept-invites -d 'join the rooms we are invited to'

@@ -485,6 +485,19 @@ mx_api_redact(struct mx_api *a, const char *room_id, const char *event_id,
 }
 
 int
+mx_api_rename_device(struct mx_api *a, const char *device_id, const char *name,
+    struct mx_err *e)
+{
+	json_t *b = json_pack("{s:s}", "display_name", name), *j = NULL;
+	int rc = call(a, "PUT",
+	    path("/_matrix/client/v3/devices/%s", device_id), b, 1, &j, e);
+
+	json_decref(b);
+	json_decref(j);
+	return rc;
+}
+
+int
 mx_api_profile(struct mx_api *a, const char *user_id, json_t **out,
     struct mx_err *e)
 {

@@ -45,6 +45,9 @@ int mx_api_login_password(struct mx_api *a, const char *user,
     const char *password, const char *device_name, const char *device_id,
     json_t **out, struct mx_err *e);
 int mx_api_logout(struct mx_api *a, struct mx_err *e);
+/* PUT /devices/{deviceId}: one of our devices gets display name name. */
+int mx_api_rename_device(struct mx_api *a, const char *device_id,
+    const char *name, struct mx_err *e);
 int mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
     struct mx_err *e);
 

@@ -2,6 +2,7 @@
  * conf: profile directories and the session a program runs with (see
  * conf.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,59 @@ load_session(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 	return 0;
 }
 
+/* The profile of c does not exist: a named one is a mistake, said with
+ * the profiles there are; the default one is not logged in yet. */
+static int
+no_profile(struct mx_ctx *c, struct mx_err *e)
+{
+	const char *name = c->profile ? c->profile : env("MX_PROFILE");
+	char *base = mx_xstrdup(c->dir), *slash = strrchr(base, '/'), *db;
+	struct mx_buf known = MX_BUF_INIT;
+	struct dirent *d;
+	DIR *dir;
+
+	if (name == NULL) {
+		free(base);
+		return mx_err_set(e, MX_USAGE,
+		    "not logged in; run mx-keys login");
+	}
+	if (slash != NULL)
+		*slash = '\0';
+	if ((dir = opendir(base)) != NULL) {
+		while ((d = readdir(dir)) != NULL) {
+			if (d->d_name[0] == '.')
+				continue;
+			db = mx_xasprintf("%s/%s/store.db", base, d->d_name);
+			if (access(db, F_OK) == 0)
+				mx_buf_addf(&known, "%s%s",
+				    known.len ? ", " : "", d->d_name);
+			free(db);
+		}
+		closedir(dir);
+	}
+	mx_err_set(e, MX_LOCAL,
+	    "no profile '%s' (%s%s); mx-keys -p %s login makes it", name,
+	    known.len ? "profiles: " : "no profiles", known.len ? known.p : "",
+	    name);
+	mx_buf_release(&known);
+	free(base);
+	return -1;
+}
+
+/* Open the store of a profile that exists (only mx-keys login makes one:
+ * mx_ctx_open_store). */
+static int
+open_profile(struct mx_ctx *c, struct mx_err *e)
+{
+	int rc = check_dir(c->dir, e);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return no_profile(c, e);
+	return open_store(c, 0, e);
+}
+
 int
 mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 {
@@ -312,7 +366,7 @@ mx_ctx_open(struct mx_ctx *c, unsigned flags, struct mx_err *e)
 	if (!(flags & MX_CTX_NO_ENV) && id != NULL) {
 		if (identity_session(c, id, e) != 0)
 			return -1;
-	} else if (((flags & MX_CTX_STORE) && open_store(c, 1, e) != 0) ||
+	} else if (((flags & MX_CTX_STORE) && open_profile(c, e) != 0) ||
 	    load_session(c, flags, e) != 0)
 		return -1;
 	o.notice = c->notice;

@@ -59,7 +59,7 @@ test_expect_success 'options may follow the subcommand' '
 test_expect_success 'the device gets the default name' '
 	api "$alice_token" GET "/_matrix/client/v3/devices/$(jq -r .device_id alice.session)" |
 		jq -r .display_name >name &&
-	echo "mx on $(hostname)" >want && test_cmp want name
+	echo "mx (profile alice) on $(hostname)" >want && test_cmp want name
 '
 
 test_expect_success '--device-name names the device' '
@@ -255,6 +255,54 @@ test_expect_success 'no password on stdin: usage error, nothing sent' '
 		--homeserver "$FAKE" --password-stdin </dev/null 2>err &&
 	echo "mx-keys: no secret on input" >want && test_cmp want err &&
 	test ! -s fake.log
+'
+
+
+test_expect_success 'devices marks the current device; the default name says mx, profile and host' '
+	register_user erin &&
+	login_profile erin >/dev/null &&
+	env -u MX_ACCESS_TOKEN -u MX_HOMESERVER mx-keys -p erin devices >devs &&
+	jq -s -e "map(select(.current == true)) | length == 1" devs &&
+	jq -r "select(.current) | .name" devs >got &&
+	echo "mx (profile erin) on $(hostname)" >want && test_cmp want got &&
+	jq -r "select(.current) | .device_id" devs >erin.dev
+'
+
+test_expect_success 'rename DEVICE NAME: the new name is listed' '
+	dev=$(cat erin.dev) &&
+	env -u MX_ACCESS_TOKEN -u MX_HOMESERVER mx-keys -p erin rename "$dev" "erin laptop" >out &&
+	jq -e ".device_id == \"$dev\" and .name == \"erin laptop\"" out &&
+	env -u MX_ACCESS_TOKEN -u MX_HOMESERVER mx-keys -p erin devices >devs &&
+	jq -r "select(.current) | .name" devs >got &&
+	echo "erin laptop" >want && test_cmp want got
+'
+
+test_expect_success 'rename a device that is not ours: 3' '
+	test_expect_code 3 env -u MX_ACCESS_TOKEN -u MX_HOMESERVER \
+		mx-keys -p erin rename NOSUCHDEVICE x 2>err &&
+	grep -q "no device .NOSUCHDEVICE. of ours" err
+'
+
+# A session the server ended (every device logged out elsewhere): the
+# error says what to run.
+test_expect_success 'a dead token: exit 3, with the command that logs in again' '
+	register_user dora &&
+	login_profile dora >/dev/null &&
+	api "$dora_token" POST /_matrix/client/v3/logout/all "{}" >/dev/null &&
+	test_expect_code 3 env -u MX_ACCESS_TOKEN -u MX_HOMESERVER \
+		mx-sync -p dora 2>err &&
+	grep -q "M_UNKNOWN_TOKEN.*; the session has ended: log in again with mx-keys -p dora login --force -u $dora_id\$" err
+'
+
+
+test_expect_success 'a mistyped -p NAME: exit 5 naming the profiles, nothing made' '
+	test_expect_code 5 env -u MX_ACCESS_TOKEN -u MX_HOMESERVER \
+		mx-sync -p dorra 2>err &&
+	grep -q "^mx-sync: no profile .dorra. (profiles: .*dora.*); mx-keys -p dorra login makes it\$" err &&
+	test ! -e "$MX_DIR/dorra" &&
+	test_expect_code 5 env -u MX_ACCESS_TOKEN -u MX_HOMESERVER \
+		mx-keys -p dorra devices 2>err &&
+	test ! -e "$MX_DIR/dorra"
 '
 
 test_done

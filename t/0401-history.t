@@ -63,4 +63,21 @@ test_expect_success '--limit 150: the last 150, oldest first' '
 	test_cmp want got
 '
 
+test_expect_success '--emit-token: the last line is the token; --from it prints the newer' '
+	mx-sync --history "$room" --emit-token >withtok &&
+	head -n -1 withtok | jq -r .event_id >got &&
+	jq -r .event_id all >want && test_cmp want got &&
+	tail -n 1 withtok | jq -e ".mx.section == \"resume\" and (.mx.from | length > 0)" &&
+	tok=$(tail -n 1 withtok | jq -r .mx.from) &&
+	eid=$(send_text "$alice_token" "$room" newer) &&
+	mx-sync --history "$room" --from "$tok" --emit-token >next &&
+	head -n -1 next | jq -r .event_id >got && echo "$eid" >want &&
+	test_cmp want got
+'
+
+test_expect_success '--emit-token needs --history (2)' '
+	test_expect_code 2 mx-sync --emit-token 2>err &&
+	grep -q "emit-token needs --history" err
+'
+
 test_done
