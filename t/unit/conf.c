@@ -54,7 +54,8 @@ paths(void)
 	for (i = 0; bad[i]; i++) {
 		mx_err_clear(&e);
 		ok(mx_conf_profile_dir(bad[i], &e) == NULL &&
-		    e.status == MX_USAGE, "bad profile name '%s'", bad[i]);
+			e.status == MX_USAGE,
+		    "bad profile name '%s'", bad[i]);
 	}
 }
 
@@ -85,7 +86,23 @@ create_and_refuse(void)
 	is_str(e.msg, "not logged in; run mx-keys login", "not logged in");
 	mx_ctx_close(&c);
 	mx_err_clear(&e);
-	ok(mx_ctx_open(&c, MX_CTX_STORE, &e) == 0, "store: %s", e.msg);
+	ok(mx_ctx_open(&c, MX_CTX_STORE, &e) == -1 && e.status == MX_USAGE,
+	    "store of a default profile that does not exist: %s", e.msg);
+	ok(access(base, F_OK) != 0, "(nothing created)");
+	mx_ctx_close(&c);
+	mx_err_clear(&e);
+	setenv("MX_PROFILE", "typo", 1);
+	ok(mx_ctx_open(&c, MX_CTX_STORE, &e) == -1 && e.status == MX_LOCAL,
+	    "a named profile that does not exist: 5");
+	is_str(e.msg,
+	    "no profile 'typo' (no profiles); mx-keys -p typo login "
+	    "makes it",
+	    "naming it");
+	unsetenv("MX_PROFILE");
+	mx_ctx_close(&c);
+	mx_err_clear(&e);
+	ok(mx_ctx_open(&c, 0, &e) == 0 && mx_ctx_open_store(&c, &e) == 0,
+	    "a login creates the store: %s", e.msg);
 	mx_ctx_close(&c);
 	p = mx_xasprintf("%s/a", tmp);
 	ok(mode(p) == 0700 && mode(base) == 0700,
@@ -99,7 +116,8 @@ create_and_refuse(void)
 	mx_ctx_close(&c);
 	free(p);
 	p = mx_xasprintf("profile directory '%s/default' is accessible by "
-	    "others; chmod 700 it", base);
+			 "others; chmod 700 it",
+	    base);
 	is_str(e.msg, p, "with the chmod hint");
 	free(p);
 	p = mx_xasprintf("%s/default", base);
@@ -130,8 +148,9 @@ session(void)
 	is_str(c.sess.user_id, "@a:hs.example", "user_id");
 	is_str(c.sess.device_id, "DEV", "device_id");
 	is_str(c.sess.access_token, "tok-123", "token");
-	ok(c.api.token == c.sess.access_token && c.api.hs ==
-	    c.sess.homeserver && c.api.http == c.http && c.http != NULL,
+	ok(c.api.token == c.sess.access_token &&
+		c.api.hs == c.sess.homeserver && c.api.http == c.http &&
+		c.http != NULL,
 	    "api points into the session");
 	ok(mx_conf_clear_session(&c, &e) == 0, "clear session");
 	mx_ctx_close(&c);
@@ -163,7 +182,8 @@ environment(void)
 	mx_ctx_close(&c);
 	c.profile = "other";
 	ok(mx_ctx_open(&c, MX_CTX_SESSION | MX_CTX_NO_ENV, &e) == -1 &&
-	    e.status == MX_USAGE, "MX_CTX_NO_ENV ignores the environment");
+		e.status == MX_USAGE,
+	    "MX_CTX_NO_ENV ignores the environment");
 	is_str(e.msg, "not logged in; run mx-keys login -p other",
 	    "names the profile");
 	mx_ctx_close(&c);
@@ -202,7 +222,7 @@ secret_files(void)
 	free(p);
 	p = a_file("long", 70000, 0);
 	ok(mx_conf_read_secret_file(p, &e) == NULL &&
-	    strstr(e.msg, "longer than 65536 bytes") != NULL,
+		strstr(e.msg, "longer than 65536 bytes") != NULL,
 	    "a line past the limit is refused as such: %s", e.msg);
 	free(p);
 	p = a_file("empty", 0, 1);
