@@ -37,6 +37,7 @@ enum {
 	O_JOIN,
 	O_LINES,
 	O_STRICT,
+	O_NAME,
 	O_TRUST,
 	O_REQUIRE_ENC,
 	O_ALLOW_PLAIN,
@@ -49,7 +50,10 @@ static const struct mx_opt opts[] = {
 	{ O_CODE, "code", "LANG", "send TEXT as a code block in LANG", 0 },
 	{ 'n', "notice", NULL, "send an m.notice (for bots)", 0 },
 	{ 'e', "emote", NULL, "send an m.emote (/me)", 0 },
-	{ 'f', "file", "PATH", "upload the file PATH and send it", 0 },
+	{ 'f', "file", "PATH",
+	    "upload the file PATH (-: stdin) and send it, TEXT its caption",
+	    0 },
+	{ O_NAME, "name", "NAME", "the file's name (default: PATH's)", 0 },
 	{ O_REPLY, "reply-to", "EVENT", "reply to EVENT", 0 },
 	{ O_THREAD, "thread", "ROOT", "send into the thread of ROOT", 0 },
 	{ O_EDIT, "edit", "EVENT", "replace EVENT's text with TEXT", 0 },
@@ -84,7 +88,7 @@ struct opt {
 	enum mx_msg_type type;
 	enum mx_msg_fmt fmt;
 	const char *lang, *file, *reply, *thread, *edit, *react, *redact;
-	const char *reason;
+	const char *reason, *name;
 	int json, lines, strict, join, nfmt, ntype;
 	int require_enc; /* 1: asked for; 2: implied by MX_IDENTITY */
 	int allow_plain;
@@ -154,6 +158,9 @@ opt_fn(void *u, int id, const char *arg)
 	case O_LINES:
 		o->lines = 1;
 		break;
+	case O_NAME:
+		o->name = arg;
+		break;
 	case O_STRICT:
 		o->strict = 1;
 		break;
@@ -198,9 +205,12 @@ check_opts(const struct opt *o, int ntext)
 	if (modes > 1)
 		mx_cli_usage(&cli,
 		    "--file, --react, --redact and --json exclude each other");
-	if ((o->file || o->redact || o->json) && ntext > 0)
-		mx_cli_usage(&cli,
-		    "TEXT is not used with --file, --redact or --json");
+	if ((o->redact || o->json) && ntext > 0)
+		mx_cli_usage(&cli, "TEXT is not used with --redact or --json");
+	if (o->name && !o->file)
+		mx_cli_usage(&cli, "--name needs --file");
+	if (o->name && (strchr(o->name, '/') || o->name[0] == '\0'))
+		mx_cli_usage(&cli, "--name is a file name, without '/'");
 	if (modes && (o->lines || o->nfmt || o->ntype || o->edit))
 		mx_cli_usage(&cli,
 		    "--file, --react, --redact and --json take no text "
@@ -220,7 +230,7 @@ check_opts(const struct opt *o, int ntext)
 	if (o->lines && ntext > 0)
 		mx_cli_usage(&cli, "--lines reads stdin: no TEXT operand");
 	base = o->file ? strrchr(o->file, '/') : NULL;
-	base = base ? base + 1 : o->file;
+	base = o->name ? o->name : base ? base + 1 : o->file;
 	if (base != NULL && !mx_utf8_valid(base, strlen(base)))
 		mx_cli_usage(&cli,
 		    "--file: the name, sent as the body, is not UTF-8 text");
@@ -476,11 +486,10 @@ send_json(struct send *s, struct mx_err *e)
 	return rc;
 }
 
-/* Open o->file, check its size against the server's limit. */
+/* Open path, check its size against the server's limit. */
 static FILE *
-open_file(struct send *s, struct stat *st, struct mx_err *e)
+open_file(struct send *s, const char *path, struct stat *st, struct mx_err *e)
 {
-	const char *path = s->o->file;
 	long long max = -1;
 	FILE *f;
 
@@ -530,31 +539,87 @@ upload_encrypted(struct send *s, FILE *f, char **mxc, json_t **file,
 	return rc;
 }
 
-/* Upload o->file and send it. */
+/* --file -: standard input copied into a temporary file (its path, to
+ * unlink; caller frees), so that it can be probed, measured, encrypted
+ * and uploaded as a file is. */
+static char *
+stdin_file(struct mx_err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = mx_xasprintf("%s/mx-send-XXXXXX", dir ? dir : "/tmp"),
+	     buf[65536];
+	int fd = mkstemp(path);
+	size_t n;
+	FILE *f;
+	int bad;
+
+	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot create a temporary file: %s",
+		    strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		free(path);
+		return NULL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		if (fwrite(buf, 1, n, f) != n)
+			break;
+	bad = ferror(stdin) || ferror(f);
+	if (fclose(f) != 0 || bad) {
+		mx_err_set(e, MX_LOCAL, "cannot copy stdin: %s",
+		    strerror(errno));
+		unlink(path);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* Upload o->file and send it, caption (may be NULL) as its body (spec:
+ * "m.file" and the like: a body other than filename is a caption). */
 static int
-send_file(struct send *s, struct mx_err *e)
+send_file(struct send *s, const char *caption, struct mx_err *e)
 {
 	const struct opt *o = s->o;
-	const char *base = strrchr(o->file, '/');
-	char *mime, *mxc = NULL;
+	const char *base = strrchr(o->file, '/'), *name;
+	char *mime, *mxc = NULL, *tmp = NULL;
+	const char *path = o->file;
 	json_t *content, *enc = NULL;
 	struct stat st;
 	long w, h;
 	FILE *f;
 	int rc;
 
-	if ((f = open_file(s, &st, e)) == NULL)
+	if (strcmp(o->file, "-") == 0) {
+		if ((tmp = stdin_file(e)) == NULL)
+			return -1;
+		path = tmp;
+	}
+	name = o->name ? o->name : tmp ? "file" : base ? base + 1 : o->file;
+	if ((f = open_file(s, path, &st, e)) == NULL) {
+		if (tmp != NULL)
+			unlink(tmp);
+		free(tmp);
 		return -1;
-	mime = mx_msg_probe(o->file, &w, &h);
+	}
+	mime = mx_msg_probe(path, &w, &h);
+	if (tmp != NULL)
+		unlink(tmp); /* f keeps it */
+	free(tmp);
 	if (s->x != NULL)
 		rc = upload_encrypted(s, f, &mxc, &enc, e);
 	else
-		rc = mx_api_upload(&s->c->api, f, (long)st.st_size, mime,
-		    base ? base + 1 : o->file, &mxc, e);
+		rc = mx_api_upload(&s->c->api, f, (long)st.st_size, mime, name,
+		    &mxc, e);
 	fclose(f);
 	if (rc == 0) {
-		content = mx_msg_file(o->file, mxc, mime,
-		    (long long)st.st_size, w, h);
+		content =
+		    mx_msg_file(name, mxc, mime, (long long)st.st_size, w, h);
+		if (caption != NULL)
+			json_object_set_new(content, "body",
+			    json_string(caption));
 		if (enc != NULL) {
 			/* the file object replaces url (spec: "Sending
 			 * encrypted attachments") */
@@ -657,9 +722,10 @@ run(struct send *s, const char *room, int argc, char **argv, struct mx_err *e)
 	char *text = NULL;
 	int rc;
 
-	if (!o->file && !o->redact && !o->json && !o->lines)
+	if (!o->redact && !o->json && !o->lines && (!o->file || argc > 0))
 		text = get_text(argc, argv, e);
-	if (!o->file && !o->redact && !o->json && !o->lines && text == NULL)
+	if (!o->redact && !o->json && !o->lines && (!o->file || argc > 0) &&
+	    text == NULL)
 		return -1;
 	if (mx_room_resolve(s->c, room, flags, &s->room_id, e) != 0) {
 		free(text);
@@ -689,7 +755,7 @@ run(struct send *s, const char *room, int argc, char **argv, struct mx_err *e)
 		rc = send_event(s, "m.room.redaction", r, e);
 		json_decref(r);
 	} else if (o->file)
-		rc = send_file(s, e);
+		rc = send_file(s, text, e);
 	else if (o->json)
 		rc = send_json(s, e);
 	else if (o->lines)

@@ -14,12 +14,12 @@ _mx_send()
 	--trust)
 		COMPREPLY=($(compgen -W "tofu verified all" -- "$cur"))
 		return ;;
-	--code|--reply-to|--thread|--edit|--react|--redact|--reason)
+	--code|--name|--reply-to|--thread|--edit|--react|--redact|--reason)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-m --markdown --html --code -n --notice
-		    -e --emote -f --file --reply-to --thread --edit --react
+		    -e --emote -f --file --name --reply-to --thread --edit --react
 		    --redact --reason --json --lines --strict --join --trust
 		    --require-encryption --allow-plaintext -h --help
 		    -V --version -v --verbose -q --quiet -p --profile

@@ -32,6 +32,35 @@ test_expect_success 'a binary file: m.file, byte for byte' '
 	download "$(jq -r .url c.json)" >back && cmp blob.bin back
 '
 
+test_expect_success '--file - reads the file from stdin, byte for byte, named by --name' '
+	mkdir tmpd &&
+	TMPDIR=$PWD/tmpd mx-send -f - --name piped.bin "$room" <blob.bin >out &&
+	eid=$(sent out) &&
+	content "$eid" >c.json &&
+	jq -c "[.msgtype, .body, .filename, .info.size]" c.json >got &&
+	echo "[\"m.file\",\"piped.bin\",\"piped.bin\",100000]" >want &&
+	test_cmp want got &&
+	download "$(jq -r .url c.json)" >back && cmp blob.bin back &&
+	test -z "$(ls tmpd)"
+'
+
+test_expect_success '--file - of a PNG: probed as an image' '
+	mx-send -f - "$room" <red.png >out && eid=$(sent out) &&
+	content "$eid" | jq -c "[.msgtype, .filename, .info.w, .info.h]" >got &&
+	echo "[\"m.image\",\"file\",7,3]" >want && test_cmp want got
+'
+
+test_expect_success '--file PATH TEXT: TEXT is the caption, filename the name' '
+	mx-send -f red.png "$room" look at this >out && eid=$(sent out) &&
+	content "$eid" | jq -c "[.body, .filename]" >got &&
+	echo "[\"look at this\",\"red.png\"]" >want && test_cmp want got
+'
+
+test_expect_success '--name without --file, or with a slash: 2' '
+	test_expect_code 2 mx-send --name x "$room" hi 2>err &&
+	test_expect_code 2 mx-send -f blob.bin --name a/b "$room" 2>err
+'
+
 test_expect_success 'a PNG: m.image with width and height' '
 	mx-send --file ./red.png "$room" >out && eid=$(sent out) &&
 	content "$eid" >c.json &&

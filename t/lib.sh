@@ -197,7 +197,7 @@ start_fake() {
 	python3 "$MX_SRC/t/fakehs.py" --log fake.log "$@" >fake.port &
 	echo $! >"$TRASH/.fake-pid"
 	_i=0
-	while [ ! -s fake.port ] && [ $_i -lt 100 ]; do
+	while [ ! -s fake.port ] && [ $_i -lt 400 ]; do
 		sleep 0.05
 		_i=$((_i + 1))
 	done
