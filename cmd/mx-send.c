@@ -3,12 +3,14 @@
  * a room; print one {"room_id","event_id","txn_id"} line per event sent.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <editline/readline.h>
 #include <jansson.h>
 
 #include "api.h"
@@ -714,18 +716,73 @@ open_e2ee(struct send *s, struct mx_err *e)
 	return mx_e2ee_open(&s->x, s->c, e);
 }
 
+/* The history file of the prompt, 0600, in the profile (NULL without
+ * one: MX_ACCESS_TOKEN, MX_IDENTITY). */
+static char *
+history_file(const struct send *s)
+{
+	char *p;
+	int fd;
+
+	if (s->c->store == NULL || mx_store_is_memory(s->c->store) ||
+	    s->c->dir == NULL)
+		return NULL;
+	p = mx_xasprintf("%s/history", s->c->dir);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) <
+	    0) {
+		free(p);
+		return NULL;
+	}
+	(void)fchmod(fd, 0600);
+	close(fd);
+	return p;
+}
+
+/* No TEXT and standard input a terminal: a line editor (libedit), each
+ * line sent as it is entered, as a person chatting from a shell expects;
+ * the history is kept in the profile.  Ctrl-D ends. */
+static int
+send_prompt(struct send *s, struct mx_err *e)
+{
+	char *hist = history_file(s), *line,
+	     *prompt = mx_xasprintf("%s> ", s->room_id);
+	int rc = 0;
+
+	rl_outstream = stderr; /* stdout carries the JSON lines */
+	using_history();
+	if (hist != NULL)
+		(void)read_history(hist);
+	while (rc == 0 && (line = readline(prompt)) != NULL) {
+		if (line[0] != '\0' && !mx_utf8_valid(line, strlen(line)))
+			mx_cli_note(s->c, 0, "not UTF-8 text: not sent");
+		else if (line[0] != '\0') {
+			add_history(line);
+			rc = send_text(s, line, e);
+		}
+		free(line);
+	}
+	if (hist != NULL && write_history(hist) != 0)
+		mx_cli_note(s->c, 0, "cannot keep the history in '%s'", hist);
+	free(hist);
+	free(prompt);
+	return rc;
+}
+
 static int
 run(struct send *s, const char *room, int argc, char **argv, struct mx_err *e)
 {
 	const struct opt *o = s->o;
 	unsigned flags = MX_ROOM_CREATE_DM | (o->join ? MX_ROOM_JOIN : 0);
+	int prompt = !o->redact && !o->json && !o->lines && !o->file &&
+	    argc == 0 && isatty(STDIN_FILENO);
 	char *text = NULL;
 	int rc;
 
-	if (!o->redact && !o->json && !o->lines && (!o->file || argc > 0))
+	if (!prompt && !o->redact && !o->json && !o->lines &&
+	    (!o->file || argc > 0))
 		text = get_text(argc, argv, e);
-	if (!o->redact && !o->json && !o->lines && (!o->file || argc > 0) &&
-	    text == NULL)
+	if (!prompt && !o->redact && !o->json && !o->lines &&
+	    (!o->file || argc > 0) && text == NULL)
 		return -1;
 	if (mx_room_resolve(s->c, room, flags, &s->room_id, e) != 0) {
 		free(text);
@@ -760,6 +817,8 @@ run(struct send *s, const char *room, int argc, char **argv, struct mx_err *e)
 		rc = send_json(s, e);
 	else if (o->lines)
 		rc = send_lines(s, e);
+	else if (prompt)
+		rc = send_prompt(s, e);
 	else
 		rc = send_text(s, text, e);
 	free(text);
