@@ -115,6 +115,22 @@ mx_api_error(long http, json_t *j, struct mx_err *e)
 	return -1;
 }
 
+/* A 2xx answer that must be a JSON array (GET /rooms/{room}/state). */
+static int
+check_array(const char *body, size_t len, json_t **out, struct mx_err *e)
+{
+	json_error_t je;
+	json_t *j = len > 0 ? json_loadb(body, len, 0, &je) : NULL;
+
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return mx_err_set(e, MX_TEMP,
+		    "malformed answer from the server: not a JSON array");
+	}
+	*out = j;
+	return 0;
+}
+
 /* --- requests ----------------------------------------------------------- */
 
 struct call {
@@ -130,6 +146,7 @@ struct call {
 	FILE *out_file;	    /* download */
 	long long max_body; /* 0: the http default */
 	char **filename;    /* download: Content-Disposition filename */
+	int array;	    /* the answer is a JSON array, not an object */
 };
 
 static int
@@ -171,6 +188,8 @@ do_call(struct mx_api *a, struct call *c, json_t **out, struct mx_err *e)
 			resp.filename = NULL;
 		}
 		rc = 0;
+	} else if (c->array && resp.status >= 200 && resp.status < 300) {
+		rc = check_array(resp.body.p, resp.body.len, out, e);
 	} else {
 		rc = mx_api_check(resp.status, resp.body.p, resp.body.len, out,
 		    e);
@@ -565,6 +584,90 @@ mx_api_members(struct mx_api *a, const char *room_id, json_t **chunk,
 		&j, e) != 0)
 		return -1;
 	return take_member(j, "chunk", JSON_ARRAY, chunk, e);
+}
+
+int
+mx_api_room_state(struct mx_api *a, const char *room_id, json_t **events,
+    struct mx_err *e)
+{
+	struct call c = { 0 };
+
+	c.method = "GET";
+	c.path = path("/_matrix/client/v3/rooms/%s/state", room_id);
+	c.idempotent = 1;
+	c.auth = 1;
+	c.array = 1;
+	return do_call(a, &c, events, e);
+}
+
+int
+mx_api_leave(struct mx_api *a, const char *room_id, struct mx_err *e)
+{
+	json_t *b = json_object();
+	int rc;
+
+	/* Leaving twice is harmless: safe to repeat. */
+	rc = call(a, "POST",
+	    path("/_matrix/client/v3/rooms/%s/leave", room_id), b, 1, NULL, e);
+	json_decref(b);
+	return rc;
+}
+
+int
+mx_api_forget(struct mx_api *a, const char *room_id, struct mx_err *e)
+{
+	json_t *b = json_object();
+	int rc;
+
+	rc = call(a, "POST",
+	    path("/_matrix/client/v3/rooms/%s/forget", room_id), b, 1, NULL,
+	    e);
+	json_decref(b);
+	return rc;
+}
+
+int
+mx_api_membership(struct mx_api *a, const char *room_id, const char *action,
+    const char *user_id, const char *reason, struct mx_err *e)
+{
+	json_t *b;
+	int rc;
+
+	if (strcmp(action, "invite") != 0 && strcmp(action, "kick") != 0 &&
+	    strcmp(action, "ban") != 0 && strcmp(action, "unban") != 0)
+		return mx_err_set(e, MX_LOCAL, "no membership action '%s'",
+		    action);
+	b = json_pack("{s:s}", "user_id", user_id);
+	if (reason != NULL)
+		json_object_set_new(b, "reason", json_string(reason));
+	/* Each leaves the membership as asked: safe to repeat. */
+	rc = call(a, "POST",
+	    path("/_matrix/client/v3/rooms/%s/%S", room_id, action), b, 1,
+	    NULL, e);
+	json_decref(b);
+	return rc;
+}
+
+int
+mx_api_put_alias(struct mx_api *a, const char *alias, const char *room_id,
+    struct mx_err *e)
+{
+	json_t *b = json_pack("{s:s}", "room_id", room_id);
+	int rc;
+
+	rc =
+	    call(a, "PUT", path("/_matrix/client/v3/directory/room/%s", alias),
+		b, 0, NULL, e);
+	json_decref(b);
+	return rc;
+}
+
+int
+mx_api_delete_alias(struct mx_api *a, const char *alias, struct mx_err *e)
+{
+	return call(a, "DELETE",
+	    path("/_matrix/client/v3/directory/room/%s", alias), NULL, 0, NULL,
+	    e);
 }
 
 /* --- sync and history --------------------------------------------------- */

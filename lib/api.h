@@ -86,6 +86,22 @@ int mx_api_get_event(struct mx_api *a, const char *room_id,
 int mx_api_members(struct mx_api *a, const char *room_id, json_t **chunk,
     struct mx_err *e);
 
+/* GET /rooms/{room}/state: every current state event (an array). */
+int mx_api_room_state(struct mx_api *a, const char *room_id, json_t **events,
+    struct mx_err *e);
+/* POST /rooms/{room}/leave; /rooms/{room}/forget (after leaving). */
+int mx_api_leave(struct mx_api *a, const char *room_id, struct mx_err *e);
+int mx_api_forget(struct mx_api *a, const char *room_id, struct mx_err *e);
+/* POST /rooms/{room}/{action} for action "invite", "kick", "ban" or
+ * "unban" (spec: "Room membership"), with user_id; reason may be NULL. */
+int
+mx_api_membership(struct mx_api *a, const char *room_id, const char *action,
+    const char *user_id, const char *reason, struct mx_err *e);
+/* PUT and DELETE /directory/room/{alias} (spec: "Room aliases"). */
+int mx_api_put_alias(struct mx_api *a, const char *alias, const char *room_id,
+    struct mx_err *e);
+int mx_api_delete_alias(struct mx_api *a, const char *alias, struct mx_err *e);
+
 /* GET /sync.  since and filter may be NULL; filter is inline JSON or a
  * filter id.  timeout_ms is the server's long-poll time (0: return now). */
 int mx_api_sync(struct mx_api *a, const char *since, const char *filter,

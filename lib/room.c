@@ -106,6 +106,15 @@ record_dm(struct mx_ctx *c, const char *me, const char *user,
 	return rc;
 }
 
+int
+mx_room_record_dm(struct mx_ctx *c, const char *user, const char *room_id,
+    struct mx_err *e)
+{
+	const char *me = self(c, e);
+
+	return me == NULL ? -1 : record_dm(c, me, user, room_id, e);
+}
+
 static int
 create_dm(struct mx_ctx *c, const char *me, const char *user, char **room_id,
     struct mx_err *e)

@@ -21,4 +21,11 @@
 int mx_room_resolve(struct mx_ctx *c, const char *arg, unsigned flags,
     char **room_id, struct mx_err *e);
 
+/*
+ * Record room_id as a direct-message room with user in our m.direct
+ * account data (spec: "Direct Messaging"), keeping what is there.
+ */
+int mx_room_record_dm(struct mx_ctx *c, const char *user, const char *room_id,
+    struct mx_err *e);
+
 #endif
