@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: a real round trip on the local test homeserver.  Two demo users;
-# alice logs in with mx-keys and sends with mx-send; bob reads it back with
-# mx-sync.  Every command is shown before it runs.
+# alice logs in with mx-keys, makes a room with mx-room and sends with
+# mx-send; bob reads it back with mx-sync.  No curl: every command is an mx
+# program (the users are registered with Synapse's shared secret), shown
+# before it runs.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top:$PATH
@@ -14,7 +16,7 @@ show() { printf '\n$ %s\n' "$*" >&2; }
 reg() { python3 "$top/t/synapse/register.py" "$hs" "$MX_TEST_SHARED_SECRET" "$1" "$2"; }
 
 suffix=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-atok=$(reg "alice-$suffix" alicepw | cut -d' ' -f2)
+reg "alice-$suffix" alicepw >/dev/null
 reg "bob-$suffix" bobpw >/dev/null
 alice="@alice-$suffix:$MX_TEST_SERVER_NAME"
 bob="@bob-$suffix:$MX_TEST_SERVER_NAME"
@@ -38,15 +40,12 @@ room=$(jq -r 'select(.type=="m.room.member" and .state_key=="'"$bob"'") | .room_
 mx-sync -p bob --history "$room" |
 	jq -c 'select(.type=="m.room.message") | {sender, body: .content.body}'
 
-alice_curl() {
-	printf 'header = "Authorization: Bearer %s"\n' "$atok" |
-		curl -sS -K - -X POST "$hs/_matrix/client/v3/createRoom" -d "$1"
-}
-show "curl .../createRoom   # an encrypted room (m.megolm.v1.aes-sha2), bob invited"
-room=$(alice_curl '{"name":"ops","invite":["'"$bob"'"],"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}' |
-	jq -r .room_id)
-show "mx-sync -p bob -q --accept-invites"
-mx-sync -p bob -q --accept-invites >/dev/null
+show "mx-room -p alice create --name ops --invite '$bob'   # encrypted by default"
+room=$(mx-room -p alice create --name ops --invite "$bob" | jq -r .room_id)
+show "mx-room -p bob join '$room'"
+mx-room -p bob join "$room" >/dev/null
+show "mx-room -p bob list"
+mx-room -p bob list
 show "echo deployed | mx-send -p alice '$room'   # encrypted: Megolm, key shared over Olm"
 echo deployed | mx-send -p alice "$room"
 show "mx-sync -p bob '$room' | jq -c '{type, body: .content.body, mx: .mx | {decrypted, trust, device_id}}'"
