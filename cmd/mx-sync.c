@@ -40,6 +40,8 @@ enum {
 	O_MAX_DOWNLOAD,
 	O_STATE_FILE,
 	O_EMIT_TOKEN,
+	O_DOWNLOAD_MXC,
+	O_KEY_STDIN,
 };
 
 static const struct mx_opt opts[] = {
@@ -49,6 +51,12 @@ static const struct mx_opt opts[] = {
 	    "print ROOM's whole history, oldest first", 0 },
 	{ O_FROM, "from", "TOKEN",
 	    "continue --history from TOKEN (see --emit-token)", 0 },
+	{ O_DOWNLOAD_MXC, "download-mxc", "MXC",
+	    "save the media MXC (-o FILE, else stdout) and exit", 0 },
+	{ 'o', "output", "FILE", "--download-mxc: the file to create", 0 },
+	{ O_KEY_STDIN, "key-stdin", NULL,
+	    "--download-mxc: decrypt with the file's JSON read from stdin",
+	    0 },
 	{ O_EMIT_TOKEN, "emit-token", NULL,
 	    "--history: end with a line holding the token for --from", 0 },
 	{ O_LIMIT, "limit", "N", "print the last N events of each ROOM", 0 },
@@ -82,7 +90,8 @@ static const struct mx_cli cli = {
 
 struct opt {
 	int follow, accept, raw, emit_token;
-	const char *history, *from, *download, *state_file;
+	const char *history, *from, *download, *state_file, *mxc, *output;
+	int key_stdin;
 	long limit;
 	long long max_download;
 	struct mx_sync_sel sel;
@@ -152,6 +161,15 @@ opt_fn(void *u, int id, const char *arg)
 	case O_DOWNLOAD:
 		o->download = arg;
 		break;
+	case O_DOWNLOAD_MXC:
+		o->mxc = arg;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case O_KEY_STDIN:
+		o->key_stdin = 1;
+		break;
 	case O_EMIT_TOKEN:
 		o->emit_token = 1;
 		break;
@@ -193,6 +211,15 @@ check_opts(const struct opt *o, int nrooms)
 		mx_cli_usage(&cli, "--history takes its ROOM as its argument");
 	if (o->from && !o->history)
 		mx_cli_usage(&cli, "--from needs --history");
+	if ((o->output || o->key_stdin) && !o->mxc)
+		mx_cli_usage(&cli, "-o and --key-stdin need --download-mxc");
+	if (o->mxc &&
+	    (o->history || o->limit || o->follow || o->accept || o->download ||
+		o->state_file || nrooms > 0))
+		mx_cli_usage(&cli,
+		    "--download-mxc fetches one file: no ROOM, sync or "
+		    "history "
+		    "options");
 	if (o->emit_token && !o->history)
 		mx_cli_usage(&cli, "--emit-token needs --history");
 	if (o->limit && nrooms == 0)
@@ -282,6 +309,107 @@ fetch(struct run *r, const char *url, const json_t *file, const char *path,
 	if (fd >= 0)
 		unlink(tmp);
 	free(tmp);
+	return rc;
+}
+
+/* --key-stdin: the encrypted file's JSON (spec: "EncryptedFile": key, iv,
+ * hashes, v) from standard input, for the media mxc. */
+static int
+read_file_key(const char *mxc, json_t **file, struct mx_err *e)
+{
+	char buf[65536];
+	size_t n = fread(buf, 1, sizeof(buf), stdin);
+	const char *url;
+
+	*file = NULL;
+	if (ferror(stdin) || n == sizeof(buf))
+		return mx_err_set(e, MX_LOCAL,
+		    "--key-stdin: cannot read the file's JSON (64 KiB at "
+		    "most)");
+	*file = mx_json_parse(buf, n, e);
+	mx_wipe(buf, n);
+	if (!json_is_object(*file) ||
+	    !json_is_object(json_object_get(*file, "key")) ||
+	    mx_json_str(*file, "iv") == NULL) {
+		json_decref(*file);
+		*file = NULL;
+		return mx_err_set(e, MX_LOCAL,
+		    "--key-stdin: not the JSON of an encrypted file (key, iv, "
+		    "hashes)");
+	}
+	if ((url = mx_json_str(*file, "url")) != NULL &&
+	    strcmp(url, mxc) != 0) {
+		json_decref(*file);
+		*file = NULL;
+		return mx_err_set(e, MX_LOCAL,
+		    "--key-stdin: the JSON is that of '%s', not '%s'", url,
+		    mxc);
+	}
+	return 0;
+}
+
+/* Copy the file at path to stdout. */
+static int
+copy_out(const char *path, struct mx_err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL)
+		return mx_err_set(e, MX_LOCAL, "cannot read '%s': %s", path,
+		    strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n) {
+			rc = -1;
+			break;
+		}
+	fclose(f);
+	if (rc != 0 || fflush(stdout) == EOF || ferror(stdout))
+		return mx_err_set(e, MX_LOCAL, "cannot write to stdout: %s",
+		    strerror(errno));
+	return 0;
+}
+
+/* --download-mxc MXC: the media, decrypted and its hash checked with
+ * --key-stdin, into -o FILE (never over one that exists), else to stdout
+ * once whole and checked: nothing unchecked is ever written out. */
+static int
+download_mxc(struct run *r, struct mx_err *e)
+{
+	const struct opt *o = r->o;
+	const char *tdir = getenv("TMPDIR");
+	char *dir = NULL, *path;
+	json_t *file = NULL;
+	int rc;
+
+	if (o->key_stdin && read_file_key(o->mxc, &file, e) != 0)
+		return -1;
+	if (o->output != NULL)
+		path = mx_xstrdup(o->output);
+	else {
+		dir = mx_xasprintf("%s/mx-sync-XXXXXX", tdir ? tdir : "/tmp");
+		if (mkdtemp(dir) == NULL) {
+			rc = mx_err_set(e, MX_LOCAL,
+			    "cannot create a temporary directory: %s",
+			    strerror(errno));
+			free(dir);
+			json_decref(file);
+			return rc;
+		}
+		path = mx_xasprintf("%s/media", dir);
+	}
+	rc = fetch(r, o->mxc, file, path, e);
+	if (dir != NULL) {
+		if (rc == 0)
+			rc = copy_out(path, e);
+		unlink(path);
+		rmdir(dir);
+	}
+	free(dir);
+	free(path);
+	json_decref(file);
 	return rc;
 }
 
@@ -794,6 +922,27 @@ resolve_rooms(struct run *r, int argc, char **argv, struct mx_err *e)
 	return rc;
 }
 
+/* Print what the options ask for: a history, the last events, or the
+ * syncs. */
+static int
+run(struct run *r, int nrooms, char **rooms, struct mx_err *e)
+{
+	const struct opt *o = r->o;
+	int rc = 0;
+
+	if (r->c->store != NULL && getenv("MX_ACCESS_TOKEN") == NULL)
+		rc = mx_e2ee_open(&r->x, r->c, e);
+	if (rc == 0 && !o->history)
+		rc = resolve_rooms(r, nrooms, rooms, e);
+	if (rc == 0 && o->accept)
+		rc = accept_pending(r, e);
+	if (rc == 0)
+		rc = o->history		   ? history(r, e) :
+		    o->limit && !o->follow ? last_events(r, e) :
+					     sync_loop(r, e);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -822,16 +971,10 @@ main(int argc, char **argv)
 	 * would make reading a long history crawl. */
 	if (rc == 0 && c.store != NULL)
 		rc = mx_store_set_durable(c.store, 0, &e);
-	if (rc == 0 && c.store != NULL && getenv("MX_ACCESS_TOKEN") == NULL)
-		rc = mx_e2ee_open(&r.x, &c, &e);
-	if (rc == 0 && !o.history)
-		rc = resolve_rooms(&r, argc - i, argv + i, &e);
-	if (rc == 0 && o.accept)
-		rc = accept_pending(&r, &e);
-	if (rc == 0)
-		rc = o.history		 ? history(&r, &e) :
-		    o.limit && !o.follow ? last_events(&r, &e) :
-					   sync_loop(&r, &e);
+	if (rc == 0 && o.mxc != NULL)
+		rc = download_mxc(&r, &e);
+	else if (rc == 0)
+		rc = run(&r, argc - i, argv + i, &e);
 	rc = rc == 0 ? MX_OK : mx_cli_fail(cli.prog, &e);
 	mx_sync_sel_release(&o.sel);
 	mx_e2ee_close(r.x);

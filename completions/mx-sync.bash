@@ -16,16 +16,17 @@ _mx_sync()
 	--download)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
-	--state-file)
+	--state-file|-o|--output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--history|--from|--limit|--max-download)
+	--history|--from|--limit|--max-download|--download-mxc)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '-f --follow --history --from --emit-token --limit
 		    --types --accept-invites --raw --download
-		    --max-download --state-file -h --help -V --version
+		    --max-download --state-file --download-mxc -o --output
+		    --key-stdin -h --help -V --version
 		    -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

@@ -167,6 +167,38 @@ test_expect_success '--download never overwrites a file already there' '
 	test -z "$(ls dl4 | grep part)"
 '
 
+test_expect_success '--download-mxc --key-stdin: the file decrypted, hash checked, -o or stdout' '
+	jq -c "select(.mx.file) | .content.file" fsync | head -n 1 >file.json &&
+	url=$(jq -r .url file.json) &&
+	mx-sync -p bob --download-mxc "$url" --key-stdin -o got.bin <file.json &&
+	cmp blob.bin got.bin &&
+	mx-sync -p bob --download-mxc "$url" --key-stdin <file.json >got2.bin &&
+	cmp blob.bin got2.bin
+'
+
+test_expect_success '--download-mxc: a wrong hash: 5, nothing written; -o never overwrites' '
+	jq -c ".hashes.sha256 = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"" file.json >bad.json &&
+	url=$(jq -r .url file.json) &&
+	test_expect_code 5 mx-sync -p bob --download-mxc "$url" --key-stdin <bad.json >out3 &&
+	test ! -s out3 &&
+	test_expect_code 5 mx-sync -p bob --download-mxc "$url" --key-stdin -o bad.bin <bad.json &&
+	test ! -e bad.bin &&
+	echo mine >got.bin &&
+	test_expect_code 5 mx-sync -p bob --download-mxc "$url" --key-stdin -o got.bin <file.json 2>err &&
+	grep -q "not overwritten" err && echo mine >want && test_cmp want got.bin
+'
+
+test_expect_success '--download-mxc without a key: the ciphertext as stored' '
+	url=$(jq -r .url file.json) &&
+	mx-sync -p bob --download-mxc "$url" >ct.bin &&
+	test "$(wc -c <ct.bin)" = 300000 && ! cmp -s blob.bin ct.bin
+'
+
+test_expect_success '--download-mxc usage: -o alone, with a ROOM (2)' '
+	test_expect_code 2 mx-sync -p bob -o x 2>err &&
+	test_expect_code 2 mx-sync -p bob --download-mxc mxc://h/x "$room" 2>err
+'
+
 test_expect_success '--max-download wants a size (2)' '
 	test_expect_code 2 mx-sync -p bob --download dl --max-download 5X 2>err &&
 	grep -q "max-download wants a size" err
