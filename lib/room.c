@@ -188,14 +188,15 @@ resolve_user(struct mx_ctx *c, const char *user, unsigned flags,
 		return -1;
 	if ((rc = find_dm(c, me, user, room_id, e)) != 0)
 		return rc < 0 ? -1 : 0;
+	/* Before a new room, or for a join: the one user already offered. */
+	if ((flags & (MX_ROOM_CREATE_DM | MX_ROOM_JOIN)) &&
+	    (rc = join_dm_invite(c, me, user, room_id, e)) != 0)
+		return rc < 0 ? -1 : 0;
 	if (!(flags & MX_ROOM_CREATE_DM))
 		return mx_err_set(e, MX_PERM, "no direct room with '%s'",
 		    user);
-	/* Before a new room: the one user already offered, and whether user
-	 * exists at all (a room with no one to read it would take the
-	 * message and exit 0). */
-	if ((rc = join_dm_invite(c, me, user, room_id, e)) != 0)
-		return rc < 0 ? -1 : 0;
+	/* Whether user exists at all: a room with no one to read it would
+	 * take the message and exit 0. */
 	if ((rc = mx_api_profile(&c->api, user, &p, e)) < 0)
 		return mx_err_prefix(e, "cannot look up '%s'", user);
 	json_decref(p);

@@ -385,4 +385,13 @@ test_expect_success 'leave; leave --forget' '
 	test_must_fail api "$alice_token" GET "/_matrix/client/v3/rooms/$(urlenc "$r2")/messages?dir=b&limit=1"
 '
 
+
+test_expect_success 'join @user: the direct chat that user invited us to' '
+	dm=$(create_room "$carol_token" "{\"is_direct\":true,\"invite\":[\"$bob_id\"]}") &&
+	mx-room -p bob join "$carol_id" >out &&
+	jq -e --arg r "$dm" ".room_id == \$r and .membership == \"join\"" out &&
+	mx-send -p bob "$carol_id" "found it" >sent &&
+	jq -e --arg r "$dm" ".room_id == \$r" sent
+'
+
 test_done
