@@ -295,6 +295,33 @@ mx_cli_parse(const struct mx_cli *cli, struct mx_ctx *c, int argc, char **argv,
 	return optind;
 }
 
+size_t
+mx_cli_subcommand(const struct mx_cli *cli, const void *subs, size_t n,
+    size_t size, int argc, char **argv, int i)
+{
+	const struct mx_cli_sub *s = NULL;
+	size_t k;
+
+	if (i >= argc)
+		mx_cli_usage(cli, "no subcommand given");
+	for (k = 0; k < n; k++) {
+		s = (const struct mx_cli_sub *)(const void *)((const char *)
+								  subs +
+		    k * size);
+		if (strcmp(argv[i], s->name) == 0)
+			break;
+	}
+	if (k == n)
+		mx_cli_usage(cli, "unknown subcommand '%s'", argv[i]);
+	if (argc - i - 1 > s->max)
+		mx_cli_usage(cli, "unexpected operand '%s'",
+		    argv[i + 1 + s->max]);
+	if (argc - i - 1 < s->min)
+		mx_cli_usage(cli, "'%s' needs %d operand%s", argv[i], s->min,
+		    s->min == 1 ? "" : "s");
+	return k;
+}
+
 int
 mx_cli_fail(const char *prog, const struct mx_err *e)
 {

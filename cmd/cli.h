@@ -67,6 +67,21 @@ void mx_cli_usage(const struct mx_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 /* Print "prog: <e->msg>" to stderr; return e->status (never 0). */
+/* A subcommand: its name and how many operands follow it. */
+struct mx_cli_sub {
+	const char *name;
+	int min, max;
+};
+
+/*
+ * The index of argv[i]'s subcommand among the n entries at subs, which are
+ * size bytes apart and each begin with a struct mx_cli_sub (a program's
+ * table of subcommands); a missing or unknown subcommand, or a wrong number
+ * of operands after it, is a usage error (exit 2).
+ */
+size_t mx_cli_subcommand(const struct mx_cli *cli, const void *subs, size_t n,
+    size_t size, int argc, char **argv, int i);
+
 int mx_cli_fail(const char *prog, const struct mx_err *e);
 
 /* A notice of the program's own through c->notice: level 0 a warning,

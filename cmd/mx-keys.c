@@ -658,19 +658,18 @@ out:
 }
 
 static const struct {
-	const char *name;
+	struct mx_cli_sub sub; /* the name, the operands after it */
 	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
 	    struct mx_err *);
-	int min, max; /* operands after the subcommand */
 } cmds[] = {
-	{ "login", cmd_login, 0, 0 },
-	{ "logout", cmd_logout, 0, 0 },
-	{ "whoami", cmd_whoami, 0, 0 },
-	{ "devices", cmd_devices, 0, 1000 },
-	{ "trust", cmd_trust, 3, 3 },
-	{ "accept", cmd_accept, 1, 1 },
-	{ "rename", cmd_rename, 2, 2 },
-	{ "export-identity", cmd_export_identity, 0, 0 },
+	{ { "login", 0, 0 }, cmd_login },
+	{ { "logout", 0, 0 }, cmd_logout },
+	{ { "whoami", 0, 0 }, cmd_whoami },
+	{ { "devices", 0, 1000 }, cmd_devices },
+	{ { "trust", 3, 3 }, cmd_trust },
+	{ { "accept", 1, 1 }, cmd_accept },
+	{ { "rename", 2, 2 }, cmd_rename },
+	{ { "export-identity", 0, 0 }, cmd_export_identity },
 };
 
 static void
@@ -700,19 +699,8 @@ main(int argc, char **argv)
 	mx_cli_init();
 	mx_err_clear(&e);
 	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
-	if (i >= argc)
-		mx_cli_usage(&cli, "no subcommand given");
-	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
-		if (strcmp(argv[i], cmds[k].name) == 0)
-			break;
-	if (k == sizeof(cmds) / sizeof(cmds[0]))
-		mx_cli_usage(&cli, "unknown subcommand '%s'", argv[i]);
-	if (argc - i - 1 > cmds[k].max)
-		mx_cli_usage(&cli, "unexpected operand '%s'",
-		    argv[i + 1 + cmds[k].max]);
-	if (argc - i - 1 < cmds[k].min)
-		mx_cli_usage(&cli, "'%s' needs %d operands", argv[i],
-		    cmds[k].min);
+	k = mx_cli_subcommand(&cli, cmds, sizeof(cmds) / sizeof(cmds[0]),
+	    sizeof(cmds[0]), argc, argv, i);
 	check_opts(&o, argv[i]);
 	if (cmds[k].fn(&c, &o, argc - i - 1, argv + i + 1, &e) != 0)
 		rc = mx_cli_fail(cli.prog, &e);

@@ -963,30 +963,29 @@ out:
 /* --- main ----------------------------------------------------------------- */
 
 static const struct {
-	const char *name;
+	struct mx_cli_sub sub; /* the name, the operands after it */
 	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
 	    struct mx_err *);
-	int min, max;  /* operands after the subcommand */
 	unsigned opts; /* BIT() of the options it takes */
 } cmds[] = {
-	{ "list", cmd_list, 0, 0, 0 },
-	{ "invites", cmd_invites, 0, 0, 0 },
-	{ "create", cmd_create, 0, 0, CREATE_OPTS },
-	{ "join", cmd_join, 1, 1, 0 },
-	{ "leave", cmd_leave, 1, 1, BIT(O_FORGET) },
-	{ "invite", cmd_invite, 2, 1000, 0 },
-	{ "kick", cmd_moderate, 2, 2, BIT(O_REASON) },
-	{ "ban", cmd_moderate, 2, 2, BIT(O_REASON) },
-	{ "unban", cmd_moderate, 2, 2, BIT(O_REASON) },
-	{ "members", cmd_members, 1, 1, BIT(O_MEMBERSHIP) },
-	{ "state", cmd_state, 1, 3, 0 },
-	{ "set", cmd_set, 2, 3, 0 },
-	{ "name", cmd_shorthand, 2, 2, 0 },
-	{ "topic", cmd_shorthand, 2, 2, 0 },
-	{ "avatar", cmd_shorthand, 2, 2, 0 },
-	{ "encrypt", cmd_encrypt, 1, 1, 0 },
-	{ "power", cmd_power, 3, 3, 0 },
-	{ "alias", cmd_alias, 3, 3, 0 },
+	{ { "list", 0, 0 }, cmd_list, 0 },
+	{ { "invites", 0, 0 }, cmd_invites, 0 },
+	{ { "create", 0, 0 }, cmd_create, CREATE_OPTS },
+	{ { "join", 1, 1 }, cmd_join, 0 },
+	{ { "leave", 1, 1 }, cmd_leave, BIT(O_FORGET) },
+	{ { "invite", 2, 1000 }, cmd_invite, 0 },
+	{ { "kick", 2, 2 }, cmd_moderate, BIT(O_REASON) },
+	{ { "ban", 2, 2 }, cmd_moderate, BIT(O_REASON) },
+	{ { "unban", 2, 2 }, cmd_moderate, BIT(O_REASON) },
+	{ { "members", 1, 1 }, cmd_members, BIT(O_MEMBERSHIP) },
+	{ { "state", 1, 3 }, cmd_state, 0 },
+	{ { "set", 2, 3 }, cmd_set, 0 },
+	{ { "name", 2, 2 }, cmd_shorthand, 0 },
+	{ { "topic", 2, 2 }, cmd_shorthand, 0 },
+	{ { "avatar", 2, 2 }, cmd_shorthand, 0 },
+	{ { "encrypt", 1, 1 }, cmd_encrypt, 0 },
+	{ { "power", 3, 3 }, cmd_power, 0 },
+	{ { "alias", 3, 3 }, cmd_alias, 0 },
 };
 
 /* An option the subcommand does not take is a usage error. */
@@ -1012,19 +1011,8 @@ main(int argc, char **argv)
 	mx_cli_init();
 	mx_err_clear(&e);
 	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
-	if (i >= argc)
-		mx_cli_usage(&cli, "no subcommand given");
-	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
-		if (strcmp(argv[i], cmds[k].name) == 0)
-			break;
-	if (k == sizeof(cmds) / sizeof(cmds[0]))
-		mx_cli_usage(&cli, "unknown subcommand '%s'", argv[i]);
-	if (argc - i - 1 > cmds[k].max)
-		mx_cli_usage(&cli, "unexpected operand '%s'",
-		    argv[i + 1 + cmds[k].max]);
-	if (argc - i - 1 < cmds[k].min)
-		mx_cli_usage(&cli, "'%s' needs %d operand%s", argv[i],
-		    cmds[k].min, cmds[k].min == 1 ? "" : "s");
+	k = mx_cli_subcommand(&cli, cmds, sizeof(cmds) / sizeof(cmds[0]),
+	    sizeof(cmds[0]), argc, argv, i);
 	check_opts(&o, argv[i], cmds[k].opts);
 	/* The profile's session (its store only when the profile exists),
 	 * or MX_ACCESS_TOKEN's, or MX_IDENTITY's. */
