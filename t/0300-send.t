@@ -80,7 +80,7 @@ test_expect_success 'txn ids differ between sends' '
 '
 
 for args in '--html -m R x' '--code c --html R x' '-n -e R x' \
-    '-f /etc/hostname R x' '--redact e R x' '--reason r R x' \
+    '-f /etc/hostname -n R x' '--redact e R x' '--reason r R x' \
     '--json R x' '--lines R x' '--react e --redact e R x' \
     '--edit e --reply-to e R x' '--react e --thread e R x' ''; do
 	test_expect_success "usage error: mx-send $args" "
