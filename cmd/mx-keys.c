@@ -7,6 +7,7 @@
  * the first operand names the subcommand.
  */
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "b64.h"
 #include "e2ee.h"
 #include "json.h"
+#include "room.h"
 #include "identity.h"
 #include "crypto.h"
 #include "store.h"
@@ -34,6 +36,10 @@ enum {
 	O_DEVICE_NAME,
 	O_FORCE,
 	O_PASSPHRASE_FILE,
+	O_ROOM,
+	O_UNVERIFIED_EXIT,
+	O_SNAPSHOT,
+	O_TABLE,
 };
 
 /* The profile's own session and store, never MX_ACCESS_TOKEN's. */
@@ -54,6 +60,13 @@ static const struct mx_opt opts[] = {
 	    "login: protect the new store with the passphrase in FILE; "
 	    "export-identity: seal with it",
 	    0 },
+	{ O_ROOM, "room", "ROOM",
+	    "devices: every joined and invited member of ROOM", 0 },
+	{ O_UNVERIFIED_EXIT, "unverified-exit", NULL,
+	    "devices: exit 1 when a device is not verified", 0 },
+	{ O_SNAPSHOT, "snapshot", "FILE",
+	    "devices: also write the server's answer to FILE", 0 },
+	{ O_TABLE, "table", NULL, "devices: an aligned table, not JSON", 0 },
 	MX_OPT_END
 };
 
@@ -61,7 +74,9 @@ static const struct mx_cli cli = {
 	"mx-keys",
 	"[options] login -u USER [--homeserver URL]\n[options] login "
 	"--token-stdin [-u USER | --homeserver URL]\n[options] "
-	"logout\n[options] whoami\n[options] devices [USER...]\n[options] "
+	"logout\n[options] whoami\n[options] devices [--room ROOM] "
+	"[--unverified-exit] "
+	"[--snapshot FILE] [--table] [USER...]\n[options] "
 	"trust USER DEVICE ED25519\n[options] accept USER\n[options] "
 	"rename DEVICE NAME\n[options] export-identity "
 	"[--passphrase-file FILE]",
@@ -72,7 +87,8 @@ static const struct mx_cli cli = {
 
 struct opt {
 	const char *user, *homeserver, *device_name, *passphrase_file;
-	int password_stdin, token_stdin, force;
+	const char *room, *snapshot;
+	int password_stdin, token_stdin, force, unverified_exit, table;
 };
 
 static int
@@ -101,6 +117,18 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_PASSPHRASE_FILE:
 		o->passphrase_file = arg;
+		break;
+	case O_ROOM:
+		o->room = arg;
+		break;
+	case O_UNVERIFIED_EXIT:
+		o->unverified_exit = 1;
+		break;
+	case O_SNAPSHOT:
+		o->snapshot = arg;
+		break;
+	case O_TABLE:
+		o->table = 1;
 		break;
 	default:
 		return -1;
@@ -447,6 +475,63 @@ cmd_logout(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	return forget_session(c, e);
 }
 
+/* The Ed25519 key in groups of four characters, as Element shows a
+ * session key to be read out (caller frees). */
+static char *
+fingerprint(const char *ed)
+{
+	struct mx_buf b = { 0 };
+	size_t i;
+
+	mx_buf_adds(&b, "");
+	for (i = 0; ed[i] != '\0'; i++) {
+		if (i > 0 && i % 4 == 0)
+			mx_buf_add(&b, " ", 1);
+		mx_buf_add(&b, ed + i, 1);
+	}
+	return mx_buf_detach(&b);
+}
+
+/* Our device's fingerprint and our master key (when there is one), from
+ * the server's /keys/query answer, added to the whoami line j. */
+static int
+add_own_keys(struct mx_ctx *c, json_t *j, struct mx_err *e)
+{
+	json_t *body, *q = NULL, *mk;
+	const char *ed, *k;
+	char *id, *fp;
+	json_t *v;
+
+	body = json_pack("{s:{s:[]}}", "device_keys", c->sess.user_id);
+	if (mx_api_keys_query(&c->api, body, &q, e) != 0) {
+		json_decref(body);
+		return -1;
+	}
+	json_decref(body);
+	id = mx_xasprintf("ed25519:%s", c->sess.device_id);
+	ed = mx_json_str(
+	    json_object_get(json_object_get(json_object_get(json_object_get(q,
+								"device_keys"),
+						c->sess.user_id),
+				c->sess.device_id),
+		"keys"),
+	    id);
+	free(id);
+	if (ed != NULL) {
+		fp = fingerprint(ed);
+		json_object_set_new(j, "fingerprint", json_string(fp));
+		free(fp);
+	}
+	mk = json_object_get(json_object_get(json_object_get(q, "master_keys"),
+				 c->sess.user_id),
+	    "keys");
+	json_object_foreach(mk, k, v)
+		if (json_is_string(v) && json_object_size(mk) == 1)
+			json_object_set(j, "master_key", v);
+	json_decref(q);
+	return 0;
+}
+
 static int
 cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
@@ -454,6 +539,8 @@ cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	char *user = NULL, *dev = NULL;
+	json_t *j;
+	int rc;
 
 	(void)o;
 	if (mx_ctx_open(c, MX_CTX_SESSION, e) != 0)
@@ -467,26 +554,195 @@ cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		free(c->sess.device_id);
 		c->sess.device_id = dev;
 	}
-	return print_session(&c->sess, e);
+	j = json_pack("{s:s?, s:s?, s:s?}", "user_id", c->sess.user_id,
+	    "device_id", c->sess.device_id, "homeserver", c->sess.homeserver);
+	if (j == NULL)
+		return mx_err_set(e, MX_LOCAL, "session is not UTF-8");
+	rc = c->sess.device_id != NULL ? add_own_keys(c, j, e) : 0;
+	if (rc == 0)
+		rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
 }
 
-/* One line of devices; "current" marks the profile's own device. */
-static json_t *
-device_json(const struct mx_ctx *c, const struct mx_device *d)
+static int
+is_current(const struct mx_ctx *c, const struct mx_device *d)
 {
-	json_t *j =
-	    json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s}", "user_id", d->user_id,
-		"device_id", d->device_id, "name", d->name, "curve25519",
-		d->curve, "ed25519", d->ed, "trust", mx_trust_name(d->trust));
-
-	if (c->sess.device_id != NULL &&
+	return c->sess.device_id != NULL &&
 	    strcmp(d->device_id, c->sess.device_id) == 0 &&
-	    strcmp(d->user_id, c->sess.user_id) == 0)
+	    strcmp(d->user_id, c->sess.user_id) == 0;
+}
+
+static const char *
+trust_of(const struct mx_device *d)
+{
+	return d->forged ? "forged" : mx_trust_name(d->trust);
+}
+
+/* Neither verified by us nor cross-signed by a master key we verified
+ * (forged and mismatched devices are neither); this device is us. */
+static int
+unverified(const struct mx_ctx *c, const struct mx_device *d)
+{
+	return !is_current(c, d) &&
+	    (d->forged ||
+		(d->trust != MX_TRUST_VERIFIED &&
+		    d->trust != MX_TRUST_CROSS_SIGNED));
+}
+
+/* Our own devices' entry of GET /devices (mine), or NULL. */
+static const json_t *
+seen_entry(const json_t *mine, const char *device_id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(mine, i, v)
+		if (mx_json_str(v, "device_id") != NULL &&
+		    strcmp(mx_json_str(v, "device_id"), device_id) == 0)
+			return v;
+	return NULL;
+}
+
+/* One audit line; mine: GET /devices of our user (NULL: not asked). */
+static json_t *
+device_json(const struct mx_ctx *c, const struct mx_device *d,
+    const json_t *mine)
+{
+	char *fp = fingerprint(d->ed);
+	const json_t *seen;
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:b,s:b,s:s?,s:b,s:s,s:b}",
+		"user_id", d->user_id, "device_id", d->device_id,
+		"display_name", d->name, "curve25519", d->curve, "ed25519",
+		d->ed, "fingerprint", fp, "self_signed", !d->forged,
+		"cross_signed", d->xsigned, "master_key",
+		d->master[0] ? d->master : NULL, "master_verified",
+		d->master_verified, "trust", trust_of(d), "identity_changed",
+		d->identity_changed);
+
+	free(fp);
+	if (json_object_get(j, "display_name") == NULL)
+		json_object_set_new(j, "display_name", json_null());
+	if (json_object_get(j, "master_key") == NULL)
+		json_object_set_new(j, "master_key", json_null());
+	json_object_set_new(j, "first_seen",
+	    d->first_seen ? json_integer(d->first_seen) : json_null());
+	if (strcmp(d->user_id, c->sess.user_id) == 0 && mine != NULL) {
+		seen = seen_entry(mine, d->device_id);
+		json_object_set(j, "last_seen_ts",
+		    json_is_integer(json_object_get(seen, "last_seen_ts")) ?
+			json_object_get(seen, "last_seen_ts") :
+			json_null());
+		json_object_set(j, "last_seen_ip",
+		    json_is_string(json_object_get(seen, "last_seen_ip")) ?
+			json_object_get(seen, "last_seen_ip") :
+			json_null());
+	}
+	if (is_current(c, d))
 		json_object_set_new(j, "current", json_true());
 	return j;
 }
 
-/* devices [USER...]: every device of the users (default: ourselves). */
+/* Characters of UTF-8 text s (for aligning columns). */
+static size_t
+width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* --table: user, device, name, fingerprint, trust; the trust coloured
+ * only on a terminal and without NO_COLOR (no-color.org). */
+static int
+print_table(const struct mx_devlist *l, struct mx_err *e)
+{
+	const char *head[5] = { "USER", "DEVICE", "NAME", "FINGERPRINT",
+		"TRUST" };
+	const char *nc = getenv("NO_COLOR"), *col[5], *on;
+	int colour = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
+	size_t w[5] = { 0 }, i, k;
+	char **fp = mx_xcalloc(l->n + 1, sizeof(*fp));
+
+	for (k = 0; k < 5; k++)
+		w[k] = width(head[k]);
+	for (i = 0; i < l->n; i++) {
+		fp[i] = fingerprint(l->v[i].ed);
+		col[0] = l->v[i].user_id;
+		col[1] = l->v[i].device_id;
+		col[2] = l->v[i].name ? l->v[i].name : "-";
+		col[3] = fp[i];
+		for (k = 0; k < 4; k++)
+			if (width(col[k]) > w[k])
+				w[k] = width(col[k]);
+	}
+	for (i = 0; i <= l->n; i++) {
+		if (i == 0)
+			memcpy(col, head, sizeof(col));
+		else {
+			col[0] = l->v[i - 1].user_id;
+			col[1] = l->v[i - 1].device_id;
+			col[2] = l->v[i - 1].name ? l->v[i - 1].name : "-";
+			col[3] = fp[i - 1];
+			col[4] = trust_of(&l->v[i - 1]);
+		}
+		for (k = 0; k < 4; k++)
+			printf("%s%*s  ", col[k], (int)(w[k] - width(col[k])),
+			    "");
+		on = !colour || i == 0 ? "" :
+		    l->v[i - 1].trust >= MX_TRUST_CROSS_SIGNED &&
+			!l->v[i - 1].forged ?
+					 "\033[32m" :
+		    l->v[i - 1].trust >= MX_TRUST_UNVERIFIED &&
+			!l->v[i - 1].forged ?
+					 "\033[33m" :
+					 "\033[31m";
+		printf("%s%s%s\n", on, col[4], *on ? "\033[0m" : "");
+	}
+	for (i = 0; i < l->n; i++)
+		free(fp[i]);
+	free(fp);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return mx_err_set(e, MX_LOCAL, "cannot write to stdout");
+	return 0;
+}
+
+/* --snapshot FILE: the raw answer, 0600, in place at once (a temporary
+ * file in the same directory renamed over FILE). */
+static int
+write_snapshot(const char *file, const json_t *raw, struct mx_err *e)
+{
+	char *tmp = mx_xasprintf("%s.XXXXXX", file), *s = mx_json_compact(raw);
+	FILE *f = NULL;
+	int fd, rc = -1;
+
+	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot create '%s'", tmp);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (fprintf(f, "%s\n", s) < 0 || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0)
+		mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
+	else
+		rc = 0;
+	if (fclose(f) != 0 && rc == 0)
+		rc = mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
+	if (rc == 0 && rename(tmp, file) != 0)
+		rc = mx_err_set(e, MX_LOCAL, "cannot rename '%s' to '%s'", tmp,
+		    file);
+out:
+	if (rc != 0 && fd >= 0)
+		(void)unlink(tmp);
+	free(tmp);
+	free(s);
+	return rc;
+}
+
 /* A user of the command line with no device listed: one who does not
  * exist is an error (3), one who has no device a note. */
 static int
@@ -509,31 +765,151 @@ no_devices(struct mx_ctx *c, const struct mx_devlist *l, const char *user,
 	return 0;
 }
 
+/* Add user to the array users unless there. */
+static void
+add_user(json_t *users, const char *user)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(users, i, v)
+		if (strcmp(json_string_value(v), user) == 0)
+			return;
+	json_array_append_new(users, json_string(user));
+}
+
+/* The users to audit: the operands, the joined and invited members of
+ * --room, or else ourselves. */
+static json_t *
+audit_users(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *users = json_array(), *chunk = NULL, *ev;
+	const char *m, *who;
+	char *room = NULL;
+	size_t i;
+
+	for (i = 0; i < (size_t)argc; i++)
+		add_user(users, argv[i]);
+	if (o->room != NULL) {
+		if (mx_room_resolve(c, o->room, 0, &room, e) != 0 ||
+		    mx_api_members(&c->api, room, &chunk, e) != 0) {
+			free(room);
+			json_decref(users);
+			return NULL;
+		}
+		json_array_foreach(chunk, i, ev) {
+			m = mx_json_str(json_object_get(ev, "content"),
+			    "membership");
+			who = mx_json_str(ev, "state_key");
+			if (m != NULL && who != NULL &&
+			    (strcmp(m, "join") == 0 ||
+				strcmp(m, "invite") == 0))
+				add_user(users, who);
+		}
+		json_decref(chunk);
+		free(room);
+	}
+	if (json_array_size(users) == 0)
+		add_user(users, c->sess.user_id);
+	return users;
+}
+
+/* A changed identity, on stderr whatever -q: user, pinned and new key. */
+static int
+changed_identities(const struct mx_devlist *l)
+{
+	size_t i, k;
+	int n = 0, seen;
+
+	for (i = 0; i < l->n; i++) {
+		if (!l->v[i].identity_changed)
+			continue;
+		for (k = 0, seen = 0; k < i; k++)
+			seen |= l->v[k].identity_changed &&
+			    strcmp(l->v[k].user_id, l->v[i].user_id) == 0;
+		if (seen)
+			continue;
+		fprintf(stderr,
+		    "mx-keys: %s changed their master key from %s to %s; "
+		    "check with them, then run mx-keys accept %s\n",
+		    l->v[i].user_id,
+		    l->v[i].master[0] ? l->v[i].master : "none",
+		    l->v[i].master_seen[0] ? l->v[i].master_seen : "none",
+		    l->v[i].user_id);
+		n++;
+	}
+	return n;
+}
+
+/* Print the list as JSON lines or a table. */
+static int
+print_devices(struct mx_ctx *c, const struct opt *o,
+    const struct mx_devlist *l, struct mx_err *e)
+{
+	json_t *mine = NULL, *j;
+	struct mx_err le;
+	size_t i;
+	int rc = 0;
+
+	if (o->table)
+		return print_table(l, e);
+	mx_err_clear(&le);
+	for (i = 0; i < l->n && mine == NULL; i++)
+		if (strcmp(l->v[i].user_id, c->sess.user_id) == 0 &&
+		    mx_api_devices(&c->api, &mine, &le) != 0)
+			break;
+	if (le.status != MX_OK)
+		mx_cli_note(c, 0, "cannot list our devices' last use: %s",
+		    le.msg);
+	for (i = 0; i < l->n && rc == 0; i++) {
+		j = device_json(c, &l->v[i], mine);
+		rc = mx_cli_print_json(j, e);
+		json_decref(j);
+	}
+	json_decref(mine);
+	return rc;
+}
+
+/* devices [USER...]: every device of the users, --room's members, or
+ * ourselves, forged ones included (the audit's view). */
 static int
 cmd_devices(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
 	struct mx_devlist l = { 0 };
-	const char *me;
-	json_t *j;
-	size_t i;
-	int rc;
+	json_t *users, *raw = NULL;
+	const char **uv;
+	size_t i, n, bad = 0;
+	int rc, changed;
 
-	(void)o;
-	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_ctx_whoami(c, e) != 0)
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_ctx_whoami(c, e) != 0 ||
+	    (users = audit_users(c, o, argc, argv, e)) == NULL)
 		return -1;
-	me = c->sess.user_id;
-	rc = mx_devices_query(&c->api, c->store,
-	    argc ? (const char *const *)argv : &me, argc ? (size_t)argc : 1,
-	    &l, e);
-	for (i = 0; i < l.n && rc == 0; i++) {
-		j = device_json(c, &l.v[i]);
-		rc = mx_cli_print_json(j, e);
-		json_decref(j);
-	}
+	n = json_array_size(users);
+	uv = mx_xcalloc(n, sizeof(*uv));
+	for (i = 0; i < n; i++)
+		uv[i] = json_string_value(json_array_get(users, i));
+	rc = mx_devices_audit(&c->api, c->store, uv, n, &l, &raw, e);
+	if (rc == 0 && o->snapshot != NULL)
+		rc = write_snapshot(o->snapshot, raw, e);
+	if (rc == 0)
+		rc = print_devices(c, o, &l, e);
 	for (i = 0; i < (size_t)argc && rc == 0; i++)
 		rc = no_devices(c, &l, argv[i], e);
+	for (i = 0; i < l.n; i++)
+		bad += unverified(c, &l.v[i]);
+	changed = rc == 0 ? changed_identities(&l) : 0;
+	if (rc == 0 && changed)
+		rc = mx_err_set(e, MX_NO,
+		    "%d user(s) changed their cross-signing identity",
+		    changed);
+	else if (rc == 0 && o->unverified_exit && bad > 0)
+		rc = mx_err_set(e, MX_NO, "%zu device(s) not verified", bad);
 	mx_devlist_release(&l);
+	json_decref(raw);
+	json_decref(users);
+	free(uv);
 	return rc;
 }
 
@@ -577,7 +953,8 @@ cmd_rename(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 			    argv[0]);
 		return mx_err_prefix(e, "cannot rename '%s'", argv[0]);
 	}
-	j = json_pack("{s:s,s:s}", "device_id", argv[0], "name", argv[1]);
+	j = json_pack("{s:s,s:s}", "device_id", argv[0], "display_name",
+	    argv[1]);
 	rc = mx_cli_print_json(j, e);
 	json_decref(j);
 	return rc;
@@ -685,6 +1062,12 @@ check_opts(const struct opt *o, const char *sub)
 	    strcmp(sub, "export-identity") != 0)
 		mx_cli_usage(&cli,
 		    "--passphrase-file is for login and export-identity");
+	if ((o->room || o->unverified_exit || o->snapshot || o->table) &&
+	    strcmp(sub, "devices") != 0)
+		mx_cli_usage(&cli,
+		    "--room, --unverified-exit, --snapshot and --table are "
+		    "for "
+		    "devices");
 }
 
 int

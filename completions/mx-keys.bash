@@ -8,15 +8,15 @@ _mx_keys()
 	-p|--profile)
 		COMPREPLY=($(compgen -W "$(ls "${MX_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/mx}" 2>/dev/null)" -- "$cur"))
 		return ;;
-	--passphrase-file)
+	--passphrase-file|--snapshot)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-u|--user|--homeserver|--device-name)
+	-u|--user|--homeserver|--device-name|--room)
 		return ;;
 	esac
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file)
+		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file|--room|--snapshot)
 			((i++)) ;;
 		-*) ;;
 		*) sub=${COMP_WORDS[i]}; break ;;
@@ -30,6 +30,9 @@ _mx_keys()
 			COMPREPLY=($(compgen -W "-u --user --homeserver
 			    --password-stdin --token-stdin --device-name --force
 			    --passphrase-file $common" -- "$cur")) ;;
+		devices)
+			COMPREPLY=($(compgen -W "--room --unverified-exit
+			    --snapshot --table $common" -- "$cur")) ;;
 		export-identity)
 			COMPREPLY=($(compgen -W "--passphrase-file $common" \
 			    -- "$cur")) ;;

@@ -397,6 +397,17 @@ mx_api_logout(struct mx_api *a, struct mx_err *e)
 }
 
 int
+mx_api_devices(struct mx_api *a, json_t **devices, struct mx_err *e)
+{
+	json_t *j;
+
+	if (call(a, "GET", mx_xstrdup("/_matrix/client/v3/devices"), NULL, 1,
+		&j, e) != 0)
+		return -1;
+	return take_member(j, "devices", JSON_ARRAY, devices, e);
+}
+
+int
 mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
     struct mx_err *e)
 {

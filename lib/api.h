@@ -48,6 +48,9 @@ int mx_api_logout(struct mx_api *a, struct mx_err *e);
 /* PUT /devices/{deviceId}: one of our devices gets display name name. */
 int mx_api_rename_device(struct mx_api *a, const char *device_id,
     const char *name, struct mx_err *e);
+/* GET /devices: our user's devices, the "devices" array (device_id,
+ * display_name, last_seen_ip, last_seen_ts). */
+int mx_api_devices(struct mx_api *a, json_t **devices, struct mx_err *e);
 int mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
     struct mx_err *e);
 

@@ -6,7 +6,9 @@
  *    "ssk": b64|null, "identity_changed": bool, "master_seen": b64|null,
  *    "ssk_seen": b64|null, "untracked": bool,
  *    "devices": {ID: {"curve", "ed", "name", "verified", "xsigned",
- *                     "mismatch", "gone"}}}
+ *                     "mismatch", "gone", "first_seen"}}}
+ * "first_seen" (ms) is when the device was first pinned; records older
+ * than it lack it.
  * "gone" devices stay so that a device ID that comes back with other keys
  * is caught as a mismatch.  "master" and "ssk" are pinned as first seen, as
  * device keys are: other keys the server gives later are kept as
@@ -209,8 +211,9 @@ mx_devices_merge(json_t *rec, const char *user, const json_t *q)
 		    json_object_get(json_object_get(obj, "unsigned"),
 			"device_display_name"));
 		if ((d = json_object_get(devs, dev)) == NULL) {
-			d = json_pack("{s:s,s:s,s:b,s:b}", "curve", curve,
-			    "ed", ed, "verified", 0, "mismatch", 0);
+			d = json_pack("{s:s,s:s,s:b,s:b,s:I}", "curve", curve,
+			    "ed", ed, "verified", 0, "mismatch", 0,
+			    "first_seen", (json_int_t)mx_time_ms());
 			json_object_set_new(devs, dev, d);
 		} else if (strcmp(mx_json_str(d, "curve"), curve) != 0 ||
 		    strcmp(mx_json_str(d, "ed"), ed) != 0) {
@@ -246,6 +249,22 @@ trust(const json_t *rec, const json_t *d)
 	return MX_TRUST_TOFU;
 }
 
+/* What o's owner's record rec says of their cross-signing identity. */
+static void
+fill_user(struct mx_device *o, const json_t *rec)
+{
+	const char *mk = mx_json_str(rec, "master");
+	const char *seen = mx_json_str(rec, "master_seen");
+
+	o->identity_changed =
+	    json_is_true(json_object_get(rec, "identity_changed"));
+	o->master_verified =
+	    json_is_true(json_object_get(rec, "master_verified"));
+	snprintf(o->master, sizeof(o->master), "%s", mk ? mk : "");
+	snprintf(o->master_seen, sizeof(o->master_seen), "%s",
+	    o->identity_changed && seen ? seen : "");
+}
+
 static void
 fill(struct mx_device *o, const char *user, const char *dev, const json_t *rec,
     const json_t *d)
@@ -261,8 +280,9 @@ fill(struct mx_device *o, const char *user, const char *dev, const json_t *rec,
 	snprintf(o->ed, sizeof(o->ed), "%s",
 	    json_string_value(json_object_get(d, "ed")));
 	o->trust = trust(rec, d);
-	o->identity_changed =
-	    json_is_true(json_object_get(rec, "identity_changed"));
+	o->xsigned = json_is_true(json_object_get(d, "xsigned"));
+	o->first_seen = json_integer_value(json_object_get(d, "first_seen"));
+	fill_user(o, rec);
 }
 
 /* The stored record of user, or NULL (absent or unreadable). */
@@ -314,7 +334,7 @@ stale(const json_t *rec)
  * fresh: an answer from outside the syncs); recs updated. */
 static int
 query(struct mx_api *a, struct mx_store *s, const char *const *users,
-    json_t **recs, size_t n, int fresh, struct mx_err *e)
+    json_t **recs, size_t n, int fresh, json_t **raw, struct mx_err *e)
 {
 	json_t *body = json_object(), *dk = json_object(), *q = NULL;
 	size_t i, nq = 0;
@@ -358,13 +378,15 @@ query(struct mx_api *a, struct mx_store *s, const char *const *users,
 			       (mx_store_rollback(s), -1);
 	}
 	free(want);
+	if (raw != NULL && rc == 0)
+		*raw = json_incref(q);
 	json_decref(q);
 	return rc;
 }
 
 static int
 get(struct mx_api *a, struct mx_store *s, const char *const *users, size_t n,
-    int fresh, struct mx_devlist *out, struct mx_err *e)
+    int fresh, struct mx_devlist *out, json_t **raw, struct mx_err *e)
 {
 	json_t **recs = mx_xcalloc(n ? n : 1, sizeof(*recs)), *d;
 	const char *dev;
@@ -373,7 +395,7 @@ get(struct mx_api *a, struct mx_store *s, const char *const *users, size_t n,
 
 	for (i = 0; i < n; i++)
 		recs[i] = load(s, users[i], e);
-	rc = query(a, s, users, recs, n, fresh, e);
+	rc = query(a, s, users, recs, n, fresh, raw, e);
 	for (i = 0; i < n && rc == 0; i++)
 		json_object_foreach(json_object_get(recs[i], "devices"), dev,
 		    d) {
@@ -393,7 +415,7 @@ int
 mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
     size_t n, struct mx_devlist *out, struct mx_err *e)
 {
-	return get(a, s, users, n, 0, out, e);
+	return get(a, s, users, n, 0, out, NULL, e);
 }
 
 int
@@ -401,7 +423,75 @@ mx_devices_query(struct mx_api *a, struct mx_store *s,
     const char *const *users, size_t n, struct mx_devlist *out,
     struct mx_err *e)
 {
-	return get(a, s, users, n, 1, out, e);
+	return get(a, s, users, n, 1, out, NULL, e);
+}
+
+/* A device of user in the answer whose self-signature fails, as forged:
+ * its keys as the answer claims them (or ""), its owner's record rec. */
+static void
+fill_forged(struct mx_device *o, const char *user, const char *dev,
+    const json_t *obj, const json_t *rec)
+{
+	const json_t *keys = json_object_get(obj, "keys");
+	const char *name =
+	    json_string_value(json_object_get(json_object_get(obj, "unsigned"),
+		"device_display_name"));
+	char *id;
+
+	memset(o, 0, sizeof(*o));
+	o->user_id = mx_xstrdup(user);
+	o->device_id = mx_xstrdup(dev);
+	o->name = name ? mx_xstrdup(name) : NULL;
+	id = mx_xasprintf("curve25519:%s", dev);
+	snprintf(o->curve, sizeof(o->curve), "%s",
+	    json_string_value(json_object_get(keys, id)) ?
+		json_string_value(json_object_get(keys, id)) :
+		"");
+	free(id);
+	id = mx_xasprintf("ed25519:%s", dev);
+	snprintf(o->ed, sizeof(o->ed), "%s",
+	    json_string_value(json_object_get(keys, id)) ?
+		json_string_value(json_object_get(keys, id)) :
+		"");
+	free(id);
+	o->trust = MX_TRUST_UNKNOWN;
+	o->forged = 1;
+	fill_user(o, rec);
+}
+
+int
+mx_devices_audit(struct mx_api *a, struct mx_store *s,
+    const char *const *users, size_t n, struct mx_devlist *out, json_t **raw,
+    struct mx_err *e)
+{
+	const json_t *dk, *obj;
+	const char *dev, *curve, *ed;
+	json_t *q = NULL, *rec;
+	size_t i;
+
+	if (get(a, s, users, n, 1, out, &q, e) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		dk = json_object_get(json_object_get(q, "device_keys"),
+		    users[i]);
+		rec = NULL;
+		json_object_foreach((json_t *)dk, dev, obj) {
+			if (device_keys(obj, users[i], dev, &curve, &ed) == 0)
+				continue;
+			if (rec == NULL)
+				rec = load(s, users[i], NULL);
+			out->v = mx_xrealloc(out->v,
+			    (out->n + 1) * sizeof(*out->v));
+			fill_forged(&out->v[out->n++], users[i], dev, obj,
+			    rec);
+		}
+		json_decref(rec);
+	}
+	if (raw != NULL)
+		*raw = q;
+	else
+		json_decref(q);
+	return 0;
 }
 
 /* Mark the users of the array list outdated (or forget them). */
@@ -467,7 +557,7 @@ mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
 
 	/* Fetch the list first, so the device is known: a verification
 	 * outside the syncs, like an audit. */
-	if (get(a, s, &user, 1, 1, &l, e) != 0)
+	if (get(a, s, &user, 1, 1, &l, NULL, e) != 0)
 		return -1;
 	mx_devlist_release(&l);
 	if (mx_store_begin(s, e) != 0)

@@ -40,6 +40,16 @@ struct mx_device {
 	enum mx_trust trust;
 	int identity_changed; /* its owner's cross-signing keys are not the
 				   pinned ones (mx_devices_accept) */
+	int xsigned;	      /* signed by the pinned self-signing key,
+				 which the pinned master key signs */
+	int forged; /* its self-signature fails: listed by mx_devices_audit
+		       only, never pinned, never sent a key */
+	int master_verified;	     /* we verified the pinned master key */
+	char master[MX_OLM_KEY_B64]; /* owner's pinned master key, or "" */
+	char master_seen[MX_OLM_KEY_B64]; /* the other master key the server
+					     shows when identity_changed,
+					     or "" */
+	long long first_seen; /* ms when first pinned here; 0: unknown */
 };
 
 struct mx_devlist {
@@ -54,7 +64,7 @@ void mx_devlist_release(struct mx_devlist *l);
  * Append the current devices of the n users to out, from the store, asking
  * the server (one /keys/query) for the users it does not know or whose
  * lists changed.  A device whose self-signature does not verify is left
- * out; one whose keys changed is listed with MX_TRUST_MISMATCH.  Errors:
+ * out (never forged); one whose keys changed is listed with MX_TRUST_MISMATCH.  Errors:
  * as mx_api_call, MX_LOCAL for the store.
  */
 int
@@ -66,6 +76,16 @@ mx_devices_get(struct mx_api *a, struct mx_store *s, const char *const *users,
  * asked again before any key is shared with them. */
 int mx_devices_query(struct mx_api *a, struct mx_store *s,
     const char *const *users, size_t n, struct mx_devlist *out,
+    struct mx_err *e);
+
+/*
+ * The audit's view (mx-keys devices): mx_devices_query, then the devices
+ * of the answer whose self-signature fails appended with forged set (they
+ * are neither stored nor ever returned by mx_devices_get).  *raw, when raw
+ * is not NULL, is the server's whole /keys/query answer (caller's).
+ */
+int mx_devices_audit(struct mx_api *a, struct mx_store *s,
+    const char *const *users, size_t n, struct mx_devlist *out, json_t **raw,
     struct mx_err *e);
 
 /* Apply a /sync answer's device_lists ({"changed":[],"left":[]}, may be

@@ -143,7 +143,9 @@ roster_release(struct roster *r)
 static enum role
 role_of(struct mx_e2ee *x, const struct mx_device *d, enum mx_e2ee_policy pol)
 {
-	if (d->trust == MX_TRUST_MISMATCH ||
+	/* A forged device (self-signature fails) never gets a key, even
+	 * should a list that reports them reach here. */
+	if (d->forged || d->trust == MX_TRUST_MISMATCH ||
 	    (strcmp(d->user_id, x->c->sess.user_id) == 0 &&
 		strcmp(d->device_id, x->c->sess.device_id) == 0))
 		return SKIP;

@@ -18,6 +18,7 @@ keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot \
 keys_token	mx-keys.1: $ printf '%s\n' "$CI_MATRIX_TOKEN" |
 keys_whoami	mx-keys.1: $ mx-keys -p bot whoami | jq -r .user_id
 keys_env	mx-keys.1: $ MX_HOMESERVER=https://matrix.example.org MX_ACCESS_TOKEN="$TOKEN" \
+keys_audit	mx-keys.1: $ mx-keys devices --room '#ops:example.org' \
 keys_force	mx-keys.1: $ mx-keys -p bot logout
 room_create	mx-room.1: $ room=$(mx-room create --name 'Incident 42' \
 room_list	mx-room.1: $ mx-room list | jq -r 'select(.name) | .name'
@@ -310,6 +311,11 @@ keys_env() {
 	jq -r '.user_id + " " + .device_id' out >got &&
 	echo "$bob_id $bob_device" >want && test_cmp want got &&
 	ls "$MX_DIR" >profiles.after && test_cmp profiles.before profiles.after
+}
+
+keys_audit() {
+	run "$1" && echo "check the devices of #ops" >want && test_cmp want out &&
+	grep -q "^mx-keys: [1-9][0-9]* device(s) not verified\$" err
 }
 
 keys_force() {

@@ -126,6 +126,9 @@ test_pinning(void)
 	ok(!flag(rec, "GOOD", "verified") && !flag(rec, "GOOD", "mismatch") &&
 		!flag(rec, "GOOD", "gone"),
 	    "not verified, no mismatch, not gone");
+	ok(json_integer_value(json_object_get(dev(rec, "GOOD"),
+	       "first_seen")) > 1600000000000LL,
+	    "first_seen is stamped when first pinned (ms)");
 	ok(dev(rec, "FORGED") == NULL,
 	    "a device signed by another key is "
 	    "left out");
@@ -149,6 +152,16 @@ test_pinning(void)
 	json_decref(q);
 	ok(flag(rec, "GOOD", "verified") && !flag(rec, "GOOD", "mismatch"),
 	    "the same keys again: still verified");
+	json_object_set_new((json_t *)dev(rec, "GOOD"), "first_seen",
+	    json_integer(42));
+	q = answer(json_pack("{s:o}", "GOOD",
+		       device(USER, "GOOD", CURVE1, &a, NULL)),
+	    NULL, NULL);
+	rec = mx_devices_merge(rec, USER, q);
+	json_decref(q);
+	ok(json_integer_value(json_object_get(dev(rec, "GOOD"),
+	       "first_seen")) == 42,
+	    "and first_seen is kept, not restamped");
 
 	/* New keys under the same device ID: a mismatch; the old keys stay. */
 	q = answer(json_pack("{s:o}", "GOOD",

@@ -57,6 +57,7 @@ static struct world {
 	 * not (a device the server invented), c3 signed by the keys she
 	 * (or the server) replaces them with */
 	struct peer c1, c2, c3;
+	struct peer c4; /* its device keys forged by the server */
 	json_t *carol_keys; /* her /keys/query part: device_keys,
 				   master_keys, self_signing_keys */
 	json_t *members;    /* the /members chunk */
@@ -133,7 +134,7 @@ add_carol(json_t *a)
 static json_t *
 claimed(void)
 {
-	struct peer *ps[] = { &w.a2, &w.c1, &w.c2, &w.c3 };
+	struct peer *ps[] = { &w.a2, &w.c1, &w.c2, &w.c3, &w.c4 };
 	json_t *a = json_pack("{s:{}}", "one_time_keys"), *u;
 	size_t i;
 
@@ -1075,6 +1076,74 @@ cross_signing(struct mx_e2ee *x)
 	json_decref(enc);
 }
 
+/* p's device keys as a hostile server serves them: self-signed under
+ * p's key ID, but by another device's key (by's). */
+static json_t *
+forged_keys(const struct peer *p, const struct peer *by)
+{
+	json_t *o = json_deep_copy(p->keys);
+	char *b, sig[MX_OLM_SIG_B64], *kid = mx_xasprintf("ed25519:%s", p->dev);
+
+	json_object_del(o, "signatures");
+	b = mx_signjson_signed_bytes(o, NULL);
+	mx_olm_account_sign_b64(by->acct, sig, b, strlen(b));
+	json_object_set_new(o, "signatures",
+	    json_pack("{s:{s:s}}", p->user, kid, sig));
+	free(kid);
+	free(b);
+	return o;
+}
+
+/* The server serves a device whose self-signature fails: the audit
+ * reports it as forged, the sharing path never lists it nor sends it a
+ * key, not even with --trust all. */
+static void
+forged_device(struct mx_e2ee *x)
+{
+	json_t *enc = json_pack("{s:s}", "algorithm", MEGOLM), *o, *devs;
+	json_t *raw = NULL;
+	struct mx_devlist l = { 0 };
+	const char *u = CAROL;
+	char sid[MX_MEGOLM_ID_B64];
+	struct xs k;
+	struct mx_err e;
+	size_t i, forged = 0, listed = 0;
+
+	mx_err_clear(&e);
+	xs_new(&k);
+	(void)mx_devices_accept(c.store, CAROL, &e);
+	devs = json_object();
+	add_dev(devs, &w.c1, NULL, NULL);
+	json_object_set_new(devs, w.c4.dev, forged_keys(&w.c4, &w.c1));
+	carol_says(x, carol_part(&k, devs), "x3");
+	ok(mx_devices_audit(&c.api, c.store, &u, 1, &l, &raw, &e) == 0,
+	    "the audit of a list with a forged device: %s", e.msg);
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].device_id, w.c4.dev) == 0)
+			forged += l.v[i].forged &&
+			    strcmp(l.v[i].ed, w.c4.ed) == 0;
+	ok(forged == 1, "lists it once, as forged, with the key it claims");
+	ok(json_object_get(json_object_get(json_object_get(raw, "device_keys"),
+			       CAROL),
+	       w.c4.dev) != NULL,
+	    "the raw answer is handed back whole");
+	json_decref(raw);
+	mx_devlist_release(&l);
+	ok(mx_devices_get(&c.api, c.store, &u, 1, &l, &e) == 0,
+	    "the sharing path's list: %s", e.msg);
+	for (i = 0; i < l.n; i++)
+		listed += strcmp(l.v[i].device_id, w.c4.dev) == 0 ||
+		    l.v[i].forged;
+	ok(listed == 0, "has no forged device");
+	mx_devlist_release(&l);
+	o = encrypt(x, enc, MX_E2EE_ALL, "not to the forgery", sid);
+	ok(o != NULL && got_key(&w.c1, o, "not to the forgery"),
+	    "--trust all: her real device gets the key");
+	ok(!sent_key(&w.c4), "the forged one never does");
+	json_decref(o);
+	json_decref(enc);
+}
+
 int
 main(void)
 {
@@ -1095,6 +1164,7 @@ main(void)
 	peer_init(&w.c1, CAROL, "CAROL1", 1);
 	peer_init(&w.c2, CAROL, "CAROL2", 1);
 	peer_init(&w.c3, CAROL, "CAROL3", 1);
+	peer_init(&w.c4, CAROL, "CAROL4", 1);
 	ctx_init();
 	w.members =
 	    json_pack("[o,o]", member(ME, "join"), member(ALICE, "join"));
@@ -1113,6 +1183,7 @@ main(void)
 	sending(x);
 	verified_only(x);
 	cross_signing(x);
+	forged_device(x);
 	mx_e2ee_close(x);
 	mx_ctx_close(&c);
 	fakesrv_stop(&srv);
@@ -1129,6 +1200,7 @@ main(void)
 	peer_release(&w.c1);
 	peer_release(&w.c2);
 	peer_release(&w.c3);
+	peer_release(&w.c4);
 	json_decref(w.carol_keys);
 	return done();
 }
