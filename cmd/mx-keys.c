@@ -492,10 +492,11 @@ fingerprint(const char *ed)
 	return mx_buf_detach(&b);
 }
 
-/* Our device's fingerprint and our master key (when there is one), from
- * the server's /keys/query answer, added to the whoami line j. */
+/* Our device's fingerprint (from mine, the account's Ed25519 key, when
+ * the profile holds it) and our master key (when there is one), from the
+ * server's /keys/query answer, added to the whoami line j. */
 static int
-add_own_keys(struct mx_ctx *c, json_t *j, struct mx_err *e)
+add_own_keys(struct mx_ctx *c, const char *mine, json_t *j, struct mx_err *e)
 {
 	json_t *body, *q = NULL, *mk;
 	const char *ed, *k;
@@ -517,6 +518,15 @@ add_own_keys(struct mx_ctx *c, json_t *j, struct mx_err *e)
 		"keys"),
 	    id);
 	free(id);
+	/* Our own key is the one read aloud to be compared: the account's
+	 * when the profile holds it, not what a server says it is. */
+	if (mine != NULL && ed != NULL && strcmp(ed, mine) != 0)
+		mx_cli_note(c, 0,
+		    "the server shows another key for this device (%s, not "
+		    "%s)",
+		    ed, mine);
+	if (mine != NULL)
+		ed = mine;
 	if (ed != NULL) {
 		fp = fingerprint(ed);
 		json_object_set_new(j, "fingerprint", json_string(fp));
@@ -536,12 +546,13 @@ static int
 cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
-	(void)argc;
-	(void)argv;
 	char *user = NULL, *dev = NULL;
+	struct mx_e2ee *x = NULL;
 	json_t *j;
 	int rc;
 
+	(void)argc;
+	(void)argv;
 	(void)o;
 	if (mx_ctx_open(c, MX_CTX_SESSION, e) != 0)
 		return -1;
@@ -558,7 +569,13 @@ cmd_whoami(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	    "device_id", c->sess.device_id, "homeserver", c->sess.homeserver);
 	if (j == NULL)
 		return mx_err_set(e, MX_LOCAL, "session is not UTF-8");
-	rc = c->sess.device_id != NULL ? add_own_keys(c, j, e) : 0;
+	rc = 0;
+	if (c->sess.device_id != NULL && c->store != NULL &&
+	    getenv("MX_ACCESS_TOKEN") == NULL)
+		rc = mx_e2ee_open(&x, c, e);
+	if (rc == 0 && c->sess.device_id != NULL)
+		rc = add_own_keys(c, x ? mx_e2ee_ed25519(x) : NULL, j, e);
+	mx_e2ee_close(x);
 	if (rc == 0)
 		rc = mx_cli_print_json(j, e);
 	json_decref(j);
