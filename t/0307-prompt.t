@@ -23,20 +23,34 @@ chat() {
 	os.close(slave)
 	seen, end = b"", time.time() + 60
 	def wait_for(n):
+	    # The n-th prompt, then a quiet moment: the editor is reading
+	    # (what is typed while it is not may be flushed).
 	    global seen
-	    while time.time() < end and seen.count(b"> ") < n:
+	    quiet = 0
+	    while time.time() < end and (seen.count(b"> ") < n or quiet < 3):
 	        r, _, _ = select.select([master], [], [], 0.1)
+	        quiet += 1
 	        if r:
 	            try:
 	                seen += os.read(master, 4096)
 	            except OSError:
 	                return
+	            quiet = 0
 	for i, l in enumerate(lines):
 	    wait_for(i + 1)
 	    os.write(master, l.encode() + b"\r")
 	wait_for(len(lines) + 1)
-	os.write(master, b"\x04")
-	rc = p.wait(timeout=60)
+	for _ in range(20):
+	    try:
+	        os.write(master, b"\x04")
+	    except OSError:
+	        break
+	    try:
+	        p.wait(timeout=2)
+	        break
+	    except subprocess.TimeoutExpired:
+	        pass
+	rc = p.wait(timeout=30)
 	open("screen", "wb").write(seen)
 	sys.exit(rc)
 	EOT
