@@ -31,9 +31,9 @@ OLM_LIBS = $(eval OLM_LIBS := $(shell pkg-config --libs olm))$(OLM_LIBS)
 # packaging, where security updates of those libraries must reach mx).
 STATIC_DEPS ?= 1
 ifeq ($(STATIC_DEPS),1)
-PROG_LIBS = $(eval PROG_LIBS := $(shell pkg-config --libs libcurl libedit \
+PROG_LIBS = $(eval PROG_LIBS := $(shell pkg-config --libs libcurl \
 	libcrypto) -Wl,-Bstatic -ljansson -lsodium -lsqlite3 -lcmark -lmagic \
-	-Wl,-Bdynamic $(shell pkg-config --static --libs-only-l libmagic \
+	-ledit -ltinfo -lbsd -lmd -Wl,-Bdynamic $(shell pkg-config --static --libs-only-l libmagic \
 	sqlite3 | sed 's/-lmagic//; s/-lsqlite3//') -ldl -lpthread)$(PROG_LIBS)
 else
 PROG_LIBS = $(DEP_LIBS)
