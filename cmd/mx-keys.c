@@ -6,6 +6,7 @@
  * Options may come before or after the subcommand (getopt_long permutes);
  * the first operand names the subcommand.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include "json.h"
 #include "room.h"
 #include "identity.h"
+#include "inbound.h"
+#include "keyexport.h"
 #include "crypto.h"
 #include "store.h"
 #include "txn.h"
@@ -58,10 +61,14 @@ static const struct mx_opt opts[] = {
 	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
 	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
 	    "login: protect the new store with the passphrase in FILE; "
-	    "export-identity: seal with it",
+	    "export-identity, export: seal with it; import: open with it",
 	    0 },
 	{ O_ROOM, "room", "ROOM",
-	    "devices: every joined and invited member of ROOM", 0 },
+	    "devices: every joined and invited member of ROOM; export: "
+	    "only ROOM's keys",
+	    MX_OPT_REPEAT },
+	{ 'o', "output", "FILE",
+	    "export: write to the new file FILE (0600), not stdout", 0 },
 	{ O_UNVERIFIED_EXIT, "unverified-exit", NULL,
 	    "devices: exit 1 when a device is not verified", 0 },
 	{ O_SNAPSHOT, "snapshot", "FILE",
@@ -79,15 +86,19 @@ static const struct mx_cli cli = {
 	"[--snapshot FILE] [--table] [USER...]\n[options] "
 	"trust USER DEVICE ED25519\n[options] accept USER\n[options] "
 	"rename DEVICE NAME\n[options] export-identity "
-	"[--passphrase-file FILE]",
-	"Log in to a Matrix homeserver, log out, say who the profile is, and "
-	"list and verify devices.",
+	"[--passphrase-file FILE]\n[options] export [--room ROOM]... "
+	"[-o FILE] [--passphrase-file FILE]\n[options] import "
+	"[--passphrase-file FILE] FILE",
+	"Log in to a Matrix homeserver, log out, say who the profile is, "
+	"list and verify devices, and export and import room keys.",
 	opts,
 };
 
 struct opt {
 	const char *user, *homeserver, *device_name, *passphrase_file;
-	const char *room, *snapshot;
+	const char *snapshot, *output;
+	const char *room[64];
+	size_t nroom;
 	int password_stdin, token_stdin, force, unverified_exit, table;
 };
 
@@ -119,7 +130,12 @@ opt_fn(void *u, int id, const char *arg)
 		o->passphrase_file = arg;
 		break;
 	case O_ROOM:
-		o->room = arg;
+		if (o->nroom == sizeof(o->room) / sizeof(o->room[0]))
+			mx_cli_usage(&cli, "too many --room options");
+		o->room[o->nroom++] = arg;
+		break;
+	case 'o':
+		o->output = arg;
 		break;
 	case O_UNVERIFIED_EXIT:
 		o->unverified_exit = 1;
@@ -804,12 +820,12 @@ audit_users(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	json_t *users = json_array(), *chunk = NULL, *ev;
 	const char *m, *who;
 	char *room = NULL;
-	size_t i;
+	size_t i, r;
 
 	for (i = 0; i < (size_t)argc; i++)
 		add_user(users, argv[i]);
-	if (o->room != NULL) {
-		if (mx_room_resolve(c, o->room, 0, &room, e) != 0 ||
+	for (r = 0; r < o->nroom; r++) {
+		if (mx_room_resolve(c, o->room[r], 0, &room, e) != 0 ||
 		    mx_api_members(&c->api, room, &chunk, e) != 0) {
 			free(room);
 			json_decref(users);
@@ -825,7 +841,9 @@ audit_users(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 				add_user(users, who);
 		}
 		json_decref(chunk);
+		chunk = NULL;
 		free(room);
+		room = NULL;
 	}
 	if (json_array_size(users) == 0)
 		add_user(users, c->sess.user_id);
@@ -1051,6 +1069,260 @@ out:
 	return rc;
 }
 
+/* --- export, import: room keys (spec: "Key exports") ---------------------- */
+
+/* Largest export file read: some hundred thousand sessions. */
+#define EXPORT_MAX (64u << 20)
+
+/* The passphrase of --passphrase-file, or asked on the terminal (twice,
+ * to be the same, when it seals a new file). */
+static char *
+export_pass(const struct opt *o, int twice, struct mx_err *e)
+{
+	char *p, *again;
+
+	if (o->passphrase_file)
+		p = mx_conf_read_secret_file(o->passphrase_file, e);
+	else if ((p = mx_cli_read_secret("passphrase for the room keys", 0,
+		      e)) == NULL &&
+	    e->status == MX_USAGE)
+		mx_err_set(e, MX_USAGE,
+		    "no terminal to ask for the passphrase; use "
+		    "--passphrase-file FILE");
+	if (p != NULL && p[0] == '\0') {
+		mx_secure_free(p);
+		mx_err_set(e, MX_USAGE, "the passphrase is empty");
+		return NULL;
+	}
+	if (p == NULL || !twice || o->passphrase_file)
+		return p;
+	if ((again = mx_cli_read_secret("the same passphrase again", 0, e)) ==
+	    NULL) {
+		mx_secure_free(p);
+		return NULL;
+	}
+	if (strcmp(p, again) != 0) {
+		mx_secure_free(p);
+		p = NULL;
+		mx_err_set(e, MX_USAGE, "the passphrases differ");
+	}
+	mx_secure_free(again);
+	return p;
+}
+
+/* -o FILE: the text in a new file, 0600, whole or not at all (written to
+ * a temporary file, then linked to FILE, which fails if FILE exists). */
+static int
+write_new_file(const char *file, const char *text, struct mx_err *e)
+{
+	char *tmp = mx_xasprintf("%s.XXXXXX", file);
+	FILE *f = NULL;
+	int fd, rc = -1;
+
+	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot create '%s'", tmp);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0)
+		mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
+	else
+		rc = 0;
+	if (fclose(f) != 0 && rc == 0)
+		rc = mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
+	if (rc == 0 && link(tmp, file) != 0)
+		rc = mx_err_set(e, MX_LOCAL,
+		    errno == EEXIST ? "'%s' exists; not overwriting it" :
+				      "cannot create '%s'",
+		    file);
+out:
+	if (fd >= 0)
+		(void)unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* The sessions of the --room rooms, or of all rooms, into arr. */
+static int
+export_sessions(struct mx_ctx *c, const struct opt *o, json_t *arr,
+    struct mx_err *e)
+{
+	char *room = NULL;
+	size_t r;
+
+	if (o->nroom == 0)
+		return mx_inbound_export(c->store, NULL, arr, e);
+	for (r = 0; r < o->nroom; r++) {
+		if (mx_room_resolve(c, o->room[r], 0, &room, e) != 0 ||
+		    mx_inbound_export(c->store, room, arr, e) != 0) {
+			free(room);
+			return -1;
+		}
+		free(room);
+		room = NULL;
+	}
+	return 0;
+}
+
+/* export: the room keys held, in Element's format, to -o FILE or stdout. */
+static int
+cmd_export(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *arr = json_array(), *j;
+	char *pass = NULL, *plain = NULL, *text = NULL;
+	int rc = -1;
+
+	(void)argc;
+	(void)argv;
+	if (o->output && access(o->output, F_OK) == 0) {
+		mx_err_set(e, MX_LOCAL, "'%s' exists; not overwriting it",
+		    o->output);
+		goto out;
+	}
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 ||
+	    export_sessions(c, o, arr, e) != 0 ||
+	    (pass = export_pass(o, 1, e)) == NULL)
+		goto out;
+	plain = mx_json_compact(arr);
+	text = mx_keyexport_encrypt(plain, strlen(plain), pass,
+	    MX_KEYEXPORT_ROUNDS, e);
+	if (text == NULL)
+		goto out;
+	if (o->output) {
+		if (write_new_file(o->output, text, e) != 0)
+			goto out;
+		j = json_pack("{s:I}", "exported",
+		    (json_int_t)json_array_size(arr));
+		rc = mx_cli_print_json(j, e);
+		json_decref(j);
+	} else if (fputs(text, stdout) < 0 || fflush(stdout) != 0)
+		mx_err_set(e, MX_LOCAL, "cannot write to stdout");
+	else
+		rc = 0;
+	if (rc == 0)
+		mx_cli_note(c, 1, "exported %zu room key(s)",
+		    json_array_size(arr));
+out:
+	if (plain != NULL)
+		mx_wipe(plain, strlen(plain));
+	free(plain);
+	free(text);
+	mx_secure_free(pass);
+	json_decref(arr);
+	return rc;
+}
+
+/* The whole of file ("-": stdin), NUL-terminated, at most EXPORT_MAX. */
+static char *
+read_export(const char *file, size_t *n, struct mx_err *e)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	struct mx_buf b = MX_BUF_INIT;
+	char chunk[8192];
+	size_t k;
+
+	if (f == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot open '%s'", file);
+		return NULL;
+	}
+	while (
+	    (k = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= EXPORT_MAX)
+		mx_buf_add(&b, chunk, k);
+	if (ferror(f) || b.len > EXPORT_MAX)
+		mx_err_set(e, MX_LOCAL,
+		    ferror(f) ? "cannot read '%s'" : "'%s' is too large",
+		    file);
+	if (f != stdin)
+		fclose(f);
+	if (e->status != MX_OK) {
+		mx_buf_release_wipe(&b);
+		return NULL;
+	}
+	mx_buf_adds(&b, "");
+	*n = b.len;
+	return mx_buf_detach(&b);
+}
+
+/* The decrypted sessions of the export text (n bytes), or NULL. */
+static json_t *
+open_export(const struct opt *o, const char *file, const char *text, size_t n,
+    struct mx_err *e)
+{
+	enum mx_keyexport_why why;
+	char *pass, *plain;
+	uint32_t rounds;
+	size_t len = 0;
+	json_t *arr;
+
+	/* A forged header must not buy a long derivation (or a prompt). */
+	if (mx_keyexport_rounds(text, n, &rounds, e) != 0) {
+		mx_err_prefix(e, "'%s'", file);
+		return NULL;
+	}
+	if (rounds == 0 || rounds > MX_KEYEXPORT_MAX_ROUNDS) {
+		mx_err_set(e, MX_LOCAL,
+		    "'%s' asks for %lu PBKDF2 rounds (at most %lu); refused",
+		    file, (unsigned long)rounds,
+		    (unsigned long)MX_KEYEXPORT_MAX_ROUNDS);
+		return NULL;
+	}
+	if ((pass = export_pass(o, 0, e)) == NULL)
+		return NULL;
+	plain = mx_keyexport_decrypt(text, n, pass, &len, &why, e);
+	mx_secure_free(pass);
+	if (plain == NULL) {
+		if (why == MX_KEYEXPORT_MAC)
+			mx_err_set(e, MX_NO,
+			    "'%s': wrong passphrase, or the file is damaged",
+			    file);
+		else
+			mx_err_prefix(e, "'%s'", file);
+		return NULL;
+	}
+	arr = mx_json_parse(plain, len, NULL);
+	mx_wipe(plain, len);
+	free(plain);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		mx_err_set(e, MX_LOCAL, "'%s' holds no list of sessions",
+		    file);
+		return NULL;
+	}
+	return arr;
+}
+
+/* import FILE: the sessions of an export kept, none held replaced unless
+ * extended backwards by the same device's keys. */
+static int
+cmd_import(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	size_t n = 0, count[3];
+	json_t *arr = NULL, *j;
+	char *text;
+	int rc = -1;
+
+	(void)argc;
+	if ((text = read_export(argv[0], &n, e)) == NULL)
+		return -1;
+	if (mx_ctx_open(c, OWN_STORE, e) == 0 &&
+	    (arr = open_export(o, argv[0], text, n, e)) != NULL &&
+	    mx_inbound_import_all(c->store, arr, count, e) == 0) {
+		j = json_pack("{s:I,s:I,s:I}", "imported",
+		    (json_int_t)count[MX_INBOUND_NEW], "improved",
+		    (json_int_t)count[MX_INBOUND_IMPROVED], "skipped",
+		    (json_int_t)count[MX_INBOUND_SKIPPED]);
+		rc = mx_cli_print_json(j, e);
+		json_decref(j);
+	}
+	json_decref(arr);
+	mx_wipe(text, n);
+	free(text);
+	return rc;
+}
+
 static const struct {
 	struct mx_cli_sub sub; /* the name, the operands after it */
 	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
@@ -1064,6 +1336,8 @@ static const struct {
 	{ { "accept", 1, 1 }, cmd_accept },
 	{ { "rename", 2, 2 }, cmd_rename },
 	{ { "export-identity", 0, 0 }, cmd_export_identity },
+	{ { "export", 0, 0 }, cmd_export },
+	{ { "import", 1, 1 }, cmd_import },
 };
 
 static void
@@ -1075,15 +1349,21 @@ check_opts(const struct opt *o, const char *sub)
 	    (o->user || o->homeserver || o->password_stdin || o->token_stdin ||
 		o->device_name || o->force))
 		mx_cli_usage(&cli, "'%s' takes no login options", sub);
-	if (o->passphrase_file && !login &&
-	    strcmp(sub, "export-identity") != 0)
+	int exp = strcmp(sub, "export") == 0;
+
+	if (o->passphrase_file && !login && !exp &&
+	    strcmp(sub, "export-identity") != 0 && strcmp(sub, "import") != 0)
 		mx_cli_usage(&cli,
-		    "--passphrase-file is for login and export-identity");
-	if ((o->room || o->unverified_exit || o->snapshot || o->table) &&
+		    "--passphrase-file is for login, export-identity, export "
+		    "and import");
+	if (o->nroom && !exp && strcmp(sub, "devices") != 0)
+		mx_cli_usage(&cli, "--room is for devices and export");
+	if (o->output && !exp)
+		mx_cli_usage(&cli, "-o is for export");
+	if ((o->unverified_exit || o->snapshot || o->table) &&
 	    strcmp(sub, "devices") != 0)
 		mx_cli_usage(&cli,
-		    "--room, --unverified-exit, --snapshot and --table are "
-		    "for "
+		    "--unverified-exit, --snapshot and --table are for "
 		    "devices");
 }
 

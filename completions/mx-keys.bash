@@ -8,7 +8,7 @@ _mx_keys()
 	-p|--profile)
 		COMPREPLY=($(compgen -W "$(ls "${MX_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/mx}" 2>/dev/null)" -- "$cur"))
 		return ;;
-	--passphrase-file|--snapshot)
+	--passphrase-file|--snapshot|-o|--output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	-u|--user|--homeserver|--device-name|--room)
@@ -16,7 +16,7 @@ _mx_keys()
 	esac
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file|--room|--snapshot)
+		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file|--room|--snapshot|-o|--output)
 			((i++)) ;;
 		-*) ;;
 		*) sub=${COMP_WORDS[i]}; break ;;
@@ -33,14 +33,19 @@ _mx_keys()
 		devices)
 			COMPREPLY=($(compgen -W "--room --unverified-exit
 			    --snapshot --table $common" -- "$cur")) ;;
-		export-identity)
+		export-identity|import)
 			COMPREPLY=($(compgen -W "--passphrase-file $common" \
 			    -- "$cur")) ;;
+		export)
+			COMPREPLY=($(compgen -W "--room -o --output
+			    --passphrase-file $common" -- "$cur")) ;;
 		*)
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import' -- "$cur"))
+	elif [[ $sub == import ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
 complete -F _mx_keys mx-keys

@@ -1,20 +1,24 @@
 # fish completion for mx-keys(1)
 complete -c mx-keys -f
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a login -d 'log in and store the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a logout -d 'log out and delete the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a whoami -d 'print user, device and homeserver'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a devices -d 'list devices and their keys'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a trust -d 'mark a device verified'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a accept -d "accept a user's changed cross-signing keys"
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a export-identity -d 'seal the device for MX_IDENTITY'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity" -a rename -d 'rename one of our devices'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a login -d 'log in and store the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a logout -d 'log out and delete the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a whoami -d 'print user, device and homeserver'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a devices -d 'list devices and their keys'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a trust -d 'mark a device verified'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a accept -d "accept a user's changed cross-signing keys"
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a export-identity -d 'seal the device for MX_IDENTITY'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a rename -d 'rename one of our devices'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a export -d 'export room keys (Element format)'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a import -d 'import room keys from an export file'
+complete -c mx-keys -n "__fish_seen_subcommand_from import" -F
 complete -c mx-keys -s u -l user -x -d 'log in as this user'
 complete -c mx-keys -l homeserver -x -d 'the homeserver base URL'
 complete -c mx-keys -l password-stdin -d 'read the password from stdin'
 complete -c mx-keys -l token-stdin -d 'store an access token read from stdin'
 complete -c mx-keys -l device-name -x -d 'name the new device'
 complete -c mx-keys -l passphrase-file -r -F -d 'read a passphrase from a file'
-complete -c mx-keys -l room -x -d 'audit every joined and invited member of a room'
+complete -c mx-keys -l room -x -d 'devices: audit the members of a room; export: only its keys'
+complete -c mx-keys -s o -l output -r -F -d 'export: write to a new file, not stdout'
 complete -c mx-keys -l unverified-exit -d 'exit 1 when a device is not verified'
 complete -c mx-keys -l snapshot -r -F -d "also write the server's answer to a file"
 complete -c mx-keys -l table -d 'an aligned table, not JSON'

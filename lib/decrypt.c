@@ -101,8 +101,11 @@ check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
 	/* A session is the user's who shared it (spec: "m.room_key", sent
 	 * by Olm from that user's device): another user's event using it is
 	 * a re-post or a forgery.  Refused before the replay record, so that
-	 * it cannot take the index from the genuine event. */
-	if (sender == NULL || strcmp(sender, r->sender) != 0) {
+	 * it cannot take the index from the genuine event.  An imported
+	 * session names no user (spec: "Key exports"): its events are
+	 * reported unauthenticated instead. */
+	if (sender == NULL ||
+	    (r->sender[0] != '\0' && strcmp(sender, r->sender) != 0)) {
 		set_error(mx, "session belongs to another sender");
 		return 0;
 	}
@@ -159,13 +162,21 @@ accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
 		   "m.relates_to"),
 	       *cc = json_object_get(clear, "content");
 	char *dev = NULL;
-	enum mx_trust t = sender_trust(x, r, sender, &dev);
+	int imported = strcmp(r->source, MX_INBOUND_IMPORTED) == 0;
+	enum mx_trust t =
+	    imported ? MX_TRUST_UNKNOWN : sender_trust(x, r, sender, &dev);
 
 	json_object_set_new(mx, "decrypted", json_true());
 	json_object_set_new(mx, "sender_key", json_string(r->sender_key));
 	if (dev != NULL)
 		json_object_set_new(mx, "device_id", json_string(dev));
-	json_object_set_new(mx, "trust", json_string(mx_trust_name(t)));
+	/* A key from an export file carries only claimed keys (spec: "Key
+	 * exports"): nothing proves the sender's device made the session,
+	 * whatever we think of that device. */
+	json_object_set_new(mx, "trust",
+	    json_string(
+		imported ? MX_TRUST_UNAUTHENTICATED_NAME : mx_trust_name(t)));
+	json_object_set_new(mx, "key_source", json_string(r->source));
 	free(dev);
 	/* The spec ("m.room.encrypted": "m.relates_to" is sent in the clear
 	 * so that the server can aggregate) leaves the relation outside what

@@ -32,6 +32,10 @@ enum mx_trust {
 	MX_TRUST_VERIFIED,     /* "verified": verified by us */
 };
 
+/* The trust of an event whose Megolm key was imported from a file, not
+ * received from a device: no device can be named as its sender. */
+#define MX_TRUST_UNAUTHENTICATED_NAME "unauthenticated"
+
 struct mx_device {
 	char *user_id, *device_id;
 	char *name;		    /* display name or NULL */

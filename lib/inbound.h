@@ -6,8 +6,8 @@
  *
  * Store rows:
  *   megolm_in/<room> <id>   sealed: the session, the Curve25519 and
- *                           Ed25519 keys of the device that shared it and
- *                           its user
+ *                           Ed25519 keys of the device that shared it,
+ *                           its user, the source and the time received
  *   withheld/<room> <id>    {"code","reason"} of an m.room_key.withheld
  *   megolm_idx/<id> <n>     the event first decrypted at index n
  */
@@ -26,10 +26,17 @@
 /* A stored session and whose it is (strings owned). */
 struct mx_inbound {
 	struct mx_megolm_in *s;
-	char *sender_key; /* Curve25519 of the device that shared it */
-	char *ed;	  /* the Ed25519 key that device claimed */
-	char *sender;	  /* its user */
+	char *sender_key;      /* Curve25519 of the device that shared it */
+	char *ed;	       /* the Ed25519 key that device claimed */
+	char *sender;	       /* its user; "" for an imported session */
+	char *source;	       /* MX_INBOUND_OLM or MX_INBOUND_IMPORTED */
+	long long received_ms; /* when it was stored; 0: before mx kept it */
 };
+
+/* Where a session came from: a device, over Olm (or this device's own),
+ * or a key-export file (its keys only claimed, spec: "Key exports"). */
+#define MX_INBOUND_OLM "olm"
+#define MX_INBOUND_IMPORTED "imported"
 
 void mx_inbound_release(struct mx_inbound *r);
 
@@ -49,6 +56,35 @@ int mx_inbound_load(struct mx_store *st, const char *room_id, const char *sid,
 int mx_inbound_keep(struct mx_store *st, const char *room_id, const char *sid,
     const struct mx_megolm_in *in, const char *skey, const char *ed,
     const char *sender, struct mx_err *e);
+
+/*
+ * Keep session in as room_id's sid, imported from a key-export file that
+ * says the device keys skey and ed shared it; inside the caller's
+ * transaction.  A held session is replaced only by a copy of the same keys
+ * starting earlier whose ratchet leads to the held one's, and then keeps
+ * its binding.  MX_INBOUND_NEW, _IMPROVED or _SKIPPED; -1 with e.
+ */
+enum { MX_INBOUND_NEW, MX_INBOUND_IMPROVED, MX_INBOUND_SKIPPED };
+int mx_inbound_import(struct mx_store *st, const char *room_id,
+    const char *sid, const struct mx_megolm_in *in, const char *skey,
+    const char *ed, struct mx_err *e);
+
+/*
+ * Append to the array out the entries of a key export (spec: "Key
+ * exports") for every session held for room_id (NULL: every room), each at
+ * its first known index.  -1 with e when the store fails.
+ */
+int mx_inbound_export(struct mx_store *st, const char *room_id, json_t *out,
+    struct mx_err *e);
+
+/*
+ * Import the entries of a key export arr (decrypted) in one transaction:
+ * count[MX_INBOUND_NEW], [_IMPROVED] and [_SKIPPED] (malformed entries,
+ * other algorithms and sessions held already count as skipped).  -1 with
+ * e, nothing kept, when the store fails.
+ */
+int mx_inbound_import_all(struct mx_store *st, const json_t *arr,
+    size_t count[3], struct mx_err *e);
 
 /* An m.room_key from sender, delivered by Olm from the device skey
  * (pl: the decrypted payload): checked and kept.  A malformed one is

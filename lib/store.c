@@ -786,6 +786,55 @@ mx_store_rollback(struct mx_store *s)
 	relax(s);
 }
 
+long
+mx_store_keys(struct mx_store *s, const char *ns, const char *prefix,
+    char ***keys, struct mx_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, cap = 8, plen = strlen(prefix);
+	const char *k;
+	char **v;
+	int step;
+
+	*keys = NULL;
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT key FROM kv WHERE ns = ? ORDER BY key", -1, &st,
+		NULL) != SQLITE_OK)
+		return db_err(s, e, "select");
+	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+	v = mx_xcalloc(cap + 1, sizeof(*v));
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		k = (const char *)sqlite3_column_text(st, 0);
+		if (k == NULL || strncmp(k, prefix, plen) != 0)
+			continue;
+		if (n == cap) {
+			v = mx_xrealloc(v, (2 * cap + 1) * sizeof(*v));
+			cap *= 2;
+		}
+		v[n++] = mx_xstrdup(k);
+		v[n] = NULL;
+	}
+	if (step != SQLITE_DONE) {
+		db_err(s, e, "select");
+		sqlite3_finalize(st);
+		mx_store_keys_free(v);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	*keys = v;
+	return (long)n;
+}
+
+void
+mx_store_keys_free(char **keys)
+{
+	size_t i;
+
+	for (i = 0; keys != NULL && keys[i] != NULL; i++)
+		free(keys[i]);
+	free(keys);
+}
+
 int
 mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e)
 {

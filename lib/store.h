@@ -78,6 +78,14 @@ int mx_store_set_durable(struct mx_store *s, int full, struct mx_err *e);
 /* Begin a transaction whose commit syncs to disk whatever the durability
  * set above (a Megolm index, before its ciphertext leaves). */
 int mx_store_begin_durable(struct mx_store *s, struct mx_err *e);
+/*
+ * The keys of namespace ns that start with prefix ("" for all), sorted, as
+ * a NULL-terminated array in *keys (the caller frees each and the array;
+ * mx_store_keys_free).  The count is returned, -1 with e on error.
+ */
+long mx_store_keys(struct mx_store *s, const char *ns, const char *prefix,
+    char ***keys, struct mx_err *e);
+void mx_store_keys_free(char **keys);
 /* Delete every row of a namespace (logout). */
 int mx_store_clear(struct mx_store *s, const char *ns, struct mx_err *e);
 
