@@ -301,7 +301,7 @@ token_login(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 {
 	char *tok;
 
-	if ((tok = mx_cli_read_secret("access token: ", 1, e)) == NULL)
+	if ((tok = mx_cli_read_secret("access token", 1, e)) == NULL)
 		return -1;
 	mx_session_set_token(&c->sess, tok);
 	mx_secure_free(tok);
@@ -1039,7 +1039,7 @@ cmd_export_identity(struct mx_ctx *c, const struct opt *o, int argc,
 		goto out;
 	pass = o->passphrase_file ?
 	    mx_conf_read_secret_file(o->passphrase_file, e) :
-	    mx_cli_read_secret("passphrase for the identity: ",
+	    mx_cli_read_secret("passphrase for the identity",
 		!isatty(STDIN_FILENO), e);
 	if (pass == NULL || mx_e2ee_account_pickle(x, &acct, &n, e) != 0)
 		goto out;
