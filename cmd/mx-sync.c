@@ -541,6 +541,23 @@ on_invite(void *u, const char *room_id, const json_t *ev, struct mx_err *e)
 		mx_cli_note(r->c, 0, "cannot join '%s': %s", room_id, e->msg);
 		mx_err_clear(e);
 	}
+	/* A direct chat joined is recorded as one (spec: "Direct
+	 * Messaging": the invitee adds it to m.direct), so that mx-send
+	 * @inviter finds it; failing to record it is a note. */
+	if (joined != NULL && ev != NULL &&
+	    json_is_true(json_object_get(json_object_get(ev, "content"),
+		"is_direct")) &&
+	    mx_json_str(ev, "sender") != NULL &&
+	    mx_room_record_dm(r->c, mx_json_str(ev, "sender"), room_id, e) !=
+		0) {
+		if (e->status == MX_TEMP) {
+			free(joined);
+			return -1;
+		}
+		mx_cli_note(r->c, 0, "cannot record '%s' as direct: %s",
+		    room_id, e->msg);
+		mx_err_clear(e);
+	}
 	if (ev != NULL && mx_sync_wants(&r->o->sel, ev)) {
 		if ((o = output(r, room_id, ev, "invite", e)) == NULL)
 			return -1;

@@ -139,6 +139,15 @@ test_expect_success 'an invite printed and moved past: a later --accept-invites 
 	jq -s -e --arg r "$broom2" "any(.[]; .room_id == \$r and .mx.joined == true)" out
 '
 
+test_expect_success '--accept-invites records a direct chat in m.direct' '
+	droom=$(create_room "$bob_token" "{\"is_direct\":true,\"invite\":[\"$alice_id\"]}") &&
+	mx-sync --accept-invites >/dev/null &&
+	api "$alice_token" GET "/_matrix/client/v3/user/$(urlenc "$alice_id")/account_data/m.direct" |
+		jq -e --arg b "$bob_id" --arg r "$droom" ".[\$b] | index(\$r)" &&
+	mx-send "$bob_id" "via the invite" >sent &&
+	jq -e --arg r "$droom" ".room_id == \$r" sent
+'
+
 # wait_lines FILE N: wait up to 20 s until FILE has N lines.
 wait_lines() {
 	_i=0
