@@ -194,6 +194,22 @@ mx_inbound_import(struct mx_store *st, const char *room_id, const char *sid,
 	return rc;
 }
 
+/* in, when it is the session sid names (a key that says another ID is
+ * refused); else NULL, in freed. */
+static struct mx_megolm_in *
+id_checked(struct mx_megolm_in *in, const char *sid)
+{
+	char id[MX_MEGOLM_ID_B64];
+
+	if (in == NULL)
+		return NULL;
+	mx_megolm_in_id(in, id);
+	if (strcmp(id, sid) == 0)
+		return in;
+	mx_megolm_in_free(in);
+	return NULL;
+}
+
 /* The session of an m.room_key content c, when c is well-formed and the
  * session is the one it names; else NULL. */
 static struct mx_megolm_in *
@@ -204,7 +220,6 @@ room_key_session(const json_t *c)
 	const char *alg = mx_json_str(c, "algorithm");
 	uint8_t raw[MX_MEGOLM_SESSION_KEY_LEN + 3];
 	struct mx_megolm_in *in = NULL;
-	char id[MX_MEGOLM_ID_B64];
 	size_t n = 0;
 
 	if (alg != NULL && strcmp(alg, MX_MEGOLM_ALG) == 0 &&
@@ -212,14 +227,7 @@ room_key_session(const json_t *c)
 	    mx_b64_dec(raw, sizeof(raw), &n, kb, strlen(kb)) == 0)
 		in = mx_megolm_in_new(raw, n, NULL);
 	mx_wipe(raw, sizeof(raw));
-	if (in != NULL) {
-		mx_megolm_in_id(in, id);
-		if (strcmp(id, sid) != 0) {
-			mx_megolm_in_free(in);
-			in = NULL;
-		}
-	}
-	return in;
+	return id_checked(in, sid);
 }
 
 int
@@ -380,21 +388,13 @@ import_session(const json_t *s)
 	const char *sid = mx_json_str(s, "session_id");
 	uint8_t raw[MX_MEGOLM_EXPORT_LEN + 3];
 	struct mx_megolm_in *in = NULL;
-	char id[MX_MEGOLM_ID_B64];
 	size_t n = 0;
 
 	if (kb != NULL && sid != NULL &&
 	    mx_b64_dec(raw, sizeof(raw), &n, kb, strlen(kb)) == 0)
 		in = mx_megolm_in_import(raw, n, NULL);
 	mx_wipe(raw, sizeof(raw));
-	if (in != NULL) {
-		mx_megolm_in_id(in, id);
-		if (strcmp(id, sid) != 0) {
-			mx_megolm_in_free(in);
-			in = NULL;
-		}
-	}
-	return in;
+	return id_checked(in, sid);
 }
 
 int
