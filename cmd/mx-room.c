@@ -246,19 +246,19 @@ dm_users(const json_t *direct)
 	return by_room;
 }
 
-/* One line of list: what the room's current state says. */
+/* One line of list: what the room's current state says (room is its
+ * entry in rooms.join of a first /sync). */
 static int
-room_line(struct mx_ctx *c, const char *room_id, const json_t *dms,
+room_line(const char *room_id, const json_t *room, const json_t *dms,
     struct mx_err *e)
 {
-	const char *name = NULL, *alias = NULL, *sk, *ms;
-	json_t *state = NULL, *ev;
-	int encrypted = 0, members = 0, rc;
+	const char *name = NULL, *alias = NULL, *sk;
+	const json_t *state, *n;
+	json_t *ev;
+	int encrypted = 0;
 	size_t i;
 
-	if (mx_api_room_state(&c->api, room_id, &state, e) != 0)
-		return mx_err_prefix(e, "cannot read the state of '%s'",
-		    room_id);
+	state = json_object_get(json_object_get(room, "state"), "events");
 	json_array_foreach(state, i, ev) {
 		sk = mx_json_str(ev, "state_key");
 		if (is_type(ev, "m.room.name") && sk && !*sk)
@@ -269,44 +269,58 @@ room_line(struct mx_ctx *c, const char *room_id, const json_t *dms,
 		 * threat model), whatever its content. */
 		else if (is_type(ev, "m.room.encryption"))
 			encrypted = 1;
-		else if (is_type(ev, "m.room.member") &&
-		    (ms = content_str(ev, "membership")) != NULL &&
-		    strcmp(ms, "join") == 0)
-			members++;
 	}
-	rc = print_new(json_pack("{s:s,s:s?,s:s?,s:b,s:i,s:s?}", "room_id",
-			   room_id, "name", name, "canonical_alias", alias,
-			   "encrypted", encrypted, "members", members,
-			   "dm_with", mx_json_str(dms, room_id)),
+	/* The server's count of joined members (spec: GET /sync, "summary",
+	 * sent with lazy-loaded members). */
+	n = json_object_get(json_object_get(room, "summary"),
+	    "m.joined_member_count");
+	return print_new(json_pack("{s:s,s:s?,s:s?,s:b,s:I,s:s?}", "room_id",
+			     room_id, "name", name, "canonical_alias", alias,
+			     "encrypted", encrypted, "members",
+			     (json_int_t)(json_is_integer(n) ?
+				     json_integer_value(n) :
+				     0),
+			     "dm_with", mx_json_str(dms, room_id)),
 	    e);
-	json_decref(state);
-	return rc;
 }
 
 static int
 cmd_list(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
-	json_t *rooms = NULL, *direct = NULL, *dms = NULL, *v;
+	json_t *resp = NULL, *dms, *ev, *room;
+	const json_t *direct = NULL;
+	const char *room_id;
 	size_t i;
-	int rc = -1;
+	int rc = 0;
 
 	(void)o;
 	(void)argc;
 	(void)argv;
-	if (mx_ctx_whoami(c, e) != 0 ||
-	    mx_api_joined_rooms(&c->api, &rooms, e) != 0 ||
-	    mx_api_get_account_data(&c->api, c->sess.user_id, "m.direct",
-		&direct, e) < 0)
-		goto out;
+	/* One request for every room: the state that names a room, the
+	 * member count of its summary, and m.direct. */
+	if (mx_sync_fresh(&c->api,
+		"\"account_data\":{\"types\":[\"m.direct\"]},"
+		"\"room\":{\"timeline\":{\"limit\":0},\"state\":{"
+		"\"types\":[\"m.room.name\",\"m.room.canonical_alias\","
+		"\"m.room.encryption\"],\"lazy_load_members\":true},"
+		"\"ephemeral\":{\"types\":[]},\"account_data\":{"
+		"\"types\":[]}}",
+		&resp, e) != 0)
+		return -1;
+	json_array_foreach(json_object_get(json_object_get(resp,
+					       "account_data"),
+			       "events"),
+	    i, ev)
+		if (is_type(ev, "m.direct"))
+			direct = json_object_get(ev, "content");
 	dms = dm_users(json_is_object(direct) ? direct : NULL);
-	rc = 0;
-	json_array_foreach(rooms, i, v)
-		if (rc == 0 && json_is_string(v))
-			rc = room_line(c, json_string_value(v), dms, e);
-out:
-	json_decref(rooms);
-	json_decref(direct);
+	json_object_foreach(json_object_get(json_object_get(resp, "rooms"),
+				"join"),
+	    room_id, room)
+		if (rc == 0)
+			rc = room_line(room_id, room, dms, e);
+	json_decref(resp);
 	json_decref(dms);
 	return rc;
 }

@@ -297,28 +297,37 @@ walk_invite(const struct mx_sync_walk *w, const char *room_id,
 }
 
 int
-mx_sync_invites(struct mx_api *a, json_t **invites, struct mx_err *e)
+mx_sync_fresh(struct mx_api *a, const char *filter, json_t **resp,
+    struct mx_err *e)
 {
-	json_t *resp = NULL;
-	char *filter;
+	char *f;
 	int rc;
 
 	/* Synapse keeps the answer of a /sync for a while and gives it again
 	 * to the same request: a first sync of the same filter a minute ago
-	 * would bring back that minute's invites.  The filter names a type
-	 * of this moment, which no event has, to ask anew. */
-	filter = mx_xasprintf("{\"presence\":{\"not_types\":[\"mx.now.%lld\"],"
-			      "\"types\":[]},"
-			      "\"account_data\":{\"types\":[]},"
-			      "\"room\":{\"timeline\":{\"limit\":0},\"state\":"
-			      "{\"types\":[]},"
-			      "\"ephemeral\":{\"types\":[]},\"account_data\":{"
-			      "\"types\":[]}}}",
-	    mx_time_ms());
-	rc = mx_api_sync(a, NULL, filter, 0, &resp, e);
-	free(filter);
+	 * would bring back that minute's rooms.  The filter names a presence
+	 * type of this moment, which no event has, to ask anew. */
+	f = mx_xasprintf("{\"presence\":{\"not_types\":[\"mx.now.%lld\"],"
+			 "\"types\":[]},%s}",
+	    mx_time_ms(), filter);
+	rc = mx_api_sync(a, NULL, f, 0, resp, e);
+	free(f);
+	return rc;
+}
+
+int
+mx_sync_invites(struct mx_api *a, json_t **invites, struct mx_err *e)
+{
+	json_t *resp = NULL;
+
 	*invites = NULL;
-	if (rc != 0)
+	if (mx_sync_fresh(a,
+		"\"account_data\":{\"types\":[]},"
+		"\"room\":{\"timeline\":{\"limit\":0},\"state\":"
+		"{\"types\":[]},"
+		"\"ephemeral\":{\"types\":[]},\"account_data\":{"
+		"\"types\":[]}}",
+		&resp, e) != 0)
 		return -1;
 	*invites = json_object_get(json_object_get(resp, "rooms"), "invite");
 	*invites =

@@ -97,6 +97,13 @@ const char *mx_sync_next_batch(const json_t *resp);
 /* 1 when selection s takes room_id (it names no rooms, or that one). */
 int mx_sync_wants_room(const struct mx_sync_sel *s, const char *room_id);
 
+/* A first /sync read anew from the server, whatever Synapse answered to
+ * the same request a moment ago.  filter is the JSON body of a filter
+ * without its braces, e.g. "\"room\":{...}"; presence is never asked.
+ * *resp is the caller's. */
+int mx_sync_fresh(struct mx_api *a, const char *filter, json_t **resp,
+    struct mx_err *e);
+
 /* The rooms we are invited to now, read anew from the server (a first
  * /sync that asks for nothing else): *invites is its "rooms.invite"
  * object, {room_id: {"invite_state": ...}} (caller's). */
