@@ -170,9 +170,11 @@ mx_e2ee_sync(struct mx_e2ee *x, const json_t *resp, struct mx_err *e)
 }
 
 /* The /sync filter of mx_e2ee_refresh: only room_id's membership,
- * encryption and history visibility (caller frees). */
+ * encryption and history visibility (caller frees).  A first sync names
+ * this moment, so that Synapse cannot give back the answer it cached for
+ * the same request (the members are taken from it). */
 static char *
-refresh_filter(const char *room_id)
+refresh_filter(const char *room_id, int first)
 {
 	static const char types[] = "[\"m.room.member\",\"m.room.encryption\","
 				    "\"m.room.history_visibility\"]";
@@ -181,13 +183,15 @@ refresh_filter(const char *room_id)
 
 	json_decref(rid);
 	filter =
-	    mx_xasprintf("{\"presence\":{\"not_types\":[\"*\"]},\"account_"
+	    mx_xasprintf("{\"presence\":{\"not_types\":[\"*\",\"mx.now.%lld\"]"
+			 "},"
+			 "\"account_"
 			 "data\":{\"not_types\":[\"*\"]},\"room\":{\"rooms\":["
 			 "%s],\"timeline\":{\"limit\":50,\"types\":%s},"
 			 "\"state\":{\"types\":%s},\"ephemeral\":{\"not_"
 			 "types\":[\"*\"]},\"account_data\":{\"not_types\":["
 			 "\"*\"]}}}",
-		rj, types, types);
+		first ? mx_time_ms() : 0LL, rj, types, types);
 	free(rj);
 	return filter;
 }
@@ -195,15 +199,17 @@ refresh_filter(const char *room_id)
 int
 mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e)
 {
-	char *since = NULL, *filter = refresh_filter(room_id);
+	char *since = NULL, *filter = NULL;
 	struct mx_store *st = x->c->store;
 	json_t *resp = NULL;
 	const char *nb;
 	int rc;
 
 	rc = mx_store_get(st, "e2ee", "send_pos", &since, NULL, e);
-	if (rc >= 0)
+	if (rc >= 0) {
+		filter = refresh_filter(room_id, since == NULL);
 		rc = mx_api_sync(&x->c->api, since, filter, 0, &resp, e);
+	}
 	free(filter);
 	if (rc == 0)
 		rc = mx_e2ee_sync(x, resp, e);
@@ -214,9 +220,14 @@ mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e)
 					"join"),
 			room_id),
 		    e);
-	/* A first sync tells no changes: read the members anew. */
+	/* A first sync tells the whole state, not its changes. */
 	if (rc == 0 && since == NULL)
-		rc = mx_roomstate_stale(x->c, room_id, e);
+		rc = mx_roomstate_full(x->c, room_id,
+		    json_object_get(json_object_get(json_object_get(resp,
+							"rooms"),
+					"join"),
+			room_id),
+		    e);
 	if (rc == 0 && (nb = mx_sync_next_batch(resp)) != NULL)
 		rc = mx_store_put(st, "e2ee", "send_pos", nb, strlen(nb), e);
 	json_decref(resp);

@@ -191,13 +191,51 @@ mx_roomstate_news(struct mx_ctx *c, const char *room_id, const json_t *room,
 }
 
 int
-mx_roomstate_stale(struct mx_ctx *c, const char *room_id, struct mx_err *e)
+mx_roomstate_full(struct mx_ctx *c, const char *room_id, const json_t *room,
+    struct mx_err *e)
 {
-	json_t *r = room_load(c->store, room_id);
+	const char *secs[] = { "state", "timeline" };
+	json_t *r = room_load(c->store, room_id), *by_key, *chunk, *ev;
+	const char *t, *sk, *vis = NULL;
+	size_t i, j;
 	int rc;
 
-	json_object_set_new(r, "stale", json_true());
+	if (room == NULL) {
+		json_object_set_new(r, "stale", json_true());
+		rc = room_save(c->store, room_id, r, e);
+		json_decref(r);
+		return rc;
+	}
+	/* The state is the room's at the start of the timeline; the
+	 * timeline's state events come after it (spec: GET /sync, "state"):
+	 * the last event of each state key wins. */
+	by_key = json_object();
+	for (i = 0; i < 2; i++)
+		json_array_foreach(json_object_get(json_object_get(room,
+						       secs[i]),
+				       "events"),
+		    j, ev) {
+			t = mx_json_str(ev, "type");
+			sk = mx_json_str(ev, "state_key");
+			if (t == NULL || sk == NULL)
+				continue;
+			if (strcmp(t, "m.room.member") == 0)
+				json_object_set(by_key, sk, ev);
+			else if (strcmp(t, "m.room.history_visibility") == 0 &&
+			    *sk == '\0')
+				vis =
+				    mx_json_str(json_object_get(ev, "content"),
+					"history_visibility");
+		}
+	chunk = json_array();
+	json_object_foreach(by_key, sk, ev)
+		json_array_append(chunk, ev);
+	json_object_set_new(r, "members", recipients_of(chunk, vis));
+	json_object_set_new(r, "hv", json_string(vis ? vis : "shared"));
+	json_object_set_new(r, "stale", json_false());
 	rc = room_save(c->store, room_id, r, e);
+	json_decref(chunk);
+	json_decref(by_key);
 	json_decref(r);
 	return rc;
 }

@@ -36,8 +36,12 @@ int mx_roomstate_members(struct mx_ctx *c, const char *room_id, json_t **out,
 int mx_roomstate_news(struct mx_ctx *c, const char *room_id,
     const json_t *room, struct mx_err *e);
 
-/* Mark room_id's members stale (a first sync tells no changes). */
-int
-mx_roomstate_stale(struct mx_ctx *c, const char *room_id, struct mx_err *e);
+/* Take room_id's members and history visibility from room (borrowed; may
+ * be NULL), its entry in a first /sync whose filter gave the
+ * m.room.member and m.room.history_visibility events of state and
+ * timeline: a first sync tells the whole state, not changes.  Without
+ * that entry the members are marked stale, to be read anew. */
+int mx_roomstate_full(struct mx_ctx *c, const char *room_id,
+    const json_t *room, struct mx_err *e);
 
 #endif

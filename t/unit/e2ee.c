@@ -24,6 +24,7 @@
 #include "json.h"
 #include "megolm.h"
 #include "olm.h"
+#include "roomstate.h"
 #include "signjson.h"
 #include "store.h"
 #include "util.h"
@@ -57,7 +58,7 @@ static struct world {
 	 * not (a device the server invented), c3 signed by the keys she
 	 * (or the server) replaces them with */
 	struct peer c1, c2, c3;
-	struct peer c4; /* its device keys forged by the server */
+	struct peer c4;	    /* its device keys forged by the server */
 	json_t *carol_keys; /* her /keys/query part: device_keys,
 				   master_keys, self_signing_keys */
 	json_t *members;    /* the /members chunk */
@@ -900,6 +901,40 @@ verified_only(struct mx_e2ee *x)
 	json_decref(enc);
 }
 
+/* A first sync gives the whole state: the members are taken from it, the
+ * timeline's events after the state's, and nothing is asked again. */
+static void
+first_sync_members(void)
+{
+	json_t *room, *m = NULL, *hv_shared, *hv_joined;
+	struct mx_err e;
+
+	mx_err_clear(&e);
+	hv_shared =
+	    json_pack("{s:s,s:s,s:{s:s}}", "type", "m.room.history_visibility",
+		"state_key", "", "content", "history_visibility", "shared");
+	hv_joined =
+	    json_pack("{s:s,s:s,s:{s:s}}", "type", "m.room.history_visibility",
+		"state_key", "", "content", "history_visibility", "joined");
+	room = json_pack("{s:{s:[o,o,o,o]},s:{s:[o,o]}}", "state", "events",
+	    member(ME, "join"), member(ALICE, "join"), member(CAROL, "invite"),
+	    hv_shared, "timeline", "events", hv_joined,
+	    member(ALICE, "leave"));
+	ok(mx_roomstate_full(&c, "!first:hs", room, &e) == 0,
+	    "first sync noted: %s", e.msg);
+	ok(mx_roomstate_members(&c, "!first:hs", &m, &e) == 0 &&
+		json_object_size(m) == 1 && json_object_get(m, ME) != NULL,
+	    "alice left in the timeline, carol is only invited to a "
+	    "joined-only room: the key is for me alone, not /members' answer");
+	json_decref(m);
+	json_decref(room);
+	ok(mx_roomstate_full(&c, "!first:hs", NULL, &e) == 0 &&
+		mx_roomstate_members(&c, "!first:hs", &m, &e) == 0 &&
+		json_object_size(m) == 2,
+	    "a first sync without the room: its members are read anew");
+	json_decref(m);
+}
+
 /* A cross-signing identity: master and self-signing key pairs. */
 struct xs {
 	uint8_t mpub[32], msk[64], spub[32], ssk[64];
@@ -1082,7 +1117,8 @@ static json_t *
 forged_keys(const struct peer *p, const struct peer *by)
 {
 	json_t *o = json_deep_copy(p->keys);
-	char *b, sig[MX_OLM_SIG_B64], *kid = mx_xasprintf("ed25519:%s", p->dev);
+	char *b, sig[MX_OLM_SIG_B64],
+	    *kid = mx_xasprintf("ed25519:%s", p->dev);
 
 	json_object_del(o, "signatures");
 	b = mx_signjson_signed_bytes(o, NULL);
@@ -1120,8 +1156,8 @@ forged_device(struct mx_e2ee *x)
 	    "the audit of a list with a forged device: %s", e.msg);
 	for (i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].device_id, w.c4.dev) == 0)
-			forged += l.v[i].forged &&
-			    strcmp(l.v[i].ed, w.c4.ed) == 0;
+			forged +=
+			    l.v[i].forged && strcmp(l.v[i].ed, w.c4.ed) == 0;
 	ok(forged == 1, "lists it once, as forged, with the key it claims");
 	ok(json_object_get(json_object_get(json_object_get(raw, "device_keys"),
 			       CAROL),
@@ -1132,8 +1168,8 @@ forged_device(struct mx_e2ee *x)
 	ok(mx_devices_get(&c.api, c.store, &u, 1, &l, &e) == 0,
 	    "the sharing path's list: %s", e.msg);
 	for (i = 0; i < l.n; i++)
-		listed += strcmp(l.v[i].device_id, w.c4.dev) == 0 ||
-		    l.v[i].forged;
+		listed +=
+		    strcmp(l.v[i].device_id, w.c4.dev) == 0 || l.v[i].forged;
 	ok(listed == 0, "has no forged device");
 	mx_devlist_release(&l);
 	o = encrypt(x, enc, MX_E2EE_ALL, "not to the forgery", sid);
@@ -1182,6 +1218,7 @@ main(void)
 	replay_later();
 	sending(x);
 	verified_only(x);
+	first_sync_members();
 	cross_signing(x);
 	forged_device(x);
 	mx_e2ee_close(x);
