@@ -7,7 +7,7 @@ need_homeserver
 [ -n "${MX_TEST_SHARED_SECRET:-}" ] && [ -x "$MX_SRC/t/synapse/run" ] &&
 	[ "$(id -u)" = 0 ] || skip_all "needs root to start a second Synapse"
 
-info=$(sh "$MX_SRC/t/synapse/run" start --defaults) ||
+info=$(MX_SYNAPSE_OWNER=$$ sh "$MX_SRC/t/synapse/run" start --defaults) ||
 	setup_failed "a second Synapse, with default limits"
 set -- $info
 trap 'sh "$MX_SRC/t/synapse/run" stop "$3"' EXIT
