@@ -201,7 +201,7 @@ mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e)
 {
 	char *since = NULL, *filter = NULL;
 	struct mx_store *st = x->c->store;
-	json_t *resp = NULL;
+	json_t *resp = NULL, *room;
 	const char *nb;
 	int rc;
 
@@ -213,21 +213,17 @@ mx_e2ee_refresh(struct mx_e2ee *x, const char *room_id, struct mx_err *e)
 	free(filter);
 	if (rc == 0)
 		rc = mx_e2ee_sync(x, resp, e);
+	room = json_object_get(json_object_get(json_object_get(resp, "rooms"),
+				   "join"),
+	    room_id);
 	if (rc == 0)
-		rc = mx_roomstate_news(x->c, room_id,
-		    json_object_get(json_object_get(json_object_get(resp,
-							"rooms"),
-					"join"),
-			room_id),
-		    e);
-	/* A first sync tells the whole state, not its changes. */
-	if (rc == 0 && since == NULL)
-		rc = mx_roomstate_full(x->c, room_id,
-		    json_object_get(json_object_get(json_object_get(resp,
-							"rooms"),
-					"join"),
-			room_id),
-		    e);
+		rc = mx_roomstate_news(x->c, room_id, room, e);
+	/* A first sync, or the one that brings our join, tells the whole
+	 * state, not its changes. */
+	if (rc == 0 &&
+	    (since == NULL ||
+		mx_roomstate_joined_now(room, x->c->sess.user_id)))
+		rc = mx_roomstate_full(x->c, room_id, room, e);
 	if (rc == 0 && (nb = mx_sync_next_batch(resp)) != NULL)
 		rc = mx_store_put(st, "e2ee", "send_pos", nb, strlen(nb), e);
 	json_decref(resp);

@@ -191,6 +191,35 @@ mx_roomstate_news(struct mx_ctx *c, const char *room_id, const json_t *room,
 }
 
 int
+mx_roomstate_joined_now(const json_t *room, const char *user)
+{
+	const json_t *u, *prev;
+	const char *ms, *sk, *t;
+	json_t *ev;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(room, "timeline"),
+			       "events"),
+	    i, ev) {
+		t = mx_json_str(ev, "type");
+		sk = mx_json_str(ev, "state_key");
+		ms = mx_json_str(json_object_get(ev, "content"), "membership");
+		if (t == NULL || strcmp(t, "m.room.member") != 0 ||
+		    sk == NULL || user == NULL || strcmp(sk, user) != 0 ||
+		    ms == NULL || strcmp(ms, "join") != 0)
+			continue;
+		u = json_object_get(ev, "unsigned");
+		prev = json_object_get(u, "prev_content");
+		ms = mx_json_str(prev, "membership");
+		if (prev != NULL ?
+			ms != NULL && strcmp(ms, "join") != 0 :
+			json_object_get(u, "replaces_state") == NULL)
+			return 1;
+	}
+	return 0;
+}
+
+int
 mx_roomstate_full(struct mx_ctx *c, const char *room_id, const json_t *room,
     struct mx_err *e)
 {

@@ -36,6 +36,12 @@ int mx_roomstate_members(struct mx_ctx *c, const char *room_id, json_t **out,
 int mx_roomstate_news(struct mx_ctx *c, const char *room_id,
     const json_t *room, struct mx_err *e);
 
+/* 1 when room (an entry of rooms.join of a /sync; may be NULL) shows user
+ * joining it in this answer: a join that was not one before (a first join
+ * has no earlier state to replace).  The server then gives the room's
+ * whole state, as a first sync does. */
+int mx_roomstate_joined_now(const json_t *room, const char *user);
+
 /* Take room_id's members and history visibility from room (borrowed; may
  * be NULL), its entry in a first /sync whose filter gave the
  * m.room.member and m.room.history_visibility events of state and

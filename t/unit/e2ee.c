@@ -928,6 +928,37 @@ first_sync_members(void)
 	    "joined-only room: the key is for me alone, not /members' answer");
 	json_decref(m);
 	json_decref(room);
+	/* Our join in the timeline: the server gave the whole state. */
+	room =
+	    json_pack("{s:{s:[o]}}", "timeline", "events", member(ME, "join"));
+	ok(mx_roomstate_joined_now(room, ME), "a first join: the whole state");
+	ok(!mx_roomstate_joined_now(room, ALICE),
+	    "another's join is not ours");
+	json_object_set_new(
+	    json_array_get(json_object_get(json_object_get(room, "timeline"),
+			       "events"),
+		0),
+	    "unsigned",
+	    json_pack("{s:{s:s}}", "prev_content", "membership", "join"));
+	ok(!mx_roomstate_joined_now(room, ME),
+	    "a join after a join (a new display name) is a change only");
+	json_object_set_new(
+	    json_array_get(json_object_get(json_object_get(room, "timeline"),
+			       "events"),
+		0),
+	    "unsigned", json_pack("{s:s}", "replaces_state", "$old"));
+	ok(!mx_roomstate_joined_now(room, ME),
+	    "one that replaces an earlier state, whatever it was, too");
+	json_object_set_new(
+	    json_array_get(json_object_get(json_object_get(room, "timeline"),
+			       "events"),
+		0),
+	    "unsigned",
+	    json_pack("{s:s,s:{s:s}}", "replaces_state", "$old",
+		"prev_content", "membership", "invite"));
+	ok(mx_roomstate_joined_now(room, ME), "a join after an invite: whole");
+	ok(!mx_roomstate_joined_now(NULL, ME), "no room entry: no");
+	json_decref(room);
 	ok(mx_roomstate_full(&c, "!first:hs", NULL, &e) == 0 &&
 		mx_roomstate_members(&c, "!first:hs", &m, &e) == 0 &&
 		json_object_size(m) == 2,
