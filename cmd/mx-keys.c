@@ -43,6 +43,8 @@ enum {
 	O_UNVERIFIED_EXIT,
 	O_SNAPSHOT,
 	O_TABLE,
+	O_OLDER_THAN,
+	O_DRY_RUN,
 };
 
 /* The profile's own session and store, never MX_ACCESS_TOKEN's. */
@@ -58,7 +60,10 @@ static const struct mx_opt opts[] = {
 	    "store an access token read from stdin", 0 },
 	{ O_DEVICE_NAME, "device-name", "NAME",
 	    "name the new device (\"mx on HOST\")", 0 },
-	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
+	{ O_FORCE, "force", NULL,
+	    "login: log out an existing session first; delete: this "
+	    "profile's own device too",
+	    0 },
 	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
 	    "login: protect the new store with the passphrase in FILE; "
 	    "export-identity, export: seal with it; import: open with it",
@@ -74,6 +79,10 @@ static const struct mx_opt opts[] = {
 	{ O_SNAPSHOT, "snapshot", "FILE",
 	    "devices: also write the server's answer to FILE", 0 },
 	{ O_TABLE, "table", NULL, "devices: an aligned table, not JSON", 0 },
+	{ O_OLDER_THAN, "older-than", "DAYS",
+	    "delete: the devices last seen more than DAYS days ago", 0 },
+	{ O_DRY_RUN, "dry-run", NULL,
+	    "delete: say what would be deleted, delete nothing", 0 },
 	MX_OPT_END
 };
 
@@ -88,7 +97,9 @@ static const struct mx_cli cli = {
 	"rename DEVICE NAME\n[options] export-identity "
 	"[--passphrase-file FILE]\n[options] export [--room ROOM]... "
 	"[-o FILE] [--passphrase-file FILE]\n[options] import "
-	"[--passphrase-file FILE] FILE",
+	"[--passphrase-file FILE] FILE\n[options] delete [--dry-run] "
+	"[--force] [--password-stdin] DEVICE...\n[options] delete "
+	"--older-than DAYS [--dry-run] [--force] [--password-stdin]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, "
 	"list and verify devices, and export and import room keys.",
 	opts,
@@ -99,8 +110,26 @@ struct opt {
 	const char *snapshot, *output;
 	const char *room[64];
 	size_t nroom;
+	long long older_than; /* days; -1: not given */
+	int dry_run;
 	int password_stdin, token_stdin, force, unverified_exit, table;
 };
+
+/* --older-than DAYS: a whole number of days, 0 to 100 years. */
+static long long
+parse_days(const char *arg)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
+	    arg[0] == '+' || v > 36500)
+		mx_cli_usage(&cli,
+		    "--older-than wants a number of days, not '%s'", arg);
+	return v;
+}
 
 static int
 opt_fn(void *u, int id, const char *arg)
@@ -145,6 +174,12 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_TABLE:
 		o->table = 1;
+		break;
+	case O_OLDER_THAN:
+		o->older_than = parse_days(arg);
+		break;
+	case O_DRY_RUN:
+		o->dry_run = 1;
 		break;
 	default:
 		return -1;
@@ -1323,6 +1358,221 @@ cmd_import(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	return rc;
 }
 
+/* --- delete: our own devices (spec: "Device management") ---------------- */
+
+/* Our device of id in the GET /devices list, or NULL (borrowed). */
+static json_t *
+find_device(json_t *devs, const char *id)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(devs, i, d) {
+		const char *did = mx_json_str(d, "device_id");
+
+		if (did != NULL && strcmp(did, id) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+/*
+ * The devices to delete, from the operands or --older-than: a device the
+ * server never saw in use (no last_seen_ts) has no age and is not old; the
+ * profile's own device only with --force.  Returns a new array of the
+ * GET /devices entries (borrowed entries, increfed), or NULL with e set.
+ */
+static json_t *
+pick_devices(struct mx_ctx *c, const struct opt *o, json_t *devs, int argc,
+    char **argv, struct mx_err *e)
+{
+	long long cut = mx_time_ms() - o->older_than * 86400000LL;
+	json_t *pick = json_array(), *d, *ts;
+	const char *id;
+	size_t i;
+	int k;
+
+	for (k = 0; k < argc; k++) {
+		if ((d = find_device(devs, argv[k])) == NULL) {
+			json_decref(pick);
+			mx_err_set(e, MX_PERM, "no device '%s' of ours",
+			    argv[k]);
+			return NULL;
+		}
+		if (strcmp(argv[k], c->sess.device_id) == 0 && !o->force) {
+			json_decref(pick);
+			mx_err_set(e, MX_USAGE,
+			    "'%s' is this profile's own device; use --force "
+			    "to delete it (and log the profile out)",
+			    argv[k]);
+			return NULL;
+		}
+		if (find_device(pick, argv[k]) == NULL)
+			json_array_append(pick, d);
+	}
+	json_array_foreach(o->older_than >= 0 ? devs : NULL, i, d) {
+		id = mx_json_str(d, "device_id");
+		ts = json_object_get(d, "last_seen_ts");
+		if (id == NULL || !json_is_integer(ts) ||
+		    json_integer_value(ts) >= cut)
+			continue;
+		if (strcmp(id, c->sess.device_id) == 0 && !o->force)
+			mx_cli_note(c, 1,
+			    "keeping this profile's own device %s", id);
+		else
+			json_array_append(pick, d);
+	}
+	return pick;
+}
+
+/* A "password" auth of user-interactive authentication, when one of the
+ * challenge's flows is that stage alone; NULL with e set otherwise. */
+static json_t *
+password_auth(struct mx_ctx *c, const struct opt *o, const json_t *uia,
+    struct mx_err *e)
+{
+	const json_t *f, *st;
+	json_t *auth;
+	const char *sess = mx_json_str(uia, "session");
+	char *pw, *prompt;
+	size_t i;
+	int ok = 0;
+
+	json_array_foreach(json_object_get(uia, "flows"), i, f) {
+		st = json_object_get(f, "stages");
+		ok |= json_array_size(st) == 1 &&
+		    json_is_string(json_array_get(st, 0)) &&
+		    strcmp(json_string_value(json_array_get(st, 0)),
+			"m.login.password") == 0;
+	}
+	if (!ok) {
+		mx_err_set(e, MX_PERM,
+		    "the server wants an authentication other than the "
+		    "password");
+		return NULL;
+	}
+	prompt = mx_xasprintf("password for %s", c->sess.user_id);
+	pw = mx_cli_read_secret(prompt, o->password_stdin, e);
+	free(prompt);
+	if (pw == NULL)
+		return NULL;
+	auth = json_pack("{s:s, s:{s:s, s:s}, s:s}", "type",
+	    "m.login.password", "identifier", "type", "m.id.user", "user",
+	    c->sess.user_id, "password", pw);
+	mx_secure_free(pw);
+	if (auth == NULL)
+		mx_err_set(e, MX_LOCAL, "the password is not UTF-8");
+	else if (sess != NULL)
+		json_object_set_new(auth, "session", json_string(sess));
+	return auth;
+}
+
+/* Wipe the password inside an auth object, then drop it. */
+static void
+auth_free(json_t *auth)
+{
+	json_t *pw = json_object_get(auth, "password");
+
+	if (json_is_string(pw))
+		mx_wipe((char *)json_string_value(pw), json_string_length(pw));
+	json_decref(auth);
+}
+
+/* POST /delete_devices for ids, answering the password challenge. */
+static int
+delete_ids(struct mx_ctx *c, const struct opt *o, const json_t *ids,
+    struct mx_err *e)
+{
+	json_t *uia = NULL, *auth;
+	int rc;
+
+	if (mx_api_delete_devices(&c->api, ids, NULL, &uia, e) == 0)
+		return 0;
+	if (uia == NULL)
+		return mx_err_prefix(e, "cannot delete devices");
+	mx_err_clear(e);
+	auth = password_auth(c, o, uia, e);
+	json_decref(uia);
+	if (auth == NULL)
+		return mx_err_prefix(e, "cannot delete devices");
+	rc = mx_api_delete_devices(&c->api, ids, auth, &uia, e);
+	auth_free(auth);
+	json_decref(uia);
+	if (rc != 0)
+		return mx_err_prefix(e, "cannot delete devices");
+	return 0;
+}
+
+/* One line per device: id, name, last use, deleted or (--dry-run) not. */
+static int
+print_deleted(const json_t *pick, int deleted, struct mx_err *e)
+{
+	const json_t *d;
+	json_t *j;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(pick, i, d) {
+		j = json_pack("{s:O?, s:O?, s:O?, s:b}", "device_id",
+		    json_object_get(d, "device_id"), "display_name",
+		    json_object_get(d, "display_name"), "last_seen_ts",
+		    json_object_get(d, "last_seen_ts"), "deleted", deleted);
+		rc = j != NULL ? mx_cli_print_json(j, e) :
+				 mx_err_set(e, MX_TEMP, "malformed device");
+		json_decref(j);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
+/* delete DEVICE... | --older-than DAYS: delete our own devices. */
+static int
+cmd_delete(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *devs = NULL, *pick = NULL, *ids = json_array(), *d;
+	size_t i;
+	int rc = -1, self = 0;
+
+	if ((argc > 0) == (o->older_than >= 0))
+		mx_cli_usage(&cli,
+		    "delete wants DEVICE... or --older-than "
+		    "DAYS, not both");
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_ctx_whoami(c, e) != 0)
+		goto out;
+	if (c->sess.device_id == NULL) {
+		mx_err_set(e, MX_TEMP,
+		    "the server did not say which device "
+		    "this profile is");
+		goto out;
+	}
+	if (mx_api_devices(&c->api, &devs, e) != 0) {
+		mx_err_prefix(e, "cannot list our devices");
+		goto out;
+	}
+	if ((pick = pick_devices(c, o, devs, argc, argv, e)) == NULL)
+		goto out;
+	json_array_foreach(pick, i, d) {
+		json_array_append(ids, json_object_get(d, "device_id"));
+		self |= strcmp(mx_json_str(d, "device_id"),
+			    c->sess.device_id) == 0;
+	}
+	if (o->dry_run || json_array_size(ids) == 0)
+		rc = print_deleted(pick, 0, e);
+	else if (delete_ids(c, o, ids, e) == 0) {
+		rc = print_deleted(pick, 1, e);
+		/* The server logged our own device out with it. */
+		if (self && forget_session(c, e) != 0)
+			rc = -1;
+	}
+out:
+	json_decref(ids);
+	json_decref(pick);
+	json_decref(devs);
+	return rc;
+}
+
 static const struct {
 	struct mx_cli_sub sub; /* the name, the operands after it */
 	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
@@ -1338,17 +1588,22 @@ static const struct {
 	{ { "export-identity", 0, 0 }, cmd_export_identity },
 	{ { "export", 0, 0 }, cmd_export },
 	{ { "import", 1, 1 }, cmd_import },
+	{ { "delete", 0, 1000 }, cmd_delete },
 };
 
 static void
 check_opts(const struct opt *o, const char *sub)
 {
 	int login = strcmp(sub, "login") == 0;
+	int del = strcmp(sub, "delete") == 0;
 
 	if (!login &&
-	    (o->user || o->homeserver || o->password_stdin || o->token_stdin ||
-		o->device_name || o->force))
+	    (o->user || o->homeserver || (o->password_stdin && !del) ||
+		o->token_stdin || o->device_name || (o->force && !del)))
 		mx_cli_usage(&cli, "'%s' takes no login options", sub);
+	if ((o->older_than >= 0 || o->dry_run) && !del)
+		mx_cli_usage(&cli,
+		    "--older-than and --dry-run are for delete");
 	int exp = strcmp(sub, "export") == 0;
 
 	if (o->passphrase_file && !login && !exp &&
@@ -1371,7 +1626,7 @@ int
 main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
-	struct opt o = { 0 };
+	struct opt o = { .older_than = -1 };
 	struct mx_err e;
 	size_t k;
 	int i, rc = MX_OK;
