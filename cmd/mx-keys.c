@@ -1106,9 +1106,6 @@ out:
 
 /* --- export, import: room keys (spec: "Key exports") ---------------------- */
 
-/* Largest export file read: some hundred thousand sessions. */
-#define EXPORT_MAX (64u << 20)
-
 /* The passphrase of --passphrase-file, or asked on the terminal (twice,
  * to be the same, when it seals a new file). */
 static char *
@@ -1249,112 +1246,162 @@ out:
 	return rc;
 }
 
-/* The whole of file ("-": stdin), NUL-terminated, at most EXPORT_MAX. */
-static char *
-read_export(const char *file, size_t *n, struct mx_err *e)
+/* The export file as a source read twice (keyexport.h). */
+static long
+file_read(void *u, char *buf, size_t n)
 {
-	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-	struct mx_buf b = MX_BUF_INIT;
-	char chunk[8192];
-	size_t k;
+	size_t k = fread(buf, 1, n, u);
 
-	if (f == NULL) {
-		mx_err_set(e, MX_LOCAL, "cannot open '%s'", file);
-		return NULL;
-	}
-	while (
-	    (k = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= EXPORT_MAX)
-		mx_buf_add(&b, chunk, k);
-	if (ferror(f) || b.len > EXPORT_MAX)
-		mx_err_set(e, MX_LOCAL,
-		    ferror(f) ? "cannot read '%s'" : "'%s' is too large",
-		    file);
-	if (f != stdin)
-		fclose(f);
-	if (e->status != MX_OK) {
-		mx_buf_release_wipe(&b);
-		return NULL;
-	}
-	mx_buf_adds(&b, "");
-	*n = b.len;
-	return mx_buf_detach(&b);
+	return k == 0 && ferror((FILE *)u) ? -1 : (long)k;
 }
 
-/* The decrypted sessions of the export text (n bytes), or NULL. */
-static json_t *
-open_export(const struct opt *o, const char *file, const char *text, size_t n,
+static int
+file_rewind(void *u)
+{
+	return fseek(u, 0, SEEK_SET);
+}
+
+/* FILE, or for "-" standard input copied into an unlinked temporary file
+ * (the text is sealed: nothing readable lands on disk), to be read twice
+ * without holding it in memory. */
+static FILE *
+open_import(const char *file, struct mx_err *e)
+{
+	char chunk[8192];
+	FILE *f;
+	size_t k;
+
+	if (strcmp(file, "-") != 0) {
+		if ((f = fopen(file, "r")) == NULL)
+			mx_err_set(e, MX_LOCAL, "cannot open '%s'", file);
+		return f;
+	}
+	if ((f = tmpfile()) == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot make a temporary file");
+		return NULL;
+	}
+	while ((k = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		if (fwrite(chunk, 1, k, f) != k)
+			break;
+	if (ferror(stdin) || ferror(f) || fflush(f) != 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		mx_err_set(e, MX_LOCAL, "cannot read standard input");
+		return NULL;
+	}
+	return f;
+}
+
+/* The sessions of one import, counted as they are kept. */
+struct import {
+	struct mx_store *st;
+	struct mx_json_items items;
+	size_t count[3];
+};
+
+static int
+import_item(void *u, const json_t *item, struct mx_err *e)
+{
+	struct import *im = u;
+	int rc = mx_inbound_import_one(im->st, item, e);
+
+	if (rc < 0)
+		return -1;
+	im->count[rc]++;
+	return 0;
+}
+
+static int
+import_text(void *u, const char *p, size_t n, struct mx_err *e)
+{
+	struct import *im = u;
+
+	return mx_json_items_feed(&im->items, p, n, import_item, im, e);
+}
+
+/* The header's round count checked, then the passphrase asked and the
+ * whole file's MAC checked (nothing decrypted yet). */
+static int
+open_export(const struct opt *o, const char *file, struct mx_keyexport_in *in,
     struct mx_err *e)
 {
-	enum mx_keyexport_why why;
-	char *pass, *plain;
-	uint32_t rounds;
-	size_t len = 0;
-	json_t *arr;
+	enum mx_keyexport_why why = MX_KEYEXPORT_OK;
+	uint32_t rounds = 0;
+	char *pass;
+	int rc;
 
 	/* A forged header must not buy a long derivation (or a prompt). */
-	if (mx_keyexport_rounds(text, n, &rounds, e) != 0) {
-		mx_err_prefix(e, "'%s'", file);
-		return NULL;
-	}
-	if (rounds == 0 || rounds > MX_KEYEXPORT_MAX_ROUNDS) {
-		mx_err_set(e, MX_LOCAL,
-		    "'%s' asks for %lu PBKDF2 rounds (at most %lu); refused",
-		    file, (unsigned long)rounds,
-		    (unsigned long)MX_KEYEXPORT_MAX_ROUNDS);
-		return NULL;
+	if (mx_keyexport_in_head(in, &rounds, &why, e) != 0) {
+		if (why == MX_KEYEXPORT_ROUNDS_BAD)
+			return mx_err_set(e, MX_LOCAL,
+			    "'%s' asks for %lu PBKDF2 rounds (at most %lu); "
+			    "refused",
+			    file, (unsigned long)rounds,
+			    (unsigned long)MX_KEYEXPORT_MAX_ROUNDS);
+		return mx_err_prefix(e, "'%s'", file);
 	}
 	if ((pass = export_pass(o, 0, e)) == NULL)
-		return NULL;
-	plain = mx_keyexport_decrypt(text, n, pass, &len, &why, e);
+		return -1;
+	rc = mx_keyexport_in_open(in, pass, &why, e);
 	mx_secure_free(pass);
-	if (plain == NULL) {
-		if (why == MX_KEYEXPORT_MAC)
-			mx_err_set(e, MX_NO,
-			    "'%s': wrong passphrase, or the file is damaged",
-			    file);
-		else
-			mx_err_prefix(e, "'%s'", file);
-		return NULL;
+	if (rc != 0 && why == MX_KEYEXPORT_MAC)
+		return mx_err_set(e, MX_NO,
+		    "'%s': wrong passphrase, or the file is damaged", file);
+	if (rc != 0)
+		return mx_err_prefix(e, "'%s'", file);
+	return 0;
+}
+
+/* Decrypt the opened file again and keep its sessions, in one
+ * transaction, one session in memory at a time. */
+static int
+import_sessions(struct mx_ctx *c, const char *file, struct mx_keyexport_in *in,
+    struct import *im, struct mx_err *e)
+{
+	im->st = c->store;
+	if (mx_store_begin(c->store, e) != 0)
+		return -1;
+	if (mx_keyexport_in_read(in, import_text, im, e) != 0 ||
+	    mx_json_items_end(&im->items, e) != 0) {
+		mx_store_rollback(c->store);
+		return e->status == MX_LOCAL ? mx_err_prefix(e, "'%s'", file) :
+					       -1;
 	}
-	arr = mx_json_parse(plain, len, NULL);
-	mx_wipe(plain, len);
-	free(plain);
-	if (!json_is_array(arr)) {
-		json_decref(arr);
-		mx_err_set(e, MX_LOCAL, "'%s' holds no list of sessions",
-		    file);
-		return NULL;
-	}
-	return arr;
+	return mx_store_commit(c->store, e);
 }
 
 /* import FILE: the sessions of an export kept, none held replaced unless
- * extended backwards by the same device's keys. */
+ * extended backwards by the same device's keys.  The file is streamed:
+ * memory stays flat whatever its size. */
 static int
 cmd_import(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
-	size_t n = 0, count[3];
-	json_t *arr = NULL, *j;
-	char *text;
+	struct import im = { NULL, MX_JSON_ITEMS_INIT, { 0, 0, 0 } };
+	struct mx_keyexport_src src = { file_read, file_rewind, NULL };
+	struct mx_keyexport_in *in = NULL;
+	json_t *j;
+	FILE *f;
 	int rc = -1;
 
 	(void)argc;
-	if ((text = read_export(argv[0], &n, e)) == NULL)
+	if ((f = open_import(argv[0], e)) == NULL)
 		return -1;
+	src.u = f;
+	in = mx_keyexport_in_new(&src);
 	if (mx_ctx_open(c, OWN_STORE, e) == 0 &&
-	    (arr = open_export(o, argv[0], text, n, e)) != NULL &&
-	    mx_inbound_import_all(c->store, arr, count, e) == 0) {
+	    open_export(o, argv[0], in, e) == 0 &&
+	    import_sessions(c, argv[0], in, &im, e) == 0) {
 		j = json_pack("{s:I,s:I,s:I}", "imported",
-		    (json_int_t)count[MX_INBOUND_NEW], "improved",
-		    (json_int_t)count[MX_INBOUND_IMPROVED], "skipped",
-		    (json_int_t)count[MX_INBOUND_SKIPPED]);
+		    (json_int_t)im.count[MX_INBOUND_NEW], "improved",
+		    (json_int_t)im.count[MX_INBOUND_IMPROVED], "skipped",
+		    (json_int_t)im.count[MX_INBOUND_SKIPPED]);
 		rc = mx_cli_print_json(j, e);
 		json_decref(j);
 	}
-	json_decref(arr);
-	mx_wipe(text, n);
-	free(text);
+	mx_json_items_release(&im.items);
+	mx_keyexport_in_free(in);
+	fclose(f);
 	return rc;
 }
 
