@@ -261,6 +261,20 @@ const commands = {
 		await crypto.setDeviceVerified(c.user, c.device, true);
 		return {};
 	},
+	// Cross-signing (spec: "Cross-signing"): set up, or with reset a new
+	// identity replacing the old one, the password answering the
+	// user-interactive auth of /keys/device_signing/upload.
+	async cross_signing(c) {
+		await crypto.bootstrapCrossSigning({
+			setupNewCrossSigning: !!c.reset,
+			authUploadDeviceSigningKeys: async (makeRequest) => {
+				await makeRequest({ type: "m.login.password",
+					identifier: { type: "m.id.user", user: login.user_id },
+					password: env("PEER_PASSWORD") });
+			},
+		});
+		return { master_key: await crypto.getCrossSigningKeyId() };
+	},
 	async wait_sync() {
 		const n = syncs;
 		while (syncs <= n) await nextSync();
