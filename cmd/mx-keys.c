@@ -7,6 +7,7 @@
  * the first operand names the subcommand.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -1261,34 +1262,40 @@ file_rewind(void *u)
 	return fseek(u, 0, SEEK_SET);
 }
 
-/* FILE, or for "-" standard input copied into an unlinked temporary file
- * (the text is sealed: nothing readable lands on disk), to be read twice
- * without holding it in memory. */
+/* FILE as is when it is a regular file; otherwise ("-" for standard
+ * input, a pipe) copied into an unlinked temporary file (the text is
+ * sealed: nothing readable lands on disk), to be read twice without
+ * holding it in memory. */
 static FILE *
 open_import(const char *file, struct mx_err *e)
 {
+	FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r"), *f;
 	char chunk[8192];
-	FILE *f;
+	struct stat st;
 	size_t k;
 
-	if (strcmp(file, "-") != 0) {
-		if ((f = fopen(file, "r")) == NULL)
-			mx_err_set(e, MX_LOCAL, "cannot open '%s'", file);
-		return f;
+	if (in == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot open '%s'", file);
+		return NULL;
 	}
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && in != stdin)
+		return in;
 	if ((f = tmpfile()) == NULL) {
 		mx_err_set(e, MX_LOCAL, "cannot make a temporary file");
-		return NULL;
+		goto out;
 	}
-	while ((k = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+	while ((k = fread(chunk, 1, sizeof(chunk), in)) > 0)
 		if (fwrite(chunk, 1, k, f) != k)
 			break;
-	if (ferror(stdin) || ferror(f) || fflush(f) != 0 ||
+	if (ferror(in) || ferror(f) || fflush(f) != 0 ||
 	    fseek(f, 0, SEEK_SET) != 0) {
 		fclose(f);
-		mx_err_set(e, MX_LOCAL, "cannot read standard input");
-		return NULL;
+		f = NULL;
+		mx_err_set(e, MX_LOCAL, "cannot read '%s'", file);
 	}
+out:
+	if (in != stdin)
+		fclose(in);
 	return f;
 }
 
