@@ -1567,10 +1567,14 @@ print_deleted(const json_t *pick, int deleted, struct mx_err *e)
 	int rc = 0;
 
 	json_array_foreach(pick, i, d) {
+		json_t *name = json_object_get(d, "display_name");
+		json_t *ts = json_object_get(d, "last_seen_ts");
+
+		/* Only what has the type the spec gives passes through. */
 		j = json_pack("{s:O?, s:O?, s:O?, s:b}", "device_id",
 		    json_object_get(d, "device_id"), "display_name",
-		    json_object_get(d, "display_name"), "last_seen_ts",
-		    json_object_get(d, "last_seen_ts"), "deleted", deleted);
+		    json_is_string(name) ? name : NULL, "last_seen_ts",
+		    json_is_integer(ts) ? ts : NULL, "deleted", deleted);
 		rc = j != NULL ? mx_cli_print_json(j, e) :
 				 mx_err_set(e, MX_TEMP, "malformed device");
 		json_decref(j);
