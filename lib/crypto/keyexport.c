@@ -259,6 +259,7 @@ struct mx_keyexport_in {
 	struct keys k;
 	struct mx_hmac256 h;
 	int headed, opened;
+	int broken; /* the cipher failed: the read must fail */
 };
 
 /* Next raw character of the text, or -1 at its end (-2 on a read error). */
@@ -392,9 +393,12 @@ take(struct mx_keyexport_in *in, const uint8_t *p, size_t n,
 	give = all > MX_SHA256_LEN ? all - MX_SHA256_LEN : 0;
 	if (give > 0 && in->opened)
 		mx_hmac256_update(&in->h, both, give);
-	if (give > 0 && c != NULL &&
-	    mx_aes_ctr_update(c, plain, both, give) == 0)
-		w = give;
+	if (give > 0 && c != NULL) {
+		if (mx_aes_ctr_update(c, plain, both, give) == 0)
+			w = give;
+		else
+			in->broken = 1;
+	}
 	k = all - give;
 	memcpy(in->tail, both + give, k);
 	in->ntail = k;
@@ -474,7 +478,10 @@ pass(struct mx_keyexport_in *in, struct mx_aes_ctr *c,
 
 	while (rc == 0 && (n = decode(in, buf, sizeof(buf))) > 0) {
 		w = take(in, buf, (size_t)n, c, plain);
-		if (w > 0 && sink != NULL)
+		if (in->broken)
+			rc = mx_err_set(e, MX_LOCAL,
+			    "key export: decryption failed");
+		else if (w > 0 && sink != NULL)
 			rc = sink(u, (const char *)plain, w, e);
 		mx_wipe(plain, w);
 	}
