@@ -96,6 +96,16 @@ test_expect_success '--older-than 0 --dry-run: every device seen before now but 
 	test_cmp want got && test -s got
 '
 
+test_expect_success '--older-than 0 --dry-run --force: this device too, when it was seen' '
+	sleep 1 &&
+	mx-keys -p alice delete --older-than 0 --dry-run --force >out &&
+	jq -r .device_id out | sort >got &&
+	api "$alice_token" GET /_matrix/client/v3/devices |
+		jq -r ".devices[] | select(.last_seen_ts != null) | .device_id" |
+		sort >want &&
+	test_cmp want got && grep -qx "$(dev_of alice)" got
+'
+
 test_expect_success 'usage: DEVICE or --older-than, one of them; options for delete only' '
 	test_expect_code 2 mx-keys -p alice delete 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice delete --older-than 3 X 2>/dev/null &&
