@@ -7,6 +7,7 @@
  * the first operand names the subcommand.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ enum {
 	O_UNVERIFIED_EXIT,
 	O_SNAPSHOT,
 	O_TABLE,
+	O_OLDER_THAN,
+	O_DRY_RUN,
 };
 
 /* The profile's own session and store, never MX_ACCESS_TOKEN's. */
@@ -58,7 +61,10 @@ static const struct mx_opt opts[] = {
 	    "store an access token read from stdin", 0 },
 	{ O_DEVICE_NAME, "device-name", "NAME",
 	    "name the new device (\"mx on HOST\")", 0 },
-	{ O_FORCE, "force", NULL, "log out an existing session first", 0 },
+	{ O_FORCE, "force", NULL,
+	    "login: log out an existing session first; delete: this "
+	    "profile's own device too",
+	    0 },
 	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
 	    "login: protect the new store with the passphrase in FILE; "
 	    "export-identity, export: seal with it; import: open with it",
@@ -74,6 +80,10 @@ static const struct mx_opt opts[] = {
 	{ O_SNAPSHOT, "snapshot", "FILE",
 	    "devices: also write the server's answer to FILE", 0 },
 	{ O_TABLE, "table", NULL, "devices: an aligned table, not JSON", 0 },
+	{ O_OLDER_THAN, "older-than", "DAYS",
+	    "delete: the devices last seen more than DAYS days ago", 0 },
+	{ O_DRY_RUN, "dry-run", NULL,
+	    "delete: say what would be deleted, delete nothing", 0 },
 	MX_OPT_END
 };
 
@@ -88,7 +98,9 @@ static const struct mx_cli cli = {
 	"rename DEVICE NAME\n[options] export-identity "
 	"[--passphrase-file FILE]\n[options] export [--room ROOM]... "
 	"[-o FILE] [--passphrase-file FILE]\n[options] import "
-	"[--passphrase-file FILE] FILE",
+	"[--passphrase-file FILE] FILE\n[options] delete [--dry-run] "
+	"[--force] [--password-stdin] DEVICE...\n[options] delete "
+	"--older-than DAYS [--dry-run] [--force] [--password-stdin]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, "
 	"list and verify devices, and export and import room keys.",
 	opts,
@@ -99,8 +111,26 @@ struct opt {
 	const char *snapshot, *output;
 	const char *room[64];
 	size_t nroom;
+	long long older_than; /* days; -1: not given */
+	int dry_run;
 	int password_stdin, token_stdin, force, unverified_exit, table;
 };
+
+/* --older-than DAYS: a whole number of days, 0 to 100 years. */
+static long long
+parse_days(const char *arg)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
+	    arg[0] == '+' || v > 36500)
+		mx_cli_usage(&cli,
+		    "--older-than wants a number of days, not '%s'", arg);
+	return v;
+}
 
 static int
 opt_fn(void *u, int id, const char *arg)
@@ -145,6 +175,12 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_TABLE:
 		o->table = 1;
+		break;
+	case O_OLDER_THAN:
+		o->older_than = parse_days(arg);
+		break;
+	case O_DRY_RUN:
+		o->dry_run = 1;
 		break;
 	default:
 		return -1;
@@ -1071,9 +1107,6 @@ out:
 
 /* --- export, import: room keys (spec: "Key exports") ---------------------- */
 
-/* Largest export file read: some hundred thousand sessions. */
-#define EXPORT_MAX (64u << 20)
-
 /* The passphrase of --passphrase-file, or asked on the terminal (twice,
  * to be the same, when it seals a new file). */
 static char *
@@ -1214,112 +1247,387 @@ out:
 	return rc;
 }
 
-/* The whole of file ("-": stdin), NUL-terminated, at most EXPORT_MAX. */
-static char *
-read_export(const char *file, size_t *n, struct mx_err *e)
+/* The export file as a source read twice (keyexport.h). */
+static long
+file_read(void *u, char *buf, size_t n)
 {
-	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-	struct mx_buf b = MX_BUF_INIT;
+	size_t k = fread(buf, 1, n, u);
+
+	return k == 0 && ferror((FILE *)u) ? -1 : (long)k;
+}
+
+static int
+file_rewind(void *u)
+{
+	return fseek(u, 0, SEEK_SET);
+}
+
+/* FILE as is when it is a regular file; otherwise ("-" for standard
+ * input, a pipe) copied into an unlinked temporary file (the text is
+ * sealed: nothing readable lands on disk), to be read twice without
+ * holding it in memory. */
+static FILE *
+open_import(const char *file, struct mx_err *e)
+{
+	FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r"), *f;
 	char chunk[8192];
+	struct stat st;
 	size_t k;
 
-	if (f == NULL) {
+	if (in == NULL) {
 		mx_err_set(e, MX_LOCAL, "cannot open '%s'", file);
 		return NULL;
 	}
-	while (
-	    (k = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= EXPORT_MAX)
-		mx_buf_add(&b, chunk, k);
-	if (ferror(f) || b.len > EXPORT_MAX)
-		mx_err_set(e, MX_LOCAL,
-		    ferror(f) ? "cannot read '%s'" : "'%s' is too large",
-		    file);
-	if (f != stdin)
-		fclose(f);
-	if (e->status != MX_OK) {
-		mx_buf_release_wipe(&b);
-		return NULL;
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && in != stdin)
+		return in;
+	if ((f = tmpfile()) == NULL) {
+		mx_err_set(e, MX_LOCAL, "cannot make a temporary file");
+		goto out;
 	}
-	mx_buf_adds(&b, "");
-	*n = b.len;
-	return mx_buf_detach(&b);
+	while ((k = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		if (fwrite(chunk, 1, k, f) != k)
+			break;
+	if (ferror(in) || ferror(f) || fflush(f) != 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		f = NULL;
+		mx_err_set(e, MX_LOCAL, "cannot read '%s'", file);
+	}
+out:
+	if (in != stdin)
+		fclose(in);
+	return f;
 }
 
-/* The decrypted sessions of the export text (n bytes), or NULL. */
-static json_t *
-open_export(const struct opt *o, const char *file, const char *text, size_t n,
+/* The sessions of one import, counted as they are kept. */
+struct import {
+	struct mx_store *st;
+	struct mx_json_items items;
+	size_t count[3];
+};
+
+static int
+import_item(void *u, const json_t *item, struct mx_err *e)
+{
+	struct import *im = u;
+	int rc = mx_inbound_import_one(im->st, item, e);
+
+	if (rc < 0)
+		return -1;
+	im->count[rc]++;
+	return 0;
+}
+
+static int
+import_text(void *u, const char *p, size_t n, struct mx_err *e)
+{
+	struct import *im = u;
+
+	return mx_json_items_feed(&im->items, p, n, import_item, im, e);
+}
+
+/* The header's round count checked, then the passphrase asked and the
+ * whole file's MAC checked (nothing decrypted yet). */
+static int
+open_export(const struct opt *o, const char *file, struct mx_keyexport_in *in,
     struct mx_err *e)
 {
-	enum mx_keyexport_why why;
-	char *pass, *plain;
-	uint32_t rounds;
-	size_t len = 0;
-	json_t *arr;
+	enum mx_keyexport_why why = MX_KEYEXPORT_OK;
+	uint32_t rounds = 0;
+	char *pass;
+	int rc;
 
 	/* A forged header must not buy a long derivation (or a prompt). */
-	if (mx_keyexport_rounds(text, n, &rounds, e) != 0) {
-		mx_err_prefix(e, "'%s'", file);
-		return NULL;
-	}
-	if (rounds == 0 || rounds > MX_KEYEXPORT_MAX_ROUNDS) {
-		mx_err_set(e, MX_LOCAL,
-		    "'%s' asks for %lu PBKDF2 rounds (at most %lu); refused",
-		    file, (unsigned long)rounds,
-		    (unsigned long)MX_KEYEXPORT_MAX_ROUNDS);
-		return NULL;
+	if (mx_keyexport_in_head(in, &rounds, &why, e) != 0) {
+		if (why == MX_KEYEXPORT_ROUNDS_BAD)
+			return mx_err_set(e, MX_LOCAL,
+			    "'%s' asks for %lu PBKDF2 rounds (at most %lu); "
+			    "refused",
+			    file, (unsigned long)rounds,
+			    (unsigned long)MX_KEYEXPORT_MAX_ROUNDS);
+		return mx_err_prefix(e, "'%s'", file);
 	}
 	if ((pass = export_pass(o, 0, e)) == NULL)
-		return NULL;
-	plain = mx_keyexport_decrypt(text, n, pass, &len, &why, e);
+		return -1;
+	rc = mx_keyexport_in_open(in, pass, &why, e);
 	mx_secure_free(pass);
-	if (plain == NULL) {
-		if (why == MX_KEYEXPORT_MAC)
-			mx_err_set(e, MX_NO,
-			    "'%s': wrong passphrase, or the file is damaged",
-			    file);
-		else
-			mx_err_prefix(e, "'%s'", file);
-		return NULL;
+	if (rc != 0 && why == MX_KEYEXPORT_MAC)
+		return mx_err_set(e, MX_NO,
+		    "'%s': wrong passphrase, or the file is damaged", file);
+	if (rc != 0)
+		return mx_err_prefix(e, "'%s'", file);
+	return 0;
+}
+
+/* Decrypt the opened file again and keep its sessions, in one
+ * transaction, one session in memory at a time. */
+static int
+import_sessions(struct mx_ctx *c, const char *file, struct mx_keyexport_in *in,
+    struct import *im, struct mx_err *e)
+{
+	im->st = c->store;
+	if (mx_store_begin(c->store, e) != 0)
+		return -1;
+	if (mx_keyexport_in_read(in, import_text, im, e) != 0 ||
+	    mx_json_items_end(&im->items, e) != 0) {
+		mx_store_rollback(c->store);
+		return e->status == MX_LOCAL ? mx_err_prefix(e, "'%s'", file) :
+					       -1;
 	}
-	arr = mx_json_parse(plain, len, NULL);
-	mx_wipe(plain, len);
-	free(plain);
-	if (!json_is_array(arr)) {
-		json_decref(arr);
-		mx_err_set(e, MX_LOCAL, "'%s' holds no list of sessions",
-		    file);
-		return NULL;
-	}
-	return arr;
+	return mx_store_commit(c->store, e);
 }
 
 /* import FILE: the sessions of an export kept, none held replaced unless
- * extended backwards by the same device's keys. */
+ * extended backwards by the same device's keys.  The file is streamed:
+ * memory stays flat whatever its size. */
 static int
 cmd_import(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
-	size_t n = 0, count[3];
-	json_t *arr = NULL, *j;
-	char *text;
+	struct import im = { NULL, MX_JSON_ITEMS_INIT, { 0, 0, 0 } };
+	struct mx_keyexport_src src = { file_read, file_rewind, NULL };
+	struct mx_keyexport_in *in = NULL;
+	json_t *j;
+	FILE *f;
 	int rc = -1;
 
 	(void)argc;
-	if ((text = read_export(argv[0], &n, e)) == NULL)
+	if ((f = open_import(argv[0], e)) == NULL)
 		return -1;
+	src.u = f;
+	in = mx_keyexport_in_new(&src);
 	if (mx_ctx_open(c, OWN_STORE, e) == 0 &&
-	    (arr = open_export(o, argv[0], text, n, e)) != NULL &&
-	    mx_inbound_import_all(c->store, arr, count, e) == 0) {
+	    open_export(o, argv[0], in, e) == 0 &&
+	    import_sessions(c, argv[0], in, &im, e) == 0) {
 		j = json_pack("{s:I,s:I,s:I}", "imported",
-		    (json_int_t)count[MX_INBOUND_NEW], "improved",
-		    (json_int_t)count[MX_INBOUND_IMPROVED], "skipped",
-		    (json_int_t)count[MX_INBOUND_SKIPPED]);
+		    (json_int_t)im.count[MX_INBOUND_NEW], "improved",
+		    (json_int_t)im.count[MX_INBOUND_IMPROVED], "skipped",
+		    (json_int_t)im.count[MX_INBOUND_SKIPPED]);
 		rc = mx_cli_print_json(j, e);
 		json_decref(j);
 	}
-	json_decref(arr);
-	mx_wipe(text, n);
-	free(text);
+	mx_json_items_release(&im.items);
+	mx_keyexport_in_free(in);
+	fclose(f);
+	return rc;
+}
+
+/* --- delete: our own devices (spec: "Device management") ---------------- */
+
+/* Our device of id in the GET /devices list, or NULL (borrowed). */
+static json_t *
+find_device(json_t *devs, const char *id)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(devs, i, d) {
+		const char *did = mx_json_str(d, "device_id");
+
+		if (did != NULL && strcmp(did, id) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+/*
+ * The devices to delete, from the operands or --older-than: a device the
+ * server never saw in use (no last_seen_ts) has no age and is not old; the
+ * profile's own device only with --force.  Returns a new array of the
+ * GET /devices entries (borrowed entries, increfed), or NULL with e set.
+ */
+static json_t *
+pick_devices(struct mx_ctx *c, const struct opt *o, json_t *devs, int argc,
+    char **argv, struct mx_err *e)
+{
+	long long cut = mx_time_ms() - o->older_than * 86400000LL;
+	json_t *pick = json_array(), *d, *ts;
+	const char *id;
+	size_t i;
+	int k;
+
+	for (k = 0; k < argc; k++) {
+		if ((d = find_device(devs, argv[k])) == NULL) {
+			json_decref(pick);
+			mx_err_set(e, MX_PERM, "no device '%s' of ours",
+			    argv[k]);
+			return NULL;
+		}
+		if (strcmp(argv[k], c->sess.device_id) == 0 && !o->force) {
+			json_decref(pick);
+			mx_err_set(e, MX_USAGE,
+			    "'%s' is this profile's own device; use --force "
+			    "to delete it (and log the profile out)",
+			    argv[k]);
+			return NULL;
+		}
+		if (find_device(pick, argv[k]) == NULL)
+			json_array_append(pick, d);
+	}
+	json_array_foreach(o->older_than >= 0 ? devs : NULL, i, d) {
+		id = mx_json_str(d, "device_id");
+		ts = json_object_get(d, "last_seen_ts");
+		if (id == NULL || !json_is_integer(ts) ||
+		    json_integer_value(ts) >= cut)
+			continue;
+		if (strcmp(id, c->sess.device_id) == 0 && !o->force)
+			mx_cli_note(c, 1,
+			    "keeping this profile's own device %s", id);
+		else
+			json_array_append(pick, d);
+	}
+	return pick;
+}
+
+/* A "password" auth of user-interactive authentication, when one of the
+ * challenge's flows is that stage alone; NULL with e set otherwise. */
+static json_t *
+password_auth(struct mx_ctx *c, const struct opt *o, const json_t *uia,
+    struct mx_err *e)
+{
+	const json_t *f, *st;
+	json_t *auth;
+	const char *sess = mx_json_str(uia, "session");
+	char *pw, *prompt;
+	size_t i;
+	int ok = 0;
+
+	json_array_foreach(json_object_get(uia, "flows"), i, f) {
+		st = json_object_get(f, "stages");
+		ok |= json_array_size(st) == 1 &&
+		    json_is_string(json_array_get(st, 0)) &&
+		    strcmp(json_string_value(json_array_get(st, 0)),
+			"m.login.password") == 0;
+	}
+	if (!ok) {
+		mx_err_set(e, MX_PERM,
+		    "the server wants an authentication other than the "
+		    "password");
+		return NULL;
+	}
+	prompt = mx_xasprintf("password for %s", c->sess.user_id);
+	pw = mx_cli_read_secret(prompt, o->password_stdin, e);
+	free(prompt);
+	if (pw == NULL)
+		return NULL;
+	auth = json_pack("{s:s, s:{s:s, s:s}, s:s}", "type",
+	    "m.login.password", "identifier", "type", "m.id.user", "user",
+	    c->sess.user_id, "password", pw);
+	mx_secure_free(pw);
+	if (auth == NULL)
+		mx_err_set(e, MX_LOCAL, "the password is not UTF-8");
+	else if (sess != NULL)
+		json_object_set_new(auth, "session", json_string(sess));
+	return auth;
+}
+
+/* Wipe the password inside an auth object, then drop it. */
+static void
+auth_free(json_t *auth)
+{
+	json_t *pw = json_object_get(auth, "password");
+
+	if (json_is_string(pw))
+		mx_wipe((char *)json_string_value(pw), json_string_length(pw));
+	json_decref(auth);
+}
+
+/* POST /delete_devices for ids, answering the password challenge. */
+static int
+delete_ids(struct mx_ctx *c, const struct opt *o, const json_t *ids,
+    struct mx_err *e)
+{
+	json_t *uia = NULL, *auth;
+	int rc;
+
+	if (mx_api_delete_devices(&c->api, ids, NULL, &uia, e) == 0)
+		return 0;
+	if (uia == NULL)
+		return mx_err_prefix(e, "cannot delete devices");
+	mx_err_clear(e);
+	auth = password_auth(c, o, uia, e);
+	json_decref(uia);
+	if (auth == NULL)
+		return mx_err_prefix(e, "cannot delete devices");
+	rc = mx_api_delete_devices(&c->api, ids, auth, &uia, e);
+	auth_free(auth);
+	json_decref(uia);
+	if (rc != 0)
+		return mx_err_prefix(e, "cannot delete devices");
+	return 0;
+}
+
+/* One line per device: id, name, last use, deleted or (--dry-run) not. */
+static int
+print_deleted(const json_t *pick, int deleted, struct mx_err *e)
+{
+	const json_t *d;
+	json_t *j;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(pick, i, d) {
+		json_t *name = json_object_get(d, "display_name");
+		json_t *ts = json_object_get(d, "last_seen_ts");
+
+		/* Only what has the type the spec gives passes through. */
+		j = json_pack("{s:O?, s:O?, s:O?, s:b}", "device_id",
+		    json_object_get(d, "device_id"), "display_name",
+		    json_is_string(name) ? name : NULL, "last_seen_ts",
+		    json_is_integer(ts) ? ts : NULL, "deleted", deleted);
+		rc = j != NULL ? mx_cli_print_json(j, e) :
+				 mx_err_set(e, MX_TEMP, "malformed device");
+		json_decref(j);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
+/* delete DEVICE... | --older-than DAYS: delete our own devices. */
+static int
+cmd_delete(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *devs = NULL, *pick = NULL, *ids = json_array(), *d;
+	size_t i;
+	int rc = -1, self = 0;
+
+	if ((argc > 0) == (o->older_than >= 0))
+		mx_cli_usage(&cli,
+		    "delete wants DEVICE... or --older-than "
+		    "DAYS, not both");
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_ctx_whoami(c, e) != 0)
+		goto out;
+	if (c->sess.device_id == NULL) {
+		mx_err_set(e, MX_TEMP,
+		    "the server did not say which device "
+		    "this profile is");
+		goto out;
+	}
+	if (mx_api_devices(&c->api, &devs, e) != 0) {
+		mx_err_prefix(e, "cannot list our devices");
+		goto out;
+	}
+	if ((pick = pick_devices(c, o, devs, argc, argv, e)) == NULL)
+		goto out;
+	json_array_foreach(pick, i, d) {
+		json_array_append(ids, json_object_get(d, "device_id"));
+		self |= strcmp(mx_json_str(d, "device_id"),
+			    c->sess.device_id) == 0;
+	}
+	if (o->dry_run || json_array_size(ids) == 0)
+		rc = print_deleted(pick, 0, e);
+	else if (delete_ids(c, o, ids, e) == 0) {
+		rc = print_deleted(pick, 1, e);
+		/* The server logged our own device out with it. */
+		if (self && forget_session(c, e) != 0)
+			rc = -1;
+	}
+out:
+	json_decref(ids);
+	json_decref(pick);
+	json_decref(devs);
 	return rc;
 }
 
@@ -1338,17 +1646,22 @@ static const struct {
 	{ { "export-identity", 0, 0 }, cmd_export_identity },
 	{ { "export", 0, 0 }, cmd_export },
 	{ { "import", 1, 1 }, cmd_import },
+	{ { "delete", 0, 1000 }, cmd_delete },
 };
 
 static void
 check_opts(const struct opt *o, const char *sub)
 {
 	int login = strcmp(sub, "login") == 0;
+	int del = strcmp(sub, "delete") == 0;
 
 	if (!login &&
-	    (o->user || o->homeserver || o->password_stdin || o->token_stdin ||
-		o->device_name || o->force))
+	    (o->user || o->homeserver || (o->password_stdin && !del) ||
+		o->token_stdin || o->device_name || (o->force && !del)))
 		mx_cli_usage(&cli, "'%s' takes no login options", sub);
+	if ((o->older_than >= 0 || o->dry_run) && !del)
+		mx_cli_usage(&cli,
+		    "--older-than and --dry-run are for delete");
 	int exp = strcmp(sub, "export") == 0;
 
 	if (o->passphrase_file && !login && !exp &&
@@ -1371,7 +1684,7 @@ int
 main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
-	struct opt o = { 0 };
+	struct opt o = { .older_than = -1 };
 	struct mx_err e;
 	size_t k;
 	int i, rc = MX_OK;

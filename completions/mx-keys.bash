@@ -11,12 +11,12 @@ _mx_keys()
 	--passphrase-file|--snapshot|-o|--output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	-u|--user|--homeserver|--device-name|--room)
+	-u|--user|--homeserver|--device-name|--room|--older-than)
 		return ;;
 	esac
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file|--room|--snapshot|-o|--output)
+		-p|--profile|-u|--user|--homeserver|--device-name|--passphrase-file|--room|--snapshot|-o|--output|--older-than)
 			((i++)) ;;
 		-*) ;;
 		*) sub=${COMP_WORDS[i]}; break ;;
@@ -39,11 +39,14 @@ _mx_keys()
 		export)
 			COMPREPLY=($(compgen -W "--room -o --output
 			    --passphrase-file $common" -- "$cur")) ;;
+		delete)
+			COMPREPLY=($(compgen -W "--older-than --dry-run --force
+			    --password-stdin $common" -- "$cur")) ;;
 		*)
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import delete' -- "$cur"))
 	elif [[ $sub == import ]]; then
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi

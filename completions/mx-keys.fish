@@ -1,15 +1,16 @@
 # fish completion for mx-keys(1)
 complete -c mx-keys -f
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a login -d 'log in and store the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a logout -d 'log out and delete the session'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a whoami -d 'print user, device and homeserver'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a devices -d 'list devices and their keys'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a trust -d 'mark a device verified'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a accept -d "accept a user's changed cross-signing keys"
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a export-identity -d 'seal the device for MX_IDENTITY'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a rename -d 'rename one of our devices'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a export -d 'export room keys (Element format)'
-complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a import -d 'import room keys from an export file'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a login -d 'log in and store the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a logout -d 'log out and delete the session'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a whoami -d 'print user, device and homeserver'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a devices -d 'list devices and their keys'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a trust -d 'mark a device verified'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a accept -d "accept a user's changed cross-signing keys"
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a export-identity -d 'seal the device for MX_IDENTITY'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a rename -d 'rename one of our devices'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a export -d 'export room keys (Element format)'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a import -d 'import room keys from an export file'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import delete" -a delete -d 'delete our own devices'
 complete -c mx-keys -n "__fish_seen_subcommand_from import" -F
 complete -c mx-keys -s u -l user -x -d 'log in as this user'
 complete -c mx-keys -l homeserver -x -d 'the homeserver base URL'
@@ -22,7 +23,9 @@ complete -c mx-keys -s o -l output -r -F -d 'export: write to a new file, not st
 complete -c mx-keys -l unverified-exit -d 'exit 1 when a device is not verified'
 complete -c mx-keys -l snapshot -r -F -d "also write the server's answer to a file"
 complete -c mx-keys -l table -d 'an aligned table, not JSON'
-complete -c mx-keys -l force -d 'log out an existing session first'
+complete -c mx-keys -l force -d 'login: replace a session; delete: our own device too'
+complete -c mx-keys -l older-than -x -d 'delete: devices last seen more than DAYS days ago'
+complete -c mx-keys -l dry-run -d 'delete: say what would go, delete nothing'
 complete -c mx-keys -s h -l help -d 'print help and exit'
 complete -c mx-keys -s V -l version -d 'print version and exit'
 complete -c mx-keys -s v -l verbose -d 'say more; twice: trace HTTP'

@@ -147,7 +147,22 @@ struct call {
 	long long max_body; /* 0: the http default */
 	char **filename;    /* download: Content-Disposition filename */
 	int array;	    /* the answer is a JSON array, not an object */
+	json_t **uia;	    /* a 401 answer's body, when it has "flows" */
 };
+
+/* A 401 answer's body when it is a user-interactive authentication
+ * challenge (spec: "User-interactive authentication API": an object with
+ * a "flows" array), else NULL. */
+static json_t *
+uia_body(const char *body, size_t len)
+{
+	json_t *j = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
+
+	if (json_is_object(j) && json_is_array(json_object_get(j, "flows")))
+		return j;
+	json_decref(j);
+	return NULL;
+}
 
 static int
 do_call(struct mx_api *a, struct call *c, json_t **out, struct mx_err *e)
@@ -191,6 +206,8 @@ do_call(struct mx_api *a, struct call *c, json_t **out, struct mx_err *e)
 	} else if (c->array && resp.status >= 200 && resp.status < 300) {
 		rc = check_array(resp.body.p, resp.body.len, out, e);
 	} else {
+		if (c->uia != NULL && resp.status == 401)
+			*c->uia = uia_body(resp.body.p, resp.body.len);
 		rc = mx_api_check(resp.status, resp.body.p, resp.body.len, out,
 		    e);
 	}
@@ -405,6 +422,30 @@ mx_api_devices(struct mx_api *a, json_t **devices, struct mx_err *e)
 		&j, e) != 0)
 		return -1;
 	return take_member(j, "devices", JSON_ARRAY, devices, e);
+}
+
+int
+mx_api_delete_devices(struct mx_api *a, const json_t *devices,
+    const json_t *auth, json_t **uia, struct mx_err *e)
+{
+	struct call c = { 0 };
+	json_t *b = json_pack("{s:O}", "devices", devices);
+	int rc;
+
+	if (auth != NULL)
+		json_object_set(b, "auth", (json_t *)auth);
+	*uia = NULL;
+	c.method = "POST";
+	c.path = mx_xstrdup("/_matrix/client/v3/delete_devices");
+	c.body = b;
+	c.auth = 1;
+	/* Deleting what is already gone is no harm: a lost answer may be
+	 * retried. */
+	c.idempotent = 1;
+	c.uia = uia;
+	rc = do_call(a, &c, NULL, e);
+	json_decref(b);
+	return rc;
 }
 
 int

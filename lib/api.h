@@ -51,6 +51,16 @@ int mx_api_rename_device(struct mx_api *a, const char *device_id,
 /* GET /devices: our user's devices, the "devices" array (device_id,
  * display_name, last_seen_ip, last_seen_ts). */
 int mx_api_devices(struct mx_api *a, json_t **devices, struct mx_err *e);
+/*
+ * POST /delete_devices (spec: "Device management"): delete the devices
+ * (an array of device ids) of our user.  auth (borrowed, may be NULL) is
+ * the "auth" member of user-interactive authentication.  When the server
+ * answers 401 with a challenge ("flows", "session", spec: "User-interactive
+ * authentication API"), -1 with e set and *uia the challenge (caller
+ * owns); otherwise *uia is NULL.
+ */
+int mx_api_delete_devices(struct mx_api *a, const json_t *devices,
+    const json_t *auth, json_t **uia, struct mx_err *e);
 int mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
     struct mx_err *e);
 

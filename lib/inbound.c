@@ -398,11 +398,31 @@ import_session(const json_t *s)
 }
 
 int
-mx_inbound_import_all(struct mx_store *st, const json_t *arr, size_t count[3],
-    struct mx_err *e)
+mx_inbound_import_one(struct mx_store *st, const json_t *s, struct mx_err *e)
 {
 	struct mx_megolm_in *in;
 	const char *alg, *room, *skey, *ed;
+	int rc;
+
+	alg = mx_json_str(s, "algorithm");
+	room = mx_json_str(s, "room_id");
+	skey = mx_json_str(s, "sender_key");
+	ed = mx_json_str(json_object_get(s, "sender_claimed_keys"), "ed25519");
+	in = alg && strcmp(alg, MX_MEGOLM_ALG) == 0 && room && skey && ed ?
+	    import_session(s) :
+	    NULL;
+	if (in == NULL)
+		return MX_INBOUND_SKIPPED;
+	rc = mx_inbound_import(st, room, mx_json_str(s, "session_id"), in,
+	    skey, ed, e);
+	mx_megolm_in_free(in);
+	return rc;
+}
+
+int
+mx_inbound_import_all(struct mx_store *st, const json_t *arr, size_t count[3],
+    struct mx_err *e)
+{
 	const json_t *s;
 	size_t i;
 	int rc = 0;
@@ -413,23 +433,7 @@ mx_inbound_import_all(struct mx_store *st, const json_t *arr, size_t count[3],
 	if (mx_store_begin(st, e) != 0)
 		return -1;
 	json_array_foreach(arr, i, s) {
-		alg = mx_json_str(s, "algorithm");
-		room = mx_json_str(s, "room_id");
-		skey = mx_json_str(s, "sender_key");
-		ed = mx_json_str(json_object_get(s, "sender_claimed_keys"),
-		    "ed25519");
-		in = alg && strcmp(alg, MX_MEGOLM_ALG) == 0 && room && skey &&
-			ed ?
-		    import_session(s) :
-		    NULL;
-		if (in == NULL) {
-			count[MX_INBOUND_SKIPPED]++;
-			continue;
-		}
-		rc = mx_inbound_import(st, room, mx_json_str(s, "session_id"),
-		    in, skey, ed, e);
-		mx_megolm_in_free(in);
-		if (rc < 0)
+		if ((rc = mx_inbound_import_one(st, s, e)) < 0)
 			break;
 		count[rc]++;
 	}

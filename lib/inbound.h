@@ -78,6 +78,14 @@ int mx_inbound_export(struct mx_store *st, const char *room_id, json_t *out,
     struct mx_err *e);
 
 /*
+ * Import one entry s of a key export, inside the caller's transaction:
+ * MX_INBOUND_NEW, _IMPROVED or _SKIPPED (malformed, another algorithm, or
+ * held already), or -1 with e when the store fails.
+ */
+int
+mx_inbound_import_one(struct mx_store *st, const json_t *s, struct mx_err *e);
+
+/*
  * Import the entries of a key export arr (decrypted) in one transaction:
  * count[MX_INBOUND_NEW], [_IMPROVED] and [_SKIPPED] (malformed entries,
  * other algorithms and sessions held already count as skipped).  -1 with

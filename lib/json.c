@@ -245,3 +245,127 @@ mx_json_str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
 }
+
+/* --- the items of an array, streamed --------------------------------------- */
+
+static void
+item_add(struct mx_json_items *it, char c)
+{
+	char *nb;
+
+	if (it->len == it->cap) {
+		it->cap = it->cap ? it->cap * 2 : 4096;
+		nb = mx_xmalloc(it->cap);
+		if (it->buf != NULL) {
+			memcpy(nb, it->buf, it->len);
+			sodium_memzero(it->buf, it->len);
+			free(it->buf);
+		}
+		it->buf = nb;
+	}
+	it->buf[it->len++] = c;
+}
+
+/* The item read is whole: parse it, hand it on, forget its text. */
+static int
+item_done(struct mx_json_items *it,
+    int (*fn)(void *u, const json_t *item, struct mx_err *e), void *u,
+    struct mx_err *e)
+{
+	json_t *v = mx_json_parse(it->buf, it->len, e);
+	int rc;
+
+	sodium_memzero(it->buf, it->len);
+	it->len = 0;
+	it->state = 1;
+	it->any = 1;
+	if (v == NULL)
+		return mx_err_prefix(e, "an item of the list");
+	rc = fn(u, v, e);
+	json_decref(v);
+	return rc;
+}
+
+/* One byte inside an item: is the item over after it?  Strings and
+ * nesting are followed so that a ',' or ']' inside them is not an end. */
+static int
+item_byte(struct mx_json_items *it, char c)
+{
+	if (it->in_str) {
+		if (it->esc)
+			it->esc = 0;
+		else if (c == '\\')
+			it->esc = 1;
+		else if (c == '"')
+			it->in_str = 0;
+		return it->depth == 0 && !it->in_str;
+	}
+	if (c == '"')
+		it->in_str = 1;
+	else if (c == '{' || c == '[')
+		it->depth++;
+	else if (c == '}' || c == ']')
+		it->depth--;
+	return it->depth == 0 && !it->in_str;
+}
+
+int
+mx_json_items_feed(struct mx_json_items *it, const char *p, size_t n,
+    int (*fn)(void *u, const json_t *item, struct mx_err *e), void *u,
+    struct mx_err *e)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (it->state != 2 && strchr(" \t\r\n", c) != NULL &&
+		    c != '\0')
+			continue;
+		if (it->state == 0 && c == '[') {
+			it->state = 1;
+		} else if (it->state == 1 && c == ']' && !it->comma) {
+			it->state = 3;
+		} else if (it->state == 1 && (!it->any || it->comma) &&
+		    (c == '{' || c == '"' || c == '[')) {
+			it->state = 2;
+			it->depth = it->in_str = it->esc = it->comma = 0;
+			item_add(it, c);
+			if (item_byte(it, c) && item_done(it, fn, u, e) != 0)
+				return -1;
+		} else if (it->state == 2) {
+			if (it->len >= MX_JSON_ITEM_MAX)
+				return mx_err_set(e, MX_LOCAL,
+				    "an item of the list is too large");
+			item_add(it, c);
+			if (item_byte(it, c) && item_done(it, fn, u, e) != 0)
+				return -1;
+		} else if (it->state == 1 && it->any && !it->comma &&
+		    c == ',') {
+			it->comma = 1;
+		} else {
+			return mx_err_set(e, MX_LOCAL,
+			    "not a JSON list of objects");
+		}
+	}
+	return 0;
+}
+
+int
+mx_json_items_end(const struct mx_json_items *it, struct mx_err *e)
+{
+	if (it->state != 3)
+		return mx_err_set(e, MX_LOCAL, "the JSON list is cut short");
+	return 0;
+}
+
+void
+mx_json_items_release(struct mx_json_items *it)
+{
+	if (it->buf != NULL) {
+		sodium_memzero(it->buf, it->cap);
+		free(it->buf);
+	}
+	it->buf = NULL;
+	it->len = it->cap = 0;
+}

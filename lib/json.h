@@ -46,6 +46,37 @@ char *mx_json_compact(const json_t *v);
 const char *mx_json_str(const json_t *o, const char *k);
 
 /*
+ * The items of one JSON array, from text that arrives in chunks: each item
+ * is parsed (mx_json_parse) and handed to fn as soon as its last byte
+ * arrived, so memory holds one item at a time, never the array.  Items
+ * above MX_JSON_ITEM_MAX bytes are refused.  The text held is wiped.
+ *
+ *   struct mx_json_items it = MX_JSON_ITEMS_INIT;
+ *   mx_json_items_feed(&it, p, n, fn, u, e)   as often as chunks come
+ *   mx_json_items_end(&it, e)                 the array must be closed
+ *   mx_json_items_release(&it)                on every path
+ *
+ * fn gets a borrowed item; it returns 0, or -1 (e set) to stop.  Each call
+ * returns 0, or -1 with e set (MX_LOCAL for malformed text).
+ */
+#define MX_JSON_ITEM_MAX (1u << 20)
+struct mx_json_items {
+	char *buf; /* the item being read */
+	size_t len, cap;
+	int state; /* 0 before '[', 1 between items, 2 in one, 3 after ']' */
+	int depth, in_str, esc, any, comma;
+};
+#define MX_JSON_ITEMS_INIT \
+	{ \
+		NULL, 0, 0, 0, 0, 0, 0, 0, 0 \
+	}
+int mx_json_items_feed(struct mx_json_items *it, const char *p, size_t n,
+    int (*fn)(void *u, const json_t *item, struct mx_err *e), void *u,
+    struct mx_err *e);
+int mx_json_items_end(const struct mx_json_items *it, struct mx_err *e);
+void mx_json_items_release(struct mx_json_items *it);
+
+/*
  * Make jansson wipe every block it frees: parsed values hold access tokens,
  * decrypted room keys and Olm payloads, and their strings would otherwise
  * stay in freed heap memory.  Call once, before any jansson use (every

@@ -20,6 +20,9 @@ keys_whoami	mx-keys.1: $ mx-keys -p bot whoami | jq -r .user_id
 keys_env	mx-keys.1: $ MX_HOMESERVER=https://matrix.example.org MX_ACCESS_TOKEN="$TOKEN" \
 keys_audit	mx-keys.1: $ mx-keys devices --room '#ops:example.org' \
 keys_force	mx-keys.1: $ mx-keys -p bot logout
+keys_export	mx-keys.1: $ mx-keys export -o room-keys.txt
+keys_delete	mx-keys.1: $ mx-keys delete "$(mx-keys -p laptop whoami | jq -r .device_id)"
+keys_prune	mx-keys.1: $ mx-keys delete --older-than 90 --dry-run | jq -r .device_id
 room_create	mx-room.1: $ room=$(mx-room create --name 'Incident 42' \
 room_list	mx-room.1: $ mx-room list | jq -r 'select(.name) | .name'
 room_dm	mx-room.1: $ mx-room create --dm @bob:example.org | jq -r .alias
@@ -326,6 +329,37 @@ keys_force() {
 	mx-keys whoami | jq -r '.user_id, .device_id' >got &&
 	test "$(head -n 1 got)" = "$ops_id" &&
 	test "$(tail -n 1 got)" != "$(cat first.device)"
+}
+
+# The default profile (ops, after keys_force) holds the key of one
+# encrypted message; the new profile laptop reads it after the import.
+keys_export() {
+	r=$(create_room "$ops_token" '{"initial_state":[{"type":"m.room.encryption","state_key":"","content":{"algorithm":"m.megolm.v1.aes-sha2"}}]}') &&
+	mx-send "$r" "before the laptop" >/dev/null &&
+	login_as ops laptop &&
+	mx-sync -p laptop --history "$r" >before &&
+	! grep -q "before the laptop" before &&
+	on_tty "$1" TTY_STORE="keys passphrase" && outputs "$1" >want &&
+	shows_as want screen &&
+	test "$(stat -c %a room-keys.txt)" = 600 &&
+	mx-sync -p laptop --history "$r" >after &&
+	jq -s -e "any(.[]; .content.body == \"before the laptop\" and .mx.key_source == \"imported\")" after
+}
+
+keys_delete() {
+	d=$(mx-keys -p laptop whoami | jq -r .device_id) &&
+	on_tty "$1" TTY_PASSWORD="$ops_pw" &&
+	grep -qx "password for $ops_id: *" screen &&
+	grep "^{" screen | jq -e --arg d "$d" ".device_id == \$d and .deleted == true and .display_name == \"mx (profile laptop) on $(hostname)\"" &&
+	! api "$ops_token" GET "/_matrix/client/v3/devices/$d" >/dev/null 2>&1
+}
+
+keys_prune() {
+	echo "$ops_pw" >ops.pw &&
+	api "$ops_token" GET /_matrix/client/v3/devices >before &&
+	run "$1" && test ! -s out &&
+	api "$ops_token" GET /_matrix/client/v3/devices >after &&
+	test "$(jq ".devices | length" before)" = "$(jq ".devices | length" after)"
 }
 
 # --- mx-room(1) -------------------------------------------------------------------

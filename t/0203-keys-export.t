@@ -87,6 +87,12 @@ test_expect_success 're-import skips everything' '
 	test "$(cat out)" = "{\"imported\":0,\"improved\":0,\"skipped\":2}"
 '
 
+test_expect_success 'import from a named pipe (the file is read twice: from a copy)' '
+	mkfifo fifo && { cat keys.txt >fifo & } &&
+	mx-keys -p bob2 import --passphrase-file pass fifo >out &&
+	test "$(cat out)" = "{\"imported\":0,\"improved\":0,\"skipped\":2}"
+'
+
 test_expect_success 'keys from the sender over Olm keep their source and trust' '
 	mx-sync -p bob --history "$room1" >b1 &&
 	said b1 "secret one" ".mx.decrypted and .mx.key_source == \"olm\" and .mx.trust == \"tofu\""

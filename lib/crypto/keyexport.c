@@ -237,3 +237,330 @@ mx_keyexport_rounds(const char *text, size_t n, uint32_t *rounds,
 	free(body);
 	return r;
 }
+
+/* --- streaming: a file read twice, never whole in memory ------------------ */
+
+#define TEXT_CHUNK 65536
+
+struct mx_keyexport_in {
+	struct mx_keyexport_src src;
+	int state;	/* 0: before the armour, 1: in it, 2: after it */
+	size_t match;	/* bytes of BEGIN matched so far */
+	char quad[4];	/* base64 characters not yet decoded */
+	int nquad, pad; /* pad: '=' seen, the body ends */
+	char text[TEXT_CHUNK];	     /* raw text read */
+	size_t tpos, tlen;	     /* its unread part */
+	uint8_t head[HDR_LEN];	     /* version, salt, IV, rounds */
+	uint8_t mac[MX_SHA256_LEN];  /* the file's MAC (after pass 1) */
+	uint8_t tail[MX_SHA256_LEN]; /* the last bytes seen: maybe the MAC */
+	size_t ntail;
+	unsigned long long len;	  /* body bytes decoded in this pass */
+	unsigned long long total; /* the body's length (after pass 1) */
+	struct keys k;
+	struct mx_hmac256 h;
+	int headed, opened;
+	int broken; /* the cipher failed: the read must fail */
+};
+
+/* Next raw character of the text, or -1 at its end (-2 on a read error). */
+static int
+next_char(struct mx_keyexport_in *in)
+{
+	long n;
+
+	if (in->tpos == in->tlen) {
+		n = in->src.read(in->src.u, in->text, sizeof(in->text));
+		if (n < 0)
+			return -2;
+		if (n == 0)
+			return -1;
+		in->tpos = 0;
+		in->tlen = (size_t)n;
+	}
+	return (unsigned char)in->text[in->tpos++];
+}
+
+/* The footer's text after its first '-': 0 when it is all there. */
+static int
+footer(struct mx_keyexport_in *in)
+{
+	static const char end[] = END;
+	size_t i;
+
+	for (i = 1; i < sizeof(end) - 1; i++)
+		if (next_char(in) != end[i])
+			return -1;
+	return 0;
+}
+
+/*
+ * Up to max decoded body bytes into out: the armour's header skipped,
+ * whitespace dropped, the body ending at the footer's first '-' (base64
+ * has none).  Returns the count (0 at the end of the body), or -1 when the
+ * text is not an export (no armour, bad base64, no footer).
+ */
+static long
+decode(struct mx_keyexport_in *in, uint8_t *out, size_t max)
+{
+	static const char begin[] = BEGIN;
+	size_t got = 0, n;
+	int ch;
+
+	while (in->state == 0) {
+		if ((ch = next_char(in)) < 0)
+			return -1;
+		if (ch == begin[in->match])
+			in->match++;
+		else
+			in->match = ch == begin[0];
+		if (in->match == sizeof(begin) - 1)
+			in->state = 1;
+	}
+	while (in->state == 1 && got + 3 <= max) {
+		if ((ch = next_char(in)) < 0)
+			return -1;
+		if (ch != '\0' && strchr(" \t\r\n", ch) != NULL)
+			continue;
+		if (ch == '-' && footer(in) != 0)
+			return -1;
+		if (ch == '-') {
+			/* The end; unpadded base64 (nio writes it) may leave
+			 * two or three characters of a last group. */
+			in->state = 2;
+			if (in->nquad == 1 ||
+			    (in->nquad > 1 &&
+				mx_b64_dec(out + got, max - got, &n, in->quad,
+				    (size_t)in->nquad) != 0))
+				return -1;
+			if (in->nquad > 1)
+				got += n;
+			in->nquad = 0;
+			break;
+		}
+		if (in->pad && ch != '=')
+			return -1;
+		in->pad |= ch == '=';
+		in->quad[in->nquad++] = (char)ch;
+		if (in->nquad < 4)
+			continue;
+		in->nquad = 0;
+		if (mx_b64_dec(out + got, max - got, &n, in->quad, 4) != 0)
+			return -1;
+		got += n;
+	}
+	return (long)got;
+}
+
+/* Restart the text from its beginning, for the second pass. */
+static int
+restart(struct mx_keyexport_in *in)
+{
+	if (in->src.rewind(in->src.u) != 0)
+		return -1;
+	in->state = 0;
+	in->match = 0;
+	in->nquad = in->pad = 0;
+	in->tpos = in->tlen = 0;
+	in->len = 0;
+	in->ntail = 0;
+	return 0;
+}
+
+/*
+ * Take n decoded bytes of this pass: the first HDR_LEN are the header
+ * (kept), the last 32 the MAC (held back in tail until the end), all the
+ * others go to the MAC (when keyed) and, in pass 2, out through plain
+ * (decrypted by c).  Returns the count of plaintext bytes written to plain.
+ */
+static size_t
+take(struct mx_keyexport_in *in, const uint8_t *p, size_t n,
+    struct mx_aes_ctr *c, uint8_t *plain)
+{
+	uint8_t both[MX_SHA256_LEN + TEXT_CHUNK];
+	size_t k, all, give, w = 0;
+
+	while (n > 0 && in->len < HDR_LEN) {
+		in->head[in->len++] = *p++;
+		n--;
+		if (in->len == HDR_LEN && in->opened)
+			mx_hmac256_update(&in->h, in->head, HDR_LEN);
+	}
+	if (n == 0)
+		return 0;
+	memcpy(both, in->tail, in->ntail);
+	memcpy(both + in->ntail, p, n);
+	all = in->ntail + n;
+	give = all > MX_SHA256_LEN ? all - MX_SHA256_LEN : 0;
+	if (give > 0 && in->opened)
+		mx_hmac256_update(&in->h, both, give);
+	if (give > 0 && c != NULL) {
+		if (mx_aes_ctr_update(c, plain, both, give) == 0)
+			w = give;
+		else
+			in->broken = 1;
+	}
+	k = all - give;
+	memcpy(in->tail, both + give, k);
+	in->ntail = k;
+	in->len += n;
+	mx_wipe(both, all);
+	return w;
+}
+
+struct mx_keyexport_in *
+mx_keyexport_in_new(const struct mx_keyexport_src *src)
+{
+	struct mx_keyexport_in *in = mx_xcalloc(1, sizeof(*in));
+
+	in->src = *src;
+	return in;
+}
+
+void
+mx_keyexport_in_free(struct mx_keyexport_in *in)
+{
+	if (in == NULL)
+		return;
+	mx_wipe(in, sizeof(*in));
+	free(in);
+}
+
+int
+mx_keyexport_in_head(struct mx_keyexport_in *in, uint32_t *rounds,
+    enum mx_keyexport_why *why, struct mx_err *e)
+{
+	uint8_t buf[HDR_LEN + 3];
+	size_t got = 0;
+	long n;
+
+	/* A look at the header alone, then back to the start: the passes
+	 * that follow read the whole body from there. */
+	while (got < HDR_LEN) {
+		if ((n = decode(in, buf + got, sizeof(buf) - got)) <= 0) {
+			fail(why, MX_KEYEXPORT_NOTEXPORT, e,
+			    "not a key export file");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	memcpy(in->head, buf, HDR_LEN);
+	mx_wipe(buf, sizeof(buf));
+	*rounds = export_rounds(in->head);
+	if (in->head[0] != 0x01) {
+		fail(why, MX_KEYEXPORT_VERSION, e,
+		    "key export: unsupported version");
+		return -1;
+	}
+	if (*rounds == 0 || *rounds > MX_KEYEXPORT_MAX_ROUNDS) {
+		fail(why, MX_KEYEXPORT_ROUNDS_BAD, e,
+		    "key export: unreasonable round count");
+		return -1;
+	}
+	if (restart(in) != 0) {
+		fail(why, MX_KEYEXPORT_NOTEXPORT, e,
+		    "key export: cannot read the file again");
+		return -1;
+	}
+	in->headed = 1;
+	return 0;
+}
+
+/* The rest of a pass, through take(); -1 when the text is not an export. */
+static int
+pass(struct mx_keyexport_in *in, struct mx_aes_ctr *c,
+    int (*sink)(void *u, const char *p, size_t n, struct mx_err *e), void *u,
+    struct mx_err *e)
+{
+	uint8_t buf[TEXT_CHUNK / 4 * 3], plain[TEXT_CHUNK + MX_SHA256_LEN];
+	size_t w;
+	long n;
+	int rc = 0;
+
+	while (rc == 0 && (n = decode(in, buf, sizeof(buf))) > 0) {
+		w = take(in, buf, (size_t)n, c, plain);
+		if (in->broken)
+			rc = mx_err_set(e, MX_LOCAL,
+			    "key export: decryption failed");
+		else if (w > 0 && sink != NULL)
+			rc = sink(u, (const char *)plain, w, e);
+		mx_wipe(plain, w);
+	}
+	mx_wipe(buf, sizeof(buf));
+	if (rc != 0)
+		return rc;
+	if (n < 0 || in->len < MIN_LEN) {
+		fail(NULL, MX_KEYEXPORT_NOTEXPORT, e, "not a key export file");
+		return -1;
+	}
+	return 0;
+}
+
+int
+mx_keyexport_in_open(struct mx_keyexport_in *in, const char *pass_,
+    enum mx_keyexport_why *why, struct mx_err *e)
+{
+	uint8_t mac[MX_SHA256_LEN];
+
+	if (!in->headed) {
+		fail(why, MX_KEYEXPORT_NOTEXPORT, e,
+		    "key export: header not read");
+		return -1;
+	}
+	if (derive(&in->k, pass_, in->head + 1, export_rounds(in->head)) !=
+	    0) {
+		fail(why, MX_KEYEXPORT_MAC, e,
+		    "key export: cannot derive key");
+		return -1;
+	}
+	in->opened = 1;
+	mx_hmac256_init(&in->h, in->k.mac, sizeof(in->k.mac));
+	if (pass(in, NULL, NULL, NULL, e) != 0) {
+		if (why != NULL)
+			*why = MX_KEYEXPORT_NOTEXPORT;
+		return -1;
+	}
+	mx_hmac256_final(&in->h, mac);
+	if (!mx_ct_eq(mac, in->tail, sizeof(mac))) {
+		fail(why, MX_KEYEXPORT_MAC, e,
+		    "key export: bad passphrase or corrupted file");
+		return -1;
+	}
+	memcpy(in->mac, mac, sizeof(mac));
+	in->total = in->len;
+	if (why != NULL)
+		*why = MX_KEYEXPORT_OK;
+	return 0;
+}
+
+int
+mx_keyexport_in_read(struct mx_keyexport_in *in,
+    int (*sink)(void *u, const char *p, size_t n, struct mx_err *e), void *u,
+    struct mx_err *e)
+{
+	uint8_t mac[MX_SHA256_LEN];
+	struct mx_aes_ctr *c;
+	int rc;
+
+	if (in->total == 0)
+		return mx_err_set(e, MX_LOCAL, "key export: not opened");
+	if (restart(in) != 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "key export: cannot read again");
+	/* The counter block is the IV of the header read before; a header
+	 * changed since fails the MAC below. */
+	if ((c = mx_aes_ctr_new(in->k.aes, in->head + 1 + SALT_LEN)) == NULL)
+		return mx_err_set(e, MX_LOCAL,
+		    "key export: decryption failed");
+	mx_hmac256_init(&in->h, in->k.mac, sizeof(in->k.mac));
+	rc = pass(in, c, sink, u, e);
+	mx_aes_ctr_free(c);
+	if (rc != 0)
+		return -1;
+	/* What was read again must be what was authenticated. */
+	mx_hmac256_final(&in->h, mac);
+	if (in->len != in->total || !mx_ct_eq(mac, in->mac, sizeof(mac)) ||
+	    !mx_ct_eq(in->tail, in->mac, sizeof(mac)))
+		return mx_err_set(e, MX_LOCAL,
+		    "key export: the file changed while it was read");
+	return 0;
+}

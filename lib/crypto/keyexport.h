@@ -59,4 +59,45 @@ char *mx_keyexport_decrypt(const char *text, size_t n, const char *pass,
 int mx_keyexport_rounds(const char *text, size_t n, uint32_t *rounds,
     struct mx_err *e);
 
+/*
+ * Streaming: a file of any size read with fixed memory, in passes over a
+ * source that can start again (a file, not a pipe).
+ *
+ *   mx_keyexport_in_head   the header alone: version and round count,
+ *                          checked before any derivation
+ *   mx_keyexport_in_open   derive the keys, read the whole body once and
+ *                          check its MAC: a wrong passphrase or a damaged
+ *                          file fails here, before any plaintext exists
+ *   mx_keyexport_in_read   read it again, decrypting: sink gets the JSON
+ *                          text in chunks (borrowed, wiped after the call;
+ *                          a sink that fails stops the read); the MAC is
+ *                          checked again at the end, so a file changed
+ *                          since mx_keyexport_in_open fails (-1) after the
+ *                          sink saw its text: the caller keeps what the
+ *                          sink did undoable until this returns 0.
+ *
+ * Each returns 0, or -1 with e set and *why (may be NULL) as for
+ * mx_keyexport_decrypt.
+ */
+struct mx_keyexport_src {
+	/* Up to n bytes into buf: the count, 0 at the end, -1 on error. */
+	long (*read)(void *u, char *buf, size_t n);
+	/* Back to the first byte: 0, or -1. */
+	int (*rewind)(void *u);
+	void *u;
+};
+struct mx_keyexport_in;
+
+/* A reader of src (copied; src->u borrowed); mx_keyexport_in_free. */
+struct mx_keyexport_in *
+mx_keyexport_in_new(const struct mx_keyexport_src *src);
+void mx_keyexport_in_free(struct mx_keyexport_in *in);
+int mx_keyexport_in_head(struct mx_keyexport_in *in, uint32_t *rounds,
+    enum mx_keyexport_why *why, struct mx_err *e);
+int mx_keyexport_in_open(struct mx_keyexport_in *in, const char *pass,
+    enum mx_keyexport_why *why, struct mx_err *e);
+int mx_keyexport_in_read(struct mx_keyexport_in *in,
+    int (*sink)(void *u, const char *p, size_t n, struct mx_err *e), void *u,
+    struct mx_err *e);
+
 #endif

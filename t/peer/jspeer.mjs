@@ -4,8 +4,9 @@
 // PEER_AUTOJOIN); commands arrive as JSON lines on stdin, answers and
 // events leave as JSON lines on stdout (see t/peer/peer.sh).  Everything
 // else, the SDK's logging included, goes to stderr.
-import { createHash, createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, createCipheriv, createDecipheriv, createHmac, pbkdf2Sync,
+	randomBytes, timingSafeEqual } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -159,7 +160,55 @@ async function encryptFile(path) {
 	};
 }
 
+// Element's room-key export file (spec: Client-Server API, "Key exports"):
+// the SDK's CryptoApi takes and gives the JSON list only, so the armour,
+// PBKDF2-SHA-512, AES-256-CTR and HMAC-SHA-256 are done here, as Element
+// itself does outside the SDK.
+const ARMOUR = ["-----BEGIN MEGOLM SESSION DATA-----", "-----END MEGOLM SESSION DATA-----"];
+function exportKeys(salt, pass, rounds) {
+	const k = pbkdf2Sync(Buffer.from(pass, "utf8"), salt, rounds, 64, "sha512");
+	return { aes: k.subarray(0, 32), mac: k.subarray(32) };
+}
+function sealExport(json, pass, rounds) {
+	const salt = randomBytes(16), iv = randomBytes(16);
+	iv[8] &= 0x7f;
+	const k = exportKeys(salt, pass, rounds);
+	const c = createCipheriv("aes-256-ctr", k.aes, iv);
+	const head = Buffer.alloc(37);
+	head[0] = 1;
+	salt.copy(head, 1);
+	iv.copy(head, 17);
+	head.writeUInt32BE(rounds, 33);
+	const body = Buffer.concat([head, c.update(Buffer.from(json, "utf8")), c.final()]);
+	const all = Buffer.concat([body, createHmac("sha256", k.mac).update(body).digest()]);
+	const lines = all.toString("base64").match(/.{1,128}/g);
+	return [ARMOUR[0], ...lines, ARMOUR[1], ""].join("\n");
+}
+function openExport(text, pass) {
+	const a = text.indexOf(ARMOUR[0]), b = text.indexOf(ARMOUR[1]);
+	if (a < 0 || b < a) throw new Error("not a key export file");
+	const body = Buffer.from(text.slice(a + ARMOUR[0].length, b).replace(/\s+/g, ""), "base64");
+	if (body.length < 69 || body[0] !== 1) throw new Error("not a key export file");
+	const k = exportKeys(body.subarray(1, 17), pass, body.readUInt32BE(33));
+	const mac = createHmac("sha256", k.mac).update(body.subarray(0, body.length - 32)).digest();
+	if (!timingSafeEqual(mac, body.subarray(body.length - 32)))
+		throw new Error("bad passphrase or damaged file");
+	const d = createDecipheriv("aes-256-ctr", k.aes, body.subarray(17, 33));
+	return Buffer.concat([d.update(body.subarray(37, body.length - 32)), d.final()]).toString("utf8");
+}
+
 const commands = {
+	async export_keys(c) {
+		const json = await crypto.exportRoomKeysAsJson();
+		writeFileSync(c.path, sealExport(json, c.passphrase, c.rounds || 500000), { mode: 0o600 });
+		return { exported: JSON.parse(json).length };
+	},
+	async import_keys(c) {
+		const json = openExport(readFileSync(c.path, "utf8"), c.passphrase);
+		let n = 0;
+		await crypto.importRoomKeysAsJson(json, { progressCallback: (p) => { n = p.total; } });
+		return { imported: n };
+	},
 	async create_room(c) {
 		const initial_state = [];
 		if (c.encrypted) {
@@ -211,6 +260,20 @@ const commands = {
 		await crypto.getUserDeviceInfo([c.user], true);
 		await crypto.setDeviceVerified(c.user, c.device, true);
 		return {};
+	},
+	// Cross-signing (spec: "Cross-signing"): set up, or with reset a new
+	// identity replacing the old one, the password answering the
+	// user-interactive auth of /keys/device_signing/upload.
+	async cross_signing(c) {
+		await crypto.bootstrapCrossSigning({
+			setupNewCrossSigning: !!c.reset,
+			authUploadDeviceSigningKeys: async (makeRequest) => {
+				await makeRequest({ type: "m.login.password",
+					identifier: { type: "m.id.user", user: login.user_id },
+					password: env("PEER_PASSWORD") });
+			},
+		});
+		return { master_key: await crypto.getCrossSigningKeyId() };
 	},
 	async wait_sync() {
 		const n = syncs;

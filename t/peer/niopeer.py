@@ -200,6 +200,12 @@ class Peer:
             dev = cl.device_store[c["user"]][c["device"]]
             cl.verify_device(dev)
             return {}
+        if name == "export_keys":
+            await cl.export_keys(c["path"], c["passphrase"])
+            return {}
+        if name == "import_keys":
+            await cl.import_keys(c["path"], c["passphrase"])
+            return {}
         if name == "wait_sync":
             n = self.syncs
             while self.syncs <= n:
