@@ -39,13 +39,18 @@ _mx_keys()
 		export)
 			COMPREPLY=($(compgen -W "--room -o --output
 			    --passphrase-file $common" -- "$cur")) ;;
+		backup)
+			COMPREPLY=($(compgen -W "--recovery-key-stdin
+			    --passphrase-file $common" -- "$cur")) ;;
 		*)
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import backup' -- "$cur"))
 	elif [[ $sub == import ]]; then
 		COMPREPLY=($(compgen -f -- "$cur"))
+	elif [[ $sub == backup && $prev == backup ]]; then
+		COMPREPLY=($(compgen -W 'status restore create' -- "$cur"))
 	fi
 }
 complete -F _mx_keys mx-keys

@@ -10,7 +10,11 @@ complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devi
 complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a rename -d 'rename one of our devices'
 complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a export -d 'export room keys (Element format)'
 complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import" -a import -d 'import room keys from an export file'
+complete -c mx-keys -n "not __fish_seen_subcommand_from login logout whoami devices trust accept rename export-identity export import backup" -a backup -d 'the server-side key backup: status, restore, create'
 complete -c mx-keys -n "__fish_seen_subcommand_from import" -F
+complete -c mx-keys -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from status restore create" -a status -d "describe the server's key backup"
+complete -c mx-keys -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from status restore create" -a restore -d 'restore room keys from the backup'
+complete -c mx-keys -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from status restore create" -a create -d "make a new backup of this profile's keys"
 complete -c mx-keys -s u -l user -x -d 'log in as this user'
 complete -c mx-keys -l homeserver -x -d 'the homeserver base URL'
 complete -c mx-keys -l password-stdin -d 'read the password from stdin'
@@ -22,6 +26,7 @@ complete -c mx-keys -s o -l output -r -F -d 'export: write to a new file, not st
 complete -c mx-keys -l unverified-exit -d 'exit 1 when a device is not verified'
 complete -c mx-keys -l snapshot -r -F -d "also write the server's answer to a file"
 complete -c mx-keys -l table -d 'an aligned table, not JSON'
+complete -c mx-keys -l recovery-key-stdin -d 'backup restore: read the recovery key from stdin'
 complete -c mx-keys -l force -d 'log out an existing session first'
 complete -c mx-keys -s h -l help -d 'print help and exit'
 complete -c mx-keys -s V -l version -d 'print version and exit'
