@@ -78,7 +78,7 @@ static const struct mx_opt opts[] = {
 	    "devices: also write the server's answer to FILE", 0 },
 	{ O_TABLE, "table", NULL, "devices: an aligned table, not JSON", 0 },
 	{ O_RECOVERY_KEY_STDIN, "recovery-key-stdin", NULL,
-	    "backup restore: read the recovery key from stdin", 0 },
+	    "backup restore, create: read the recovery key from stdin", 0 },
 	MX_OPT_END
 };
 
@@ -95,7 +95,8 @@ static const struct mx_cli cli = {
 	"[-o FILE] [--passphrase-file FILE]\n[options] import "
 	"[--passphrase-file FILE] FILE\n[options] backup status\n"
 	"[options] backup restore [--recovery-key-stdin | --passphrase-file "
-	"FILE]\n[options] backup create",
+	"FILE]\n[options] backup create [--recovery-key-stdin | "
+	"--passphrase-file FILE]",
 	"Log in to a Matrix homeserver, log out, say who the profile is, "
 	"list and verify devices, export and import room keys, and keep "
 	"them in the server-side key backup.",
@@ -1572,6 +1573,31 @@ backup_rejects(const json_t *rejects)
 	}
 }
 
+/* After a restore with its key, the profile uploads its room keys to
+ * this backup too, as Element does once it holds a backup's key: those
+ * held now (a failure is a warning: they go with the next mx-send or
+ * mx-sync), and each new one. */
+static int
+backup_follow(struct mx_ctx *c, const json_t *info, struct mx_err *e)
+{
+	const char *v = mx_json_str(info, "version");
+	struct mx_err fe;
+	size_t n = 0;
+
+	if (mx_keybackup_uploads_to(c->store, v))
+		return 0;
+	if (mx_keybackup_enable(c->store, v,
+		mx_json_str(json_object_get(info, "auth_data"), "public_key"),
+		0, e) != 0)
+		return -1;
+	mx_err_clear(&fe);
+	if (mx_keybackup_flush(&c->api, c->store, &n, &fe) != 0)
+		mx_cli_note(c, 0, "room keys not backed up yet: %s", fe.msg);
+	mx_cli_note(c, 1, "room keys go to backup %s from now on (%zu now)", v,
+	    n);
+	return 0;
+}
+
 /* backup restore: every session of the backup, kept as from "backup". */
 static int
 backup_restore(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
@@ -1589,7 +1615,8 @@ backup_restore(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		mx_err_prefix(e, "cannot fetch the backed-up keys");
 		goto out;
 	}
-	if (mx_keybackup_restore(c->store, keys, priv, n, rej, e) != 0)
+	if (mx_keybackup_restore(c->store, keys, priv, n, rej, e) != 0 ||
+	    backup_follow(c, info, e) != 0)
 		goto out;
 	backup_rejects(rej);
 	j = json_pack("{s:I,s:I,s:I,s:I}", "restored",
@@ -1611,13 +1638,67 @@ out:
 	return rc;
 }
 
-/* backup create: a new backup, its key printed once, and every room key
- * held uploaded to it; later ones follow from mx-send and mx-sync. */
+static char *
+backup_secret(const struct opt *o, int *is_pass, struct mx_err *e);
+
+/* Whether the account has secret storage (errors count as no). */
 static int
-backup_create(struct mx_ctx *c, struct mx_err *e)
+backup_ssss_exists(struct mx_ctx *c)
 {
-	char rk[MX_RECOVERY_KEY_LEN + 1], *version = NULL;
-	uint8_t *priv = mx_secure_alloc(32);
+	json_t *desc = NULL;
+	char *id = NULL;
+	int rc = mx_keybackup_ssss_default(&c->api, c->sess.user_id, &id,
+	    &desc, NULL);
+
+	json_decref(desc);
+	free(id);
+	return rc == 1;
+}
+
+/* The key of secret storage (its default key, *id), from the recovery
+ * key or the passphrase of the options. */
+static int
+ssss_key(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
+    struct mx_err *e)
+{
+	json_t *desc = NULL;
+	struct mx_err le;
+	int is_pass, rc;
+	char *s;
+
+	rc = mx_keybackup_ssss_default(&c->api, c->sess.user_id, id, &desc, e);
+	if (rc <= 0)
+		return rc < 0 ? -1 :
+				mx_err_set(e, MX_LOCAL,
+				    "the account has no secret storage");
+	if ((s = backup_secret(o, &is_pass, e)) == NULL)
+		rc = -1;
+	else if (is_pass)
+		rc = mx_keybackup_ssss_pass_key(desc, s, key, e);
+	else {
+		mx_err_clear(&le);
+		rc = mx_recovery_key_decode(key, s, &le) != 0 ?
+		    mx_err_set(e, MX_NO, "not a recovery key: %s", le.msg) :
+		    mx_keybackup_ssss_key_check(desc, key, e);
+	}
+	if (s != NULL)
+		mx_secure_free(s);
+	json_decref(desc);
+	if (rc != 0) {
+		free(*id);
+		*id = NULL;
+	}
+	return rc;
+}
+
+/* backup create: a new backup, its key printed once (and kept in secret
+ * storage with a key for it), and every room key held uploaded to it;
+ * later ones follow from mx-send and mx-sync. */
+static int
+backup_create(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	char rk[MX_RECOVERY_KEY_LEN + 1], *version = NULL, *id = NULL;
+	uint8_t *priv = mx_secure_alloc(32), *key = mx_secure_alloc(32);
 	struct mx_e2ee *x = NULL;
 	json_t *info = NULL, *j;
 	struct mx_err fe;
@@ -1637,15 +1718,32 @@ backup_create(struct mx_ctx *c, struct mx_err *e)
 		rc = -1;
 		goto out;
 	}
-	if (mx_e2ee_open(&x, c, e) != 0 ||
-	    mx_keybackup_create(x, priv, &version, e) != 0)
+	/* A wrong key for secret storage makes nothing. */
+	if ((o->passphrase_file || o->recovery_key_stdin) &&
+	    ssss_key(c, o, key, &id, e) != 0) {
+		rc = -1;
 		goto out;
+	}
+	if (mx_e2ee_open(&x, c, e) != 0 ||
+	    mx_keybackup_create(x, priv, &version, e) != 0) {
+		rc = -1;
+		goto out;
+	}
 	mx_err_clear(&fe);
-	(void)mx_keybackup_flush(&c->api, c->store, &n, &fe);
+	if (id == NULL && backup_ssss_exists(c))
+		mx_cli_note(c, 0,
+		    "the new backup key is not in secret storage: give its "
+		    "recovery key or passphrase to keep it there");
+	if (id != NULL)
+		(void)mx_keybackup_to_ssss(&c->api, c->sess.user_id, id, key,
+		    priv, &fe);
+	if (fe.status == MX_OK)
+		(void)mx_keybackup_flush(&c->api, c->store, &n, &fe);
 	/* The key first, whatever the upload did: it is shown only now. */
 	mx_recovery_key_encode(rk, priv);
-	j = json_pack("{s:s,s:s,s:I}", "version", version, "recovery_key", rk,
-	    "backed_up", (json_int_t)n);
+	j = json_pack("{s:s,s:s,s:I,s:b}", "version", version, "recovery_key",
+	    rk, "backed_up", (json_int_t)n, "in_secret_storage",
+	    id != NULL && fe.status == MX_OK);
 	rc = mx_cli_print_json(j, e);
 	mx_wipe((char *)mx_json_str(j, "recovery_key"), strlen(rk));
 	json_decref(j);
@@ -1660,8 +1758,10 @@ backup_create(struct mx_ctx *c, struct mx_err *e)
 out:
 	mx_e2ee_close(x);
 	mx_secure_free(priv);
+	mx_secure_free(key);
 	json_decref(info);
 	free(version);
+	free(id);
 	return rc;
 }
 
@@ -1676,8 +1776,9 @@ cmd_backup(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	if (!restore && strcmp(argv[0], "status") != 0 &&
 	    strcmp(argv[0], "create") != 0)
 		mx_cli_usage(&cli, "unknown backup subcommand '%s'", argv[0]);
-	if (!restore && (o->passphrase_file || o->recovery_key_stdin))
-		mx_cli_usage(&cli, "backup %s takes no key", argv[0]);
+	if (strcmp(argv[0], "status") == 0 &&
+	    (o->passphrase_file || o->recovery_key_stdin))
+		mx_cli_usage(&cli, "backup status takes no key");
 	if (o->passphrase_file && o->recovery_key_stdin)
 		mx_cli_usage(&cli,
 		    "--recovery-key-stdin and --passphrase-file exclude each "
@@ -1687,7 +1788,7 @@ cmd_backup(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	if (strcmp(argv[0], "status") == 0)
 		return backup_status(c, e);
 	if (strcmp(argv[0], "create") == 0)
-		return backup_create(c, e);
+		return backup_create(c, o, e);
 	return backup_restore(c, o, e);
 }
 
@@ -1725,7 +1826,7 @@ check_opts(const struct opt *o, const char *sub)
 	    strcmp(sub, "import") != 0 && strcmp(sub, "backup") != 0)
 		mx_cli_usage(&cli,
 		    "--passphrase-file is for login, export-identity, export, "
-		    "import and backup restore");
+		    "import and backup");
 	if (o->nroom && !exp && strcmp(sub, "devices") != 0)
 		mx_cli_usage(&cli, "--room is for devices and export");
 	if (o->output && !exp)

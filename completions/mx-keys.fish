@@ -26,7 +26,7 @@ complete -c mx-keys -s o -l output -r -F -d 'export: write to a new file, not st
 complete -c mx-keys -l unverified-exit -d 'exit 1 when a device is not verified'
 complete -c mx-keys -l snapshot -r -F -d "also write the server's answer to a file"
 complete -c mx-keys -l table -d 'an aligned table, not JSON'
-complete -c mx-keys -l recovery-key-stdin -d 'backup restore: read the recovery key from stdin'
+complete -c mx-keys -l recovery-key-stdin -d 'backup restore, create: read the recovery key from stdin'
 complete -c mx-keys -l force -d 'log out an existing session first'
 complete -c mx-keys -s h -l help -d 'print help and exit'
 complete -c mx-keys -s V -l version -d 'print version and exit'

@@ -174,6 +174,31 @@ mx_keybackup_from_ssss(struct mx_api *a, const char *user, const char *key_id,
 	return 0;
 }
 
+int
+mx_keybackup_to_ssss(struct mx_api *a, const char *user, const char *key_id,
+    const uint8_t key[32], const uint8_t priv[32], struct mx_err *e)
+{
+	char *b64 = mx_b64_encdup(priv, 32);
+	json_t *enc, *body;
+	int rc;
+
+	/* spec: "Secrets": the secret is the unpadded base64 of the key,
+	 * stored under the secret's name, one entry per key that can open
+	 * it; the old entries opened the old key and go. */
+	enc = mx_ssss_encrypt(key, MX_KEYBACKUP_SECRET, b64, e);
+	mx_wipe(b64, strlen(b64));
+	free(b64);
+	if (enc == NULL)
+		return -1;
+	body = json_pack("{s:{s:o}}", "encrypted", key_id, enc);
+	rc = mx_api_put_account_data(a, user, MX_KEYBACKUP_SECRET, body, e);
+	json_decref(body);
+	if (rc != 0)
+		return mx_err_prefix(e,
+		    "cannot store the backup key in secret storage");
+	return 0;
+}
+
 /* --- restore -------------------------------------------------------------- */
 
 /* Wipe the string member k of o (a session key inside parsed JSON). */
@@ -360,7 +385,75 @@ mx_keybackup_signatures(const json_t *info, const char *user,
 
 /* --- upload --------------------------------------------------------------- */
 
+static int current(struct mx_store *st, char **version,
+    uint8_t pub[MX_X25519_LEN], struct mx_err *e);
+
 #define FLUSH_BATCH 256
+
+/* Whether the session stored under k came from a backup. */
+static int
+from_backup(struct mx_store *st, const char *k)
+{
+	const char *sp = strchr(k, ' ');
+	struct mx_inbound r;
+	char *room;
+	int yes;
+
+	if (sp == NULL)
+		return 0;
+	room = mx_xstrndup(k, (size_t)(sp - k));
+	yes = mx_inbound_load(st, room, sp + 1, &r, NULL) == 1 &&
+	    strcmp(r.source, MX_INBOUND_BACKUP) == 0;
+	mx_inbound_release(&r);
+	free(room);
+	return yes;
+}
+
+int
+mx_keybackup_enable(struct mx_store *st, const char *version,
+    const char *pub64, int all, struct mx_err *e)
+{
+	char *cj, **keys = NULL;
+	json_t *cur;
+	long n;
+	int rc;
+
+	cur = json_pack("{s:s,s:s}", "version", version, "public_key", pub64);
+	cj = mx_json_compact(cur);
+	json_decref(cur);
+	if (mx_store_begin(st, e) != 0) {
+		free(cj);
+		return -1;
+	}
+	rc = mx_store_put(st, "keybackup", "current", cj, strlen(cj), e);
+	free(cj);
+	if (rc == 0)
+		rc = mx_store_clear(st, "backup_todo", e);
+	if (rc == 0 && (n = mx_store_keys(st, "megolm_in", "", &keys, e)) < 0)
+		rc = -1;
+	for (n = 0; rc == 0 && keys[n] != NULL; n++)
+		if (all || !from_backup(st, keys[n]))
+			rc =
+			    mx_store_put(st, "backup_todo", keys[n], "", 0, e);
+	mx_store_keys_free(keys);
+	if (rc != 0) {
+		mx_store_rollback(st);
+		return -1;
+	}
+	return mx_store_commit(st, e);
+}
+
+int
+mx_keybackup_uploads_to(struct mx_store *st, const char *version)
+{
+	uint8_t pub[MX_X25519_LEN];
+	char *v = NULL;
+	int same;
+
+	same = current(st, &v, pub, NULL) == 1 && strcmp(v, version) == 0;
+	free(v);
+	return same;
+}
 
 int
 mx_keybackup_create(struct mx_e2ee *x, uint8_t priv[32], char **version,
@@ -369,9 +462,8 @@ mx_keybackup_create(struct mx_e2ee *x, uint8_t priv[32], char **version,
 	struct mx_store *st = x->c->store;
 	uint8_t pub[MX_X25519_LEN];
 	char pub64[48];
-	json_t *auth, *body = NULL, *cur;
-	char *v = NULL, *cj, **keys = NULL;
-	long n, i;
+	json_t *auth, *body = NULL;
+	char *v = NULL;
 	int rc = -1;
 
 	/* spec: "Server-side key backups": auth_data {"public_key"}, signed
@@ -389,26 +481,7 @@ mx_keybackup_create(struct mx_e2ee *x, uint8_t priv[32], char **version,
 		mx_err_prefix(e, "cannot create a key backup");
 		goto out;
 	}
-	cur = json_pack("{s:s,s:s}", "version", v, "public_key", pub64);
-	cj = mx_json_compact(cur);
-	json_decref(cur);
-	if (mx_store_begin(st, e) != 0) {
-		free(cj);
-		goto out;
-	}
-	rc = mx_store_put(st, "keybackup", "current", cj, strlen(cj), e);
-	free(cj);
-	if (rc == 0)
-		rc = mx_store_clear(st, "backup_todo", e);
-	if (rc == 0 && (n = mx_store_keys(st, "megolm_in", "", &keys, e)) < 0)
-		rc = -1;
-	for (i = 0; rc == 0 && keys[i] != NULL; i++)
-		rc = mx_store_put(st, "backup_todo", keys[i], "", 0, e);
-	mx_store_keys_free(keys);
-	if (rc == 0)
-		rc = mx_store_commit(st, e);
-	else
-		mx_store_rollback(st);
+	rc = mx_keybackup_enable(st, v, pub64, 1, e);
 out:
 	if (rc == 0)
 		*version = v;

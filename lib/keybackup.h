@@ -65,6 +65,12 @@ int
 mx_keybackup_from_ssss(struct mx_api *a, const char *user, const char *key_id,
     const uint8_t key[32], uint8_t priv[32], struct mx_err *e);
 
+/* Store the backup key priv in secret storage (account data
+ * m.megolm_backup.v1), encrypted under key, the key key_id's.  -1 with e. */
+int
+mx_keybackup_to_ssss(struct mx_api *a, const char *user, const char *key_id,
+    const uint8_t key[32], const uint8_t priv[32], struct mx_err *e);
+
 /* Counts of a restore. */
 enum {
 	MX_KEYBACKUP_NEW,      /* not held before */
@@ -114,6 +120,16 @@ json_t *mx_keybackup_signatures(const json_t *info, const char *user,
 struct mx_e2ee;
 int mx_keybackup_create(struct mx_e2ee *x, uint8_t priv[32], char **version,
     struct mx_err *e);
+
+/*
+ * Upload to the backup version (its public key pub64) from now on: the
+ * profile's former backup forgotten, every session held marked to go
+ * (with !all, not those that came from a backup).  One transaction.
+ */
+int mx_keybackup_enable(struct mx_store *st, const char *version,
+    const char *pub64, int all, struct mx_err *e);
+/* 1 when the profile uploads to backup version already, else 0. */
+int mx_keybackup_uploads_to(struct mx_store *st, const char *version);
 
 /* Mark the session stored under k ("<room> <sid>") to be uploaded, when
  * the profile uploads to a backup; inside the caller's transaction. */

@@ -130,6 +130,17 @@ test_expect_success 'restore with the bare backup key' '
 	test "$(cat out)" = "{\"restored\":2,\"improved\":0,\"skipped\":0,\"rejected\":0}"
 '
 
+test_expect_success 'after a restore, new room keys go to that backup' '
+	mx-send -p alice "$room1" "from mx after the restore" >/dev/null &&
+	mx-keys -p alice backup status | jq -e ".count == 3" &&
+	fresh alice4 &&
+	mx-keys -p alice4 backup restore --recovery-key-stdin <recovery.key >out &&
+	test "$(cat out)" = "{\"restored\":3,\"improved\":0,\"skipped\":0,\"rejected\":0}" &&
+	mx-sync -p alice4 --history "$room1" >s1 &&
+	said s1 "from mx after the restore" ".mx.decrypted and .mx.key_source == \"backup\"" &&
+	said s1 "old secret 1" ".mx.decrypted and .mx.key_source == \"backup\""
+'
+
 # The server serves what it likes: a record whose MAC was changed, and a
 # genuine record filed under another session's ID.
 api "$alice_token" GET "/_matrix/client/v3/room_keys/keys?version=$version" >keys.json ||
@@ -143,11 +154,35 @@ test_expect_success 'hostile records are rejected, named, and the rest kept: 1' 
 	put() { api "$alice_token" PUT "/_matrix/client/v3/room_keys/keys/$(urlenc "$room1")/$1?version=$version" "$(cat "$2")" >/dev/null; } &&
 	put $bad1 mac.json && put $bad2 moved.json &&
 	test_expect_code 1 mx-keys -p alice backup restore --passphrase-file pass >out 2>err &&
-	test "$(cat out)" = "{\"restored\":0,\"improved\":0,\"skipped\":2,\"rejected\":2}" &&
+	test "$(cat out)" = "{\"restored\":0,\"improved\":0,\"skipped\":3,\"rejected\":2}" &&
 	grep -qx "mx-keys: backed-up session $bad1 of $room1 rejected: does not decrypt (wrong key, or damaged)" err &&
 	grep -qx "mx-keys: backed-up session $bad2 of $room1 rejected: the key is not the session it is filed under" err &&
 	grep -qx "mx-keys: 2 backed-up session(s) rejected; the others are kept" err &&
 	test $(wc -l <err) = 3
+'
+
+# The account's backup goes; secret storage stays.
+setup api "$alice_token" DELETE "/_matrix/client/v3/room_keys/version/$version"
+
+test_expect_success 'create with a wrong passphrase for secret storage: 1, nothing made' '
+	test_expect_code 1 mx-keys -p alice backup create --passphrase-file badpass >out 2>err &&
+	test ! -s out && test "$(cat err)" = "mx-keys: wrong passphrase for secret storage" &&
+	test_expect_code 1 mx-keys -p alice backup status >/dev/null 2>&1
+'
+
+test_expect_success 'create with the passphrase: the new key kept in secret storage' '
+	mx-keys -p alice backup create --passphrase-file pass >made2 &&
+	jq -e ".in_secret_storage and .backed_up == 3" made2 &&
+	mx-keys -p alice backup status >st &&
+	jq -e --slurpfile m made2 ".version == \$m[0].version and .in_secret_storage and .trusted and .count == 3" st
+'
+
+test_expect_success 'that backup opens with the passphrase on a fresh mx device, and with the recovery key in the js peer' '
+	fresh alice6 &&
+	mx-keys -p alice6 backup restore --passphrase-file pass >out &&
+	test "$(cat out)" = "{\"restored\":3,\"improved\":0,\"skipped\":0,\"rejected\":0}" &&
+	peer_do a1 "{\"cmd\":\"backup_restore_ssss\",\"recovery_key\":\"$(cat recovery.key)\"}" >res2 &&
+	jq -e --slurpfile m made2 ".total == 3 and .version == \$m[0].version" res2
 '
 
 # --- mx's own backup: created, filled, kept up, read by the js peer -----
@@ -206,11 +241,11 @@ test_expect_success 'restore of mx'"'"'s backup by a fresh mx device' '
 	said s3 "sent before the backup" ".mx.decrypted and .mx.key_source == \"backup\""
 '
 
-test_expect_success 'usage: backup takes status, restore or create; keys only for restore' '
+test_expect_success 'usage: backup takes status, restore or create; no key for status' '
 	test_expect_code 2 mx-keys -p alice backup 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice backup nonsense 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice backup status --recovery-key-stdin 2>/dev/null &&
-	test_expect_code 2 mx-keys -p alice backup create --passphrase-file pass 2>/dev/null &&
+	test_expect_code 2 mx-keys -p alice backup status --passphrase-file pass 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice backup restore --recovery-key-stdin --passphrase-file pass 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice whoami --recovery-key-stdin 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice backup restore </dev/null 2>/dev/null

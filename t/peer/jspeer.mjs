@@ -270,6 +270,18 @@ const commands = {
 		const r = await crypto.restoreKeyBackup();
 		return { total: r.total, imported: r.imported, version: info.version };
 	},
+	// Restore the current backup with the key secret storage holds for it,
+	// opened with secret storage's recovery key (c.recovery_key).
+	async backup_restore_ssss(c) {
+		const id = await client.secretStorage.getDefaultKeyId();
+		ssssKeys[id] = decodeRecoveryKey(c.recovery_key);
+		// The SDK remembers the backup it last saw: look again.
+		await crypto.checkKeyBackupAndEnable();
+		await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
+		const r = await crypto.restoreKeyBackup();
+		const info = await crypto.getKeyBackupInfo();
+		return { total: r.total, imported: r.imported, version: info?.version ?? null };
+	},
 	async quit() { return {}; },
 };
 

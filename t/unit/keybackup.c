@@ -25,6 +25,7 @@
 #define USER "@a:hs"
 #define SKEY "curvecurvecurvecurvecurvecurvecurvecurve123"
 #define ED "ededededededededededededededededededededede"
+#define PUB0 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static struct mx_store *st;
 static uint8_t priv[32], pub[32];
@@ -166,6 +167,17 @@ test_marks(void)
 		strcmp(k[0] + strlen(ROOM) + 1, sid) == 0,
 	    "marked for the backup");
 	mx_store_keys_free(k);
+	mx_store_del(st, "keybackup", "current", &e);
+	mx_store_clear(st, "backup_todo", &e);
+	ok(mx_keybackup_enable(st, "2", PUB0, 0, &e) == 0 &&
+		mx_store_keys(st, "backup_todo", "", &k, &e) == 1 &&
+		strcmp(k[0] + strlen(ROOM) + 1, sid) == 0,
+	    "following a backup marks the held sessions but those from a "
+	    "backup");
+	mx_store_keys_free(k);
+	ok(mx_keybackup_uploads_to(st, "2") &&
+		!mx_keybackup_uploads_to(st, "1"),
+	    "and uploads to it");
 	mx_store_del(st, "keybackup", "current", &e);
 	mx_megolm_in_free(in);
 	mx_megolm_out_free(out);
