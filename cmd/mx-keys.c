@@ -1573,16 +1573,14 @@ backup_rejects(const json_t *rejects)
 	}
 }
 
-/* After a restore with its key, the profile uploads its room keys to
- * this backup too, as Element does once it holds a backup's key: those
- * held now (a failure is a warning: they go with the next mx-send or
- * mx-sync), and each new one. */
+/* With a backup's key, the profile uploads its room keys to that backup
+ * too, as Element does once it holds the key: 1 when it starts to (those
+ * held now are marked; the restored ones, from the backup, never are),
+ * 0 when it did already, -1 with e. */
 static int
 backup_follow(struct mx_ctx *c, const json_t *info, struct mx_err *e)
 {
 	const char *v = mx_json_str(info, "version");
-	struct mx_err fe;
-	size_t n = 0;
 
 	if (mx_keybackup_uploads_to(c->store, v))
 		return 0;
@@ -1590,12 +1588,22 @@ backup_follow(struct mx_ctx *c, const json_t *info, struct mx_err *e)
 		mx_json_str(json_object_get(info, "auth_data"), "public_key"),
 		0, e) != 0)
 		return -1;
+	return 1;
+}
+
+/* Upload what is marked, now (a failure is a warning: the keys go with
+ * the next mx-send or mx-sync). */
+static void
+backup_upload_now(struct mx_ctx *c, const json_t *info)
+{
+	struct mx_err fe;
+	size_t n = 0;
+
 	mx_err_clear(&fe);
 	if (mx_keybackup_flush(&c->api, c->store, &n, &fe) != 0)
 		mx_cli_note(c, 0, "room keys not backed up yet: %s", fe.msg);
-	mx_cli_note(c, 1, "room keys go to backup %s from now on (%zu now)", v,
-	    n);
-	return 0;
+	mx_cli_note(c, 1, "room keys go to backup %s from now on (%zu now)",
+	    mx_json_str(info, "version"), n);
 }
 
 /* backup restore: every session of the backup, kept as from "backup". */
@@ -1605,7 +1613,7 @@ backup_restore(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	size_t n[MX_KEYBACKUP_NCOUNT];
 	uint8_t *priv = mx_secure_alloc(32);
 	json_t *info = NULL, *keys = NULL, *rej = json_array(), *j;
-	int rc = -1;
+	int rc = -1, follow = 0;
 
 	if (backup_info(c, &info, e) != 0 ||
 	    backup_key(c, o, info, priv, e) != 0)
@@ -1615,9 +1623,11 @@ backup_restore(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		mx_err_prefix(e, "cannot fetch the backed-up keys");
 		goto out;
 	}
-	if (mx_keybackup_restore(c->store, keys, priv, n, rej, e) != 0 ||
-	    backup_follow(c, info, e) != 0)
+	if ((follow = backup_follow(c, info, e)) < 0 ||
+	    mx_keybackup_restore(c->store, keys, priv, n, rej, e) != 0)
 		goto out;
+	if (follow)
+		backup_upload_now(c, info);
 	backup_rejects(rej);
 	j = json_pack("{s:I,s:I,s:I,s:I}", "restored",
 	    (json_int_t)n[MX_KEYBACKUP_NEW], "improved",
