@@ -42,13 +42,18 @@ _mx_keys()
 		delete)
 			COMPREPLY=($(compgen -W "--older-than --dry-run --force
 			    --password-stdin $common" -- "$cur")) ;;
+		backup)
+			COMPREPLY=($(compgen -W "--recovery-key-stdin
+			    --passphrase-file $common" -- "$cur")) ;;
 		*)
 			COMPREPLY=($(compgen -W "$common" -- "$cur")) ;;
 		esac
 	elif [[ -z $sub ]]; then
-		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import delete' -- "$cur"))
+		COMPREPLY=($(compgen -W 'login logout whoami devices trust accept rename export-identity export import delete backup' -- "$cur"))
 	elif [[ $sub == import ]]; then
 		COMPREPLY=($(compgen -f -- "$cur"))
+	elif [[ $sub == backup && $prev == backup ]]; then
+		COMPREPLY=($(compgen -W 'status restore create' -- "$cur"))
 	fi
 }
 complete -F _mx_keys mx-keys

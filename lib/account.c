@@ -90,6 +90,12 @@ sign(struct mx_e2ee *x, json_t *obj, struct mx_err *e)
 	return 0;
 }
 
+int
+mx_account_sign(struct mx_e2ee *x, json_t *obj, struct mx_err *e)
+{
+	return sign(x, obj, e);
+}
+
 static json_t *
 device_keys(struct mx_e2ee *x, struct mx_err *e)
 {

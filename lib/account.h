@@ -43,6 +43,10 @@ int mx_account_load(struct mx_e2ee *x, struct mx_err *e);
 /* Save x->acct, inside the caller's transaction. */
 int mx_account_save(struct mx_e2ee *x, struct mx_err *e);
 
+/* Sign obj in place with the device's Ed25519 key (spec: "Signing
+ * JSON"), as signatures[user]["ed25519:" device]. */
+int mx_account_sign(struct mx_e2ee *x, json_t *obj, struct mx_err *e);
+
 /*
  * Keep enough one-time keys on the server (count: how many it says it
  * has, -1 unknown) and a fallback key (need_fb: it has none unused).

@@ -853,6 +853,54 @@ mx_api_put_account_data(struct mx_api *a, const char *user_id,
 	    content, 1, NULL, e);
 }
 
+/* --- server-side key backup (spec: "Server-side key backups") ----------- */
+
+int
+mx_api_backup_version(struct mx_api *a, json_t **out, struct mx_err *e)
+{
+	return get_optional(a, path("/_matrix/client/v3/room_keys/version"),
+	    out, e);
+}
+
+int
+mx_api_backup_keys(struct mx_api *a, const char *version, json_t **out,
+    struct mx_err *e)
+{
+	return call(a, "GET",
+	    path("/_matrix/client/v3/room_keys/keys?version=%s", version),
+	    NULL, 1, out, e);
+}
+
+int
+mx_api_backup_create(struct mx_api *a, const json_t *body, char **version,
+    struct mx_err *e)
+{
+	json_t *j = NULL;
+	const char *v;
+
+	/* Not repeated: each POST makes another version. */
+	if (call(a, "POST", path("/_matrix/client/v3/room_keys/version"), body,
+		0, &j, e) != 0)
+		return -1;
+	if ((v = json_string_value(json_object_get(j, "version"))) == NULL) {
+		json_decref(j);
+		return mx_err_set(e, MX_TEMP,
+		    "a new backup without a version");
+	}
+	*version = mx_xstrdup(v);
+	json_decref(j);
+	return 0;
+}
+
+int
+mx_api_backup_put_keys(struct mx_api *a, const char *version,
+    const json_t *body, struct mx_err *e)
+{
+	return call(a, "PUT",
+	    path("/_matrix/client/v3/room_keys/keys?version=%s", version),
+	    body, 1, NULL, e);
+}
+
 /* --- media -------------------------------------------------------------- */
 
 /* 1 when "v1.N" (N >= 11) or a later major version is in versions. */

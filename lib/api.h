@@ -148,6 +148,20 @@ int mx_api_get_account_data(struct mx_api *a, const char *user_id,
 int mx_api_put_account_data(struct mx_api *a, const char *user_id,
     const char *type, const json_t *content, struct mx_err *e);
 
+/* Server-side key backup (spec: "Server-side key backups"): the current
+ * version's {"algorithm","auth_data","count","etag","version"}: 1, 0 when
+ * there is no backup, -1 on error; every key of version V,
+ * {"rooms":{room:{"sessions":{sid:KeyBackupData}}}}. */
+int mx_api_backup_version(struct mx_api *a, json_t **out, struct mx_err *e);
+int mx_api_backup_keys(struct mx_api *a, const char *version, json_t **out,
+    struct mx_err *e);
+/* A new backup version from {"algorithm","auth_data"} (*version, caller
+ * frees); keys uploaded to version V, body {"rooms":{...}} as above. */
+int mx_api_backup_create(struct mx_api *a, const json_t *body, char **version,
+    struct mx_err *e);
+int mx_api_backup_put_keys(struct mx_api *a, const char *version,
+    const json_t *body, struct mx_err *e);
+
 /* Media (spec: "Content repository", authenticated /_matrix/client/v1/media
  * when the server offers it, else /_matrix/media/v3). */
 int mx_api_media_config(struct mx_api *a, long long *upload_size,

@@ -162,7 +162,7 @@ accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
 		   "m.relates_to"),
 	       *cc = json_object_get(clear, "content");
 	char *dev = NULL;
-	int imported = strcmp(r->source, MX_INBOUND_IMPORTED) == 0;
+	int imported = strcmp(r->source, MX_INBOUND_OLM) != 0;
 	enum mx_trust t =
 	    imported ? MX_TRUST_UNKNOWN : sender_trust(x, r, sender, &dev);
 
@@ -170,8 +170,8 @@ accept(struct mx_e2ee *x, const struct mx_inbound *r, json_t *o,
 	json_object_set_new(mx, "sender_key", json_string(r->sender_key));
 	if (dev != NULL)
 		json_object_set_new(mx, "device_id", json_string(dev));
-	/* A key from an export file carries only claimed keys (spec: "Key
-	 * exports"): nothing proves the sender's device made the session,
+	/* A key from an export file or a backup carries only claimed keys
+	 * (spec: "Key exports", "Server-side key backups"): nothing proves the sender's device made the session,
 	 * whatever we think of that device. */
 	json_object_set_new(mx, "trust",
 	    json_string(

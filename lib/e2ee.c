@@ -17,6 +17,7 @@
 #include "api.h"
 #include "devices.h"
 #include "e2ee.h"
+#include "keybackup.h"
 #include "inbound.h"
 #include "json.h"
 #include "roomstate.h"
@@ -50,11 +51,31 @@ mx_e2ee_open(struct mx_e2ee **xp, struct mx_ctx *c, struct mx_err *e)
 	return 0;
 }
 
+/* Upload the room keys not yet in the profile's key backup, if it has
+ * one (spec: "Server-side key backups"); a failure is a warning, the
+ * keys stay marked for the next run. */
+static void
+backup_flush(struct mx_e2ee *x)
+{
+	struct mx_err e;
+	size_t n = 0;
+
+	mx_err_clear(&e);
+	if (x->c->store == NULL || x->acct == NULL)
+		return;
+	if (mx_keybackup_flush(&x->c->api, x->c->store, &n, &e) != 0)
+		mx_notice(&x->c->notice, 0,
+		    "room keys not backed up (next time): %s", e.msg);
+	else if (n > 0)
+		mx_notice(&x->c->notice, 1, "backed up %zu room key(s)", n);
+}
+
 void
 mx_e2ee_close(struct mx_e2ee *x)
 {
 	if (x == NULL)
 		return;
+	backup_flush(x);
 	mx_olm_account_free(x->acct);
 	json_decref(x->enc_memo);
 	free(x);
@@ -83,7 +104,8 @@ int
 mx_e2ee_forget(struct mx_store *s, struct mx_err *e)
 {
 	static const char *const ns[] = { "e2ee", "olm", "megolm_out",
-		"megolm_in", "megolm_idx", "withheld" };
+		"megolm_in", "megolm_idx", "withheld", "keybackup",
+		"backup_todo" };
 	size_t i;
 
 	if (mx_store_begin(s, e) != 0)
@@ -166,6 +188,8 @@ mx_e2ee_sync(struct mx_e2ee *x, const json_t *resp, struct mx_err *e)
 	if (rc == 0)
 		rc = mx_account_top_up(x, have, json_is_array(fb) && !has_fb,
 		    e);
+	if (rc == 0)
+		backup_flush(x);
 	return rc;
 }
 

@@ -6,8 +6,10 @@
  * the programs see; the parts behind it are account, todevice, roomstate,
  * inbound, outbound and decrypt.  Everything lives in the profile's store,
  * secrets sealed (namespaces "e2ee", "olm", "megolm_out", "megolm_in",
- * "megolm_idx", "withheld", "rooms"); each read-modify-write is one store
- * transaction, so concurrent processes on one profile never reuse an Olm
+ * "megolm_idx", "withheld", "rooms", and keybackup's "keybackup" and
+ * "backup_todo": new room keys go to the profile's key backup when it has
+ * one, at each sync and at mx_e2ee_close); each read-modify-write is one
+ * store transaction, so concurrent processes on one profile never reuse an Olm
  * chain key or a Megolm index, and a Megolm index is committed durably
  * before its ciphertext leaves the process.
  *

@@ -11,6 +11,7 @@
 #include "b64.h"
 #include "crypto.h"
 #include "inbound.h"
+#include "keybackup.h"
 #include "json.h"
 #include "pickle.h"
 #include "util.h"
@@ -111,9 +112,12 @@ replaces(const struct mx_inbound *old, const struct mx_megolm_in *in,
 	int keys =
 	    strcmp(old->sender_key, skey) == 0 && strcmp(old->ed, ed) == 0;
 
-	if (strcmp(src, MX_INBOUND_IMPORTED) == 0)
+	/* A copy from a backup is no better proven than an imported one
+	 * (spec: "Server-side key backups": anyone holding the public key
+	 * can write one). */
+	if (strcmp(src, MX_INBOUND_OLM) != 0)
 		return !keys ? -1 : fi < fo && same_ratchet(in, old->s, fo);
-	if (strcmp(old->source, MX_INBOUND_IMPORTED) == 0)
+	if (strcmp(old->source, MX_INBOUND_OLM) != 0)
 		return !keys || fi <= fo;
 	if (!keys || strcmp(old->sender, sender) != 0)
 		return -1;
@@ -141,6 +145,9 @@ put_record(struct mx_store *st, const char *room_id, const char *sid,
 	rc = mx_store_put_secret_buf(st, "megolm_in", k, &b, e);
 	if (rc == 0)
 		rc = mx_store_del(st, "withheld", k, e);
+	/* A key that came from the backup is there already. */
+	if (rc == 0 && strcmp(src, MX_INBOUND_BACKUP) != 0)
+		rc = mx_keybackup_mark(st, k, e);
 	free(k);
 	return rc;
 }
@@ -170,17 +177,26 @@ mx_inbound_import(struct mx_store *st, const char *room_id, const char *sid,
     const struct mx_megolm_in *in, const char *skey, const char *ed,
     struct mx_err *e)
 {
+	return mx_inbound_import_from(st, room_id, sid, in, skey, ed,
+	    MX_INBOUND_IMPORTED, e);
+}
+
+int
+mx_inbound_import_from(struct mx_store *st, const char *room_id,
+    const char *sid, const struct mx_megolm_in *in, const char *skey,
+    const char *ed, const char *src, struct mx_err *e)
+{
 	struct mx_inbound old;
 	int rc;
 
 	if ((rc = mx_inbound_load(st, room_id, sid, &old, e)) < 0)
 		return -1;
 	if (rc == 0)
-		return put_record(st, room_id, sid, in, skey, ed, "",
-			   MX_INBOUND_IMPORTED, e) == 0 ?
+		return put_record(st, room_id, sid, in, skey, ed, "", src,
+			   e) == 0 ?
 		    MX_INBOUND_NEW :
 		    -1;
-	rc = replaces(&old, in, skey, ed, "", MX_INBOUND_IMPORTED);
+	rc = replaces(&old, in, skey, ed, "", src);
 	/* The earlier start proven by the ratchet, the held binding (its
 	 * user, its source) stays. */
 	if (rc == 1)
@@ -196,8 +212,8 @@ mx_inbound_import(struct mx_store *st, const char *room_id, const char *sid,
 
 /* in, when it is the session sid names (a key that says another ID is
  * refused); else NULL, in freed. */
-static struct mx_megolm_in *
-id_checked(struct mx_megolm_in *in, const char *sid)
+struct mx_megolm_in *
+mx_inbound_id_checked(struct mx_megolm_in *in, const char *sid)
 {
 	char id[MX_MEGOLM_ID_B64];
 
@@ -227,7 +243,7 @@ room_key_session(const json_t *c)
 	    mx_b64_dec(raw, sizeof(raw), &n, kb, strlen(kb)) == 0)
 		in = mx_megolm_in_new(raw, n, NULL);
 	mx_wipe(raw, sizeof(raw));
-	return id_checked(in, sid);
+	return mx_inbound_id_checked(in, sid);
 }
 
 int
@@ -394,7 +410,7 @@ import_session(const json_t *s)
 	    mx_b64_dec(raw, sizeof(raw), &n, kb, strlen(kb)) == 0)
 		in = mx_megolm_in_import(raw, n, NULL);
 	mx_wipe(raw, sizeof(raw));
-	return id_checked(in, sid);
+	return mx_inbound_id_checked(in, sid);
 }
 
 int

@@ -29,7 +29,7 @@ struct mx_inbound {
 	char *sender_key;      /* Curve25519 of the device that shared it */
 	char *ed;	       /* the Ed25519 key that device claimed */
 	char *sender;	       /* its user; "" for an imported session */
-	char *source;	       /* MX_INBOUND_OLM or MX_INBOUND_IMPORTED */
+	char *source;	       /* MX_INBOUND_OLM, _IMPORTED or _BACKUP */
 	long long received_ms; /* when it was stored; 0: before mx kept it */
 };
 
@@ -37,6 +37,9 @@ struct mx_inbound {
  * or a key-export file (its keys only claimed, spec: "Key exports"). */
 #define MX_INBOUND_OLM "olm"
 #define MX_INBOUND_IMPORTED "imported"
+/* From the server-side key backup (spec: "Server-side key backups"): as
+ * unproven as an imported key, anyone with its public key writes it. */
+#define MX_INBOUND_BACKUP "backup"
 
 void mx_inbound_release(struct mx_inbound *r);
 
@@ -68,6 +71,16 @@ enum { MX_INBOUND_NEW, MX_INBOUND_IMPROVED, MX_INBOUND_SKIPPED };
 int mx_inbound_import(struct mx_store *st, const char *room_id,
     const char *sid, const struct mx_megolm_in *in, const char *skey,
     const char *ed, struct mx_err *e);
+
+/* The same from source src (MX_INBOUND_IMPORTED or MX_INBOUND_BACKUP). */
+int mx_inbound_import_from(struct mx_store *st, const char *room_id,
+    const char *sid, const struct mx_megolm_in *in, const char *skey,
+    const char *ed, const char *src, struct mx_err *e);
+
+/* in, when it is the session sid names (a key that says another ID is
+ * refused); else NULL, in freed. */
+struct mx_megolm_in *
+mx_inbound_id_checked(struct mx_megolm_in *in, const char *sid);
 
 /*
  * Append to the array out the entries of a key export (spec: "Key

@@ -251,7 +251,7 @@ test_expect_success 'bad input: exit 2, the reason first, then the usage' '
 	test_expect_code 2 mx-keys -p alice export-identity extra 2>err &&
 	why_first err "^mx-keys: unexpected operand .extra.\$" &&
 	test_expect_code 2 mx-keys -p alice whoami --passphrase-file x 2>err &&
-	why_first err "^mx-keys: --passphrase-file is for login, export-identity, export and import\$"
+	why_first err "^mx-keys: --passphrase-file is for login, export-identity, export, import and backup\$"
 '
 
 test_expect_success 'trust of a device the user does not have: exit 3, one line' '

@@ -15,6 +15,7 @@ for (const k of ["log", "info", "debug", "warn", "trace"])
 	console[k] = (...a) => process.stderr.write(a.map(String).join(" ") + "\n");
 
 const sdk = await import("matrix-js-sdk");
+const { encodeRecoveryKey, decodeRecoveryKey } = await import("matrix-js-sdk/lib/crypto-api/index.js");
 const { logger } = await import("matrix-js-sdk/lib/logger.js");
 logger.setLevel(process.env.PEER_DEBUG ? "debug" : "error");
 
@@ -38,11 +39,21 @@ const login = await sdk.createClient({ baseUrl: hs }).loginRequest({
 	password: env("PEER_PASSWORD"),
 	initial_device_display_name: process.env.PEER_DEVICE_NAME || "jspeer",
 });
+// Secret-storage keys this peer made or was given, by key ID: the SDK
+// asks for them through its callbacks.
+const ssssKeys = {};
 const client = sdk.createClient({
 	baseUrl: hs,
 	userId: login.user_id,
 	deviceId: login.device_id,
 	accessToken: login.access_token,
+	cryptoCallbacks: {
+		getSecretStorageKey: async ({ keys }) => {
+			const id = Object.keys(keys).find((k) => ssssKeys[k]);
+			return id ? [id, ssssKeys[id]] : null;
+		},
+		cacheSecretStorageKey: (id, _info, key) => { ssssKeys[id] = key; },
+	},
 });
 await client.initRustCrypto({ useIndexedDB: false });
 const crypto = client.getCrypto();
@@ -279,6 +290,60 @@ const commands = {
 		const n = syncs;
 		while (syncs <= n) await nextSync();
 		return {};
+	},
+	// Cross-signing, secret storage (its key from c.passphrase) and a new
+	// key backup whose key secret storage keeps, as Element's "set up
+	// recovery" does; the backed-up keys follow as the SDK uploads them.
+	async bootstrap_backup(c) {
+		const gen = await crypto.createRecoveryKeyFromPassphrase(c.passphrase);
+		await crypto.bootstrapCrossSigning({
+			authUploadDeviceSigningKeys: async (makeRequest) => {
+				await makeRequest({ type: "m.login.password",
+					identifier: { type: "m.id.user", user: login.user_id },
+					password: env("PEER_PASSWORD") });
+			},
+		});
+		await crypto.bootstrapSecretStorage({
+			createSecretStorageKey: async () => gen,
+			setupNewSecretStorage: true, setupNewKeyBackup: true,
+		});
+		const check = await crypto.checkKeyBackupAndEnable();
+		const bk = await crypto.getSessionBackupPrivateKey();
+		return { recovery_key: gen.encodedPrivateKey,
+			backup_key: encodeRecoveryKey(bk),
+			version: check?.backupInfo?.version ?? null };
+	},
+	// Wait until the server's backup holds c.count keys.
+	async backup_wait(c) {
+		for (let i = 0; i < 600; i++) {
+			const r = await fetch(`${hs}/_matrix/client/v3/room_keys/version`,
+				{ headers: { Authorization: `Bearer ${login.access_token}` } });
+			const v = await r.json();
+			if (r.ok && v.count >= c.count) return { count: v.count, version: v.version };
+			await new Promise((res) => setTimeout(res, 100));
+		}
+		throw new Error("the backup never held that many keys");
+	},
+	// Restore the server's current backup with its key (c.backup_key, a
+	// recovery key's text), as Element does for a backup key it is given.
+	async backup_restore(c) {
+		const info = await crypto.getKeyBackupInfo();
+		if (!info) throw new Error("no key backup");
+		await crypto.storeSessionBackupPrivateKey(decodeRecoveryKey(c.backup_key), info.version);
+		const r = await crypto.restoreKeyBackup();
+		return { total: r.total, imported: r.imported, version: info.version };
+	},
+	// Restore the current backup with the key secret storage holds for it,
+	// opened with secret storage's recovery key (c.recovery_key).
+	async backup_restore_ssss(c) {
+		const id = await client.secretStorage.getDefaultKeyId();
+		ssssKeys[id] = decodeRecoveryKey(c.recovery_key);
+		// The SDK remembers the backup it last saw: look again.
+		await crypto.checkKeyBackupAndEnable();
+		await crypto.loadSessionBackupPrivateKeyFromSecretStorage();
+		const r = await crypto.restoreKeyBackup();
+		const info = await crypto.getKeyBackupInfo();
+		return { total: r.total, imported: r.imported, version: info?.version ?? null };
 	},
 	async quit() { return {}; },
 };

@@ -1,0 +1,646 @@
+/*
+ * keybackup: the server-side key backup and its key in secret storage
+ * (see keybackup.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "b64.h"
+#include "backup.h"
+#include "crypto.h"
+#include "inbound.h"
+#include "json.h"
+#include "keybackup.h"
+#include "megolm.h"
+#include "signjson.h"
+#include "ssss.h"
+#include "util.h"
+#include "banned.h"
+
+#define SSSS_ALG "m.secret_storage.v1.aes-hmac-sha2"
+
+int
+mx_keybackup_key_matches(const json_t *info, const uint8_t priv[32])
+{
+	const char *pk =
+	    mx_json_str(json_object_get(info, "auth_data"), "public_key");
+	uint8_t want[MX_X25519_LEN], have[MX_X25519_LEN];
+	int same;
+
+	/* The public key is the backup's (spec: "Server-side key backups",
+	 * auth_data of m.megolm_backup.v1.curve25519-aes-sha2). */
+	if (pk == NULL || mx_b64_dec_exact(want, sizeof(want), pk) != 0)
+		return 0;
+	mx_x25519_pub(have, priv);
+	same = mx_ct_eq(have, want, sizeof(have));
+	mx_wipe(have, sizeof(have));
+	return same;
+}
+
+int
+mx_keybackup_ssss_default(struct mx_api *a, const char *user, char **key_id,
+    json_t **desc, struct mx_err *e)
+{
+	json_t *def = NULL, *d = NULL;
+	const char *id, *alg;
+	char *type;
+	int rc;
+
+	*key_id = NULL;
+	*desc = NULL;
+	/* spec: "Secrets", "Key storage": the default key's ID, then its
+	 * description under m.secret_storage.key.<ID>. */
+	rc = mx_api_get_account_data(a, user, "m.secret_storage.default_key",
+	    &def, e);
+	if (rc <= 0)
+		return rc;
+	if ((id = mx_json_str(def, "key")) == NULL || id[0] == '\0') {
+		json_decref(def);
+		return 0;
+	}
+	type = mx_xasprintf("m.secret_storage.key.%s", id);
+	rc = mx_api_get_account_data(a, user, type, &d, e);
+	free(type);
+	alg = mx_json_str(d, "algorithm");
+	if (rc == 1 && (alg == NULL || strcmp(alg, SSSS_ALG) != 0))
+		rc = 0;
+	if (rc == 1) {
+		*key_id = mx_xstrdup(id);
+		*desc = d;
+		d = NULL;
+	}
+	json_decref(d);
+	json_decref(def);
+	return rc;
+}
+
+int
+mx_keybackup_ssss_key_check(const json_t *desc, const uint8_t key[32],
+    struct mx_err *e)
+{
+	struct mx_err le;
+
+	mx_err_clear(&le);
+	if (mx_ssss_key_check(key, desc, &le) == 0)
+		return 0;
+	return mx_err_set(e, MX_NO, "not the key of secret storage");
+}
+
+int
+mx_keybackup_ssss_pass_key(const json_t *desc, const char *pass,
+    uint8_t key[32], struct mx_err *e)
+{
+	const json_t *pp = json_object_get(desc, "passphrase");
+	const char *alg = mx_json_str(pp, "algorithm");
+	const char *salt = mx_json_str(pp, "salt");
+	json_t *it = json_object_get(pp, "iterations");
+	json_t *bits = json_object_get(pp, "bits");
+
+	/* spec: "Secrets", "Deriving keys from passphrases": m.pbkdf2 only,
+	 * 256 bits; the rounds come from the server and are bounded before
+	 * any work. */
+	if (alg == NULL || strcmp(alg, "m.pbkdf2") != 0 || salt == NULL ||
+	    !json_is_integer(it) ||
+	    (bits != NULL && json_integer_value(bits) != 256))
+		return mx_err_set(e, MX_LOCAL,
+		    "secret storage has no passphrase to derive its key from");
+	if (json_integer_value(it) <= 0 ||
+	    json_integer_value(it) > MX_SSSS_MAX_ITERATIONS)
+		return mx_err_set(e, MX_LOCAL,
+		    "secret storage asks for %lld PBKDF2 rounds (at most %d); "
+		    "refused",
+		    (long long)json_integer_value(it), MX_SSSS_MAX_ITERATIONS);
+	if (mx_ssss_passphrase_key(key, 32, pass, salt,
+		(uint32_t)json_integer_value(it), e) != 0)
+		return -1;
+	if (mx_keybackup_ssss_key_check(desc, key, e) != 0) {
+		mx_wipe(key, 32);
+		return mx_err_set(e, MX_NO,
+		    "wrong passphrase for secret storage");
+	}
+	return 0;
+}
+
+/* A base64 string, padded or not (secret storage writers differ), into
+ * exactly 32 bytes. */
+static int
+dec32(uint8_t out[32], const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	size_t got = 0;
+
+	return mx_b64_dec(out, 32, &got, s, n) == 0 && got == 32 ? 0 : -1;
+}
+
+int
+mx_keybackup_from_ssss(struct mx_api *a, const char *user, const char *key_id,
+    const uint8_t key[32], uint8_t priv[32], struct mx_err *e)
+{
+	json_t *sec = NULL, *enc;
+	struct mx_err le;
+	char *s;
+	int rc;
+
+	/* spec: "Secrets", "Storage": account data of the secret's name,
+	 * {"encrypted":{key_id:{"iv","ciphertext","mac"}}}. */
+	rc = mx_api_get_account_data(a, user, MX_KEYBACKUP_SECRET, &sec, e);
+	if (rc < 0)
+		return mx_err_prefix(e, "cannot read secret storage");
+	enc = json_object_get(json_object_get(sec, "encrypted"), key_id);
+	if (rc == 0 || !json_is_object(enc)) {
+		json_decref(sec);
+		return mx_err_set(e, MX_PERM,
+		    "secret storage holds no backup key");
+	}
+	mx_err_clear(&le);
+	s = mx_ssss_decrypt(key, MX_KEYBACKUP_SECRET, enc, &le);
+	json_decref(sec);
+	if (s == NULL)
+		return mx_err_set(e, MX_NO,
+		    "the backup key in secret storage does not open with "
+		    "this key");
+	rc = dec32(priv, s);
+	mx_wipe(s, strlen(s));
+	free(s);
+	if (rc != 0)
+		return mx_err_set(e, MX_LOCAL,
+		    "the backup key in secret storage is malformed");
+	return 0;
+}
+
+int
+mx_keybackup_to_ssss(struct mx_api *a, const char *user, const char *key_id,
+    const uint8_t key[32], const uint8_t priv[32], struct mx_err *e)
+{
+	char *b64 = mx_b64_encdup(priv, 32);
+	json_t *enc, *body;
+	int rc;
+
+	/* spec: "Secrets": the secret is the unpadded base64 of the key,
+	 * stored under the secret's name, one entry per key that can open
+	 * it; the old entries opened the old key and go. */
+	enc = mx_ssss_encrypt(key, MX_KEYBACKUP_SECRET, b64, e);
+	mx_wipe(b64, strlen(b64));
+	free(b64);
+	if (enc == NULL)
+		return -1;
+	body = json_pack("{s:{s:o}}", "encrypted", key_id, enc);
+	rc = mx_api_put_account_data(a, user, MX_KEYBACKUP_SECRET, body, e);
+	json_decref(body);
+	if (rc != 0)
+		return mx_err_prefix(e,
+		    "cannot store the backup key in secret storage");
+	return 0;
+}
+
+/* --- restore -------------------------------------------------------------- */
+
+/* Wipe the string member k of o (a session key inside parsed JSON). */
+static void
+wipe_member(json_t *o, const char *k)
+{
+	json_t *t = json_object_get(o, k);
+
+	if (json_is_string(t))
+		mx_wipe((char *)json_string_value(t), json_string_length(t));
+}
+
+/* The session in a decrypted BackedUpSessionData d for sid, checked to be
+ * the one it is filed under; NULL with *why. */
+static struct mx_megolm_in *
+backed_up_session(const json_t *d, const char *sid, const char **why)
+{
+	const char *alg = mx_json_str(d, "algorithm");
+	const char *kb = mx_json_str(d, "session_key");
+	uint8_t raw[MX_MEGOLM_EXPORT_LEN + 3];
+	struct mx_megolm_in *in = NULL;
+	size_t n = 0;
+
+	*why = "malformed session data";
+	if (alg == NULL || strcmp(alg, MX_MEGOLM_ALG) != 0 || kb == NULL ||
+	    mx_json_str(d, "sender_key") == NULL ||
+	    mx_json_str(json_object_get(d, "sender_claimed_keys"),
+		"ed25519") == NULL)
+		return NULL;
+	if (mx_b64_dec(raw, sizeof(raw), &n, kb, strlen(kb)) == 0)
+		in = mx_megolm_in_import(raw, n, NULL);
+	mx_wipe(raw, sizeof(raw));
+	if (in == NULL)
+		return NULL;
+	/* The server files each record under a session ID it chooses: a
+	 * key for another session must not land there. */
+	*why = "the key is not the session it is filed under";
+	return mx_inbound_id_checked(in, sid);
+}
+
+/* One KeyBackupData kbd of room's sid: a MX_KEYBACKUP_* count, -1 with
+ * e when the store fails; *why for a rejected one. */
+static int
+restore_one(struct mx_store *st, const char *room, const char *sid,
+    const json_t *kbd, const uint8_t priv[32], const char **why,
+    struct mx_err *e)
+{
+	struct mx_megolm_in *in = NULL;
+	struct mx_err le;
+	json_t *d = NULL;
+	char *plain;
+	size_t n = 0;
+	int rc = MX_KEYBACKUP_REJECTED;
+
+	mx_err_clear(&le);
+	*why = "does not decrypt (wrong key, or damaged)";
+	plain = mx_backup_decrypt(json_object_get(kbd, "session_data"), priv,
+	    &n, &le);
+	if (plain == NULL)
+		return rc;
+	d = mx_json_parse(plain, n, NULL);
+	mx_wipe(plain, n);
+	free(plain);
+	if (!json_is_object(d))
+		*why = "malformed session data";
+	else if ((in = backed_up_session(d, sid, why)) != NULL) {
+		rc = mx_inbound_import_from(st, room, sid, in,
+		    mx_json_str(d, "sender_key"),
+		    mx_json_str(json_object_get(d, "sender_claimed_keys"),
+			"ed25519"),
+		    MX_INBOUND_BACKUP, e);
+		rc = rc == MX_INBOUND_NEW     ? MX_KEYBACKUP_NEW :
+		    rc == MX_INBOUND_IMPROVED ? MX_KEYBACKUP_IMPROVED :
+		    rc == MX_INBOUND_SKIPPED  ? MX_KEYBACKUP_SKIPPED :
+						-1;
+	}
+	mx_megolm_in_free(in);
+	wipe_member(d, "session_key");
+	json_decref(d);
+	return rc;
+}
+
+int
+mx_keybackup_restore(struct mx_store *st, const json_t *keys,
+    const uint8_t priv[32], size_t count[MX_KEYBACKUP_NCOUNT], json_t *rejects,
+    struct mx_err *e)
+{
+	const json_t *r, *s;
+	const char *room, *sid, *why;
+	int rc = 0, k;
+
+	memset(count, 0, MX_KEYBACKUP_NCOUNT * sizeof(count[0]));
+	if (mx_store_begin(st, e) != 0)
+		return -1;
+	json_object_foreach((json_t *)json_object_get(keys, "rooms"), room,
+	    r) {
+		json_object_foreach((json_t *)json_object_get(r, "sessions"),
+		    sid, s) {
+			k = restore_one(st, room, sid, s, priv, &why, e);
+			if (k < 0) {
+				rc = -1;
+				break;
+			}
+			count[k]++;
+			if (k == MX_KEYBACKUP_REJECTED)
+				json_array_append_new(rejects,
+				    json_pack("{s:s,s:s,s:s}", "room_id", room,
+					"session_id", sid, "reason", why));
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		mx_store_rollback(st);
+		return -1;
+	}
+	return mx_store_commit(st, e);
+}
+
+/* --- trust ---------------------------------------------------------------- */
+
+/* The judgement of one signature of user on auth by the key id (after
+ * "ed25519:"). */
+static json_t *
+judge(const json_t *auth, const char *user, const char *id,
+    const struct mx_devlist *l, const char *own_device, const char *own_ed)
+{
+	uint8_t pub[MX_ED25519_PUB_LEN];
+	const char *signer = "unknown", *key = NULL;
+	int trusted = 0, valid = 0;
+	struct mx_err le;
+	size_t i;
+
+	for (i = 0; i < l->n && key == NULL; i++) {
+		const struct mx_device *d = &l->v[i];
+
+		if (strcmp(d->user_id, user) != 0 || d->forged)
+			continue;
+		if (strcmp(d->device_id, id) == 0) {
+			signer = "device";
+			key = d->ed;
+			trusted = d->trust == MX_TRUST_VERIFIED ||
+			    d->trust == MX_TRUST_CROSS_SIGNED ||
+			    (own_device != NULL &&
+				strcmp(id, own_device) == 0 &&
+				strcmp(d->ed, own_ed) == 0);
+		} else if (d->master[0] != '\0' &&
+		    strcmp(d->master, id) == 0) {
+			/* spec: "Cross-signing": the key ID of a master key
+			 * is its public key; only the pinned one counts. */
+			signer = "master";
+			key = d->master;
+			trusted = d->master_verified;
+		}
+	}
+	mx_err_clear(&le);
+	valid = key != NULL && mx_b64_dec_exact(pub, sizeof(pub), key) == 0 &&
+	    mx_signjson_verify(auth, user, id, pub, &le) == 0;
+	return json_pack("{s:s+,s:s,s:b,s:b}", "key", "ed25519:", id, "signer",
+	    signer, "valid", valid, "trusted", valid && trusted);
+}
+
+json_t *
+mx_keybackup_signatures(const json_t *info, const char *user,
+    const struct mx_devlist *l, const char *own_device, const char *own_ed)
+{
+	const json_t *auth = json_object_get(info, "auth_data");
+	json_t *out = json_array(), *sig;
+	const char *kid;
+
+	/* spec: "Server-side key backups": auth_data.signatures, checked as
+	 * any signed JSON (Synapse stores it unchecked). */
+	json_object_foreach(json_object_get(json_object_get(auth,
+						"signatures"),
+				user),
+	    kid, sig) {
+		if (strncmp(kid, "ed25519:", 8) != 0 || kid[8] == '\0')
+			continue;
+		json_array_append_new(out,
+		    judge(auth, user, kid + 8, l, own_device, own_ed));
+	}
+	return out;
+}
+
+/* --- upload --------------------------------------------------------------- */
+
+static int current(struct mx_store *st, char **version,
+    uint8_t pub[MX_X25519_LEN], struct mx_err *e);
+
+#define FLUSH_BATCH 256
+
+/* Whether the session stored under k came from a backup. */
+static int
+from_backup(struct mx_store *st, const char *k)
+{
+	const char *sp = strchr(k, ' ');
+	struct mx_inbound r;
+	char *room;
+	int yes;
+
+	if (sp == NULL)
+		return 0;
+	room = mx_xstrndup(k, (size_t)(sp - k));
+	yes = mx_inbound_load(st, room, sp + 1, &r, NULL) == 1 &&
+	    strcmp(r.source, MX_INBOUND_BACKUP) == 0;
+	mx_inbound_release(&r);
+	free(room);
+	return yes;
+}
+
+int
+mx_keybackup_enable(struct mx_store *st, const char *version,
+    const char *pub64, int all, struct mx_err *e)
+{
+	char *cj, **keys = NULL;
+	json_t *cur;
+	long n;
+	int rc;
+
+	cur = json_pack("{s:s,s:s}", "version", version, "public_key", pub64);
+	cj = mx_json_compact(cur);
+	json_decref(cur);
+	if (mx_store_begin(st, e) != 0) {
+		free(cj);
+		return -1;
+	}
+	rc = mx_store_put(st, "keybackup", "current", cj, strlen(cj), e);
+	free(cj);
+	if (rc == 0)
+		rc = mx_store_clear(st, "backup_todo", e);
+	if (rc == 0 && (n = mx_store_keys(st, "megolm_in", "", &keys, e)) < 0)
+		rc = -1;
+	for (n = 0; rc == 0 && keys[n] != NULL; n++)
+		if (all || !from_backup(st, keys[n]))
+			rc =
+			    mx_store_put(st, "backup_todo", keys[n], "", 0, e);
+	mx_store_keys_free(keys);
+	if (rc != 0) {
+		mx_store_rollback(st);
+		return -1;
+	}
+	return mx_store_commit(st, e);
+}
+
+int
+mx_keybackup_uploads_to(struct mx_store *st, const char *version)
+{
+	uint8_t pub[MX_X25519_LEN];
+	char *v = NULL;
+	int same;
+
+	same = current(st, &v, pub, NULL) == 1 && strcmp(v, version) == 0;
+	free(v);
+	return same;
+}
+
+int
+mx_keybackup_create(struct mx_e2ee *x, uint8_t priv[32], char **version,
+    struct mx_err *e)
+{
+	struct mx_store *st = x->c->store;
+	uint8_t pub[MX_X25519_LEN];
+	char pub64[48];
+	json_t *auth, *body = NULL;
+	char *v = NULL;
+	int rc = -1;
+
+	/* spec: "Server-side key backups": auth_data {"public_key"}, signed
+	 * by the device (the key to trust the backup by). */
+	mx_x25519_keypair(pub, priv);
+	auth = json_pack("{s:s}", "public_key",
+	    mx_b64_enc(pub64, pub, sizeof(pub)));
+	if (mx_account_sign(x, auth, e) != 0) {
+		json_decref(auth);
+		return -1;
+	}
+	body = json_pack("{s:s,s:o}", "algorithm", MX_KEYBACKUP_ALG,
+	    "auth_data", auth);
+	if (mx_api_backup_create(&x->c->api, body, &v, e) != 0) {
+		mx_err_prefix(e, "cannot create a key backup");
+		goto out;
+	}
+	rc = mx_keybackup_enable(st, v, pub64, 1, e);
+out:
+	if (rc == 0)
+		*version = v;
+	else
+		free(v);
+	json_decref(body);
+	return rc;
+}
+
+int
+mx_keybackup_mark(struct mx_store *st, const char *k, struct mx_err *e)
+{
+	char *v = NULL;
+	int rc = mx_store_get(st, "keybackup", "current", &v, NULL, e);
+
+	free(v);
+	if (rc <= 0)
+		return rc;
+	return mx_store_put(st, "backup_todo", k, "", 0, e);
+}
+
+/* The profile's backup: 1 and *version (caller frees) and pub, 0 none. */
+static int
+current(struct mx_store *st, char **version, uint8_t pub[MX_X25519_LEN],
+    struct mx_err *e)
+{
+	char *v = NULL;
+	json_t *j;
+	int rc = mx_store_get(st, "keybackup", "current", &v, NULL, e);
+
+	if (rc <= 0)
+		return rc;
+	j = mx_json_parse(v, strlen(v), NULL);
+	free(v);
+	rc = mx_json_str(j, "version") != NULL &&
+	    mx_json_str(j, "public_key") != NULL &&
+	    mx_b64_dec_exact(pub, MX_X25519_LEN,
+		mx_json_str(j, "public_key")) == 0;
+	if (rc)
+		*version = mx_xstrdup(mx_json_str(j, "version"));
+	json_decref(j);
+	return rc;
+}
+
+/* The KeyBackupData of the session stored under k, or NULL. */
+static json_t *
+backup_record(struct mx_store *st, const char *k, const char *room,
+    const char *sid, const uint8_t pub[MX_X25519_LEN], struct mx_err *e)
+{
+	uint8_t key[MX_MEGOLM_EXPORT_LEN];
+	struct mx_inbound r;
+	json_t *d, *sd = NULL, *out = NULL;
+	char *kb, *plain;
+	uint32_t fi;
+
+	(void)k;
+	if (mx_inbound_load(st, room, sid, &r, e) != 1)
+		return NULL;
+	fi = mx_megolm_in_first_index(r.s);
+	if (mx_megolm_in_export(r.s, fi, key, NULL) == 0) {
+		/* spec: "Server-side key backups", BackedUpSessionData. */
+		kb = mx_b64_encdup(key, sizeof(key));
+		d = json_pack("{s:s,s:s,s:s,s:{s:s},s:[]}", "algorithm",
+		    MX_MEGOLM_ALG, "sender_key", r.sender_key, "session_key",
+		    kb, "sender_claimed_keys", "ed25519", r.ed,
+		    "forwarding_curve25519_key_chain");
+		plain = mx_json_compact(d);
+		sd = mx_backup_encrypt(pub, plain, strlen(plain), e);
+		mx_wipe(plain, strlen(plain));
+		free(plain);
+		wipe_member(d, "session_key");
+		json_decref(d);
+		mx_wipe(kb, strlen(kb));
+		free(kb);
+	}
+	mx_wipe(key, sizeof(key));
+	/* Nothing vouched for here: the server prefers verified copies. */
+	if (sd != NULL)
+		out = json_pack("{s:I,s:i,s:b,s:o}", "first_message_index",
+		    (json_int_t)fi, "forwarded_count", 0, "is_verified", 0,
+		    "session_data", sd);
+	mx_inbound_release(&r);
+	return out;
+}
+
+/* Upload the sessions keys[0..n) to version; their marks removed. */
+static int
+flush_batch(struct mx_api *a, struct mx_store *st, const char *version,
+    const uint8_t pub[MX_X25519_LEN], char **keys, size_t n, size_t *done,
+    struct mx_err *e)
+{
+	json_t *rooms = json_object(), *body, *rec, *room;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *sp = strchr(keys[i], ' ');
+		char *rid;
+
+		if (sp == NULL)
+			continue;
+		rid = mx_xstrndup(keys[i], (size_t)(sp - keys[i]));
+		rec = backup_record(st, keys[i], rid, sp + 1, pub, e);
+		if (rec == NULL && e->status != MX_OK)
+			rc = -1;
+		if (rec != NULL) {
+			if ((room = json_object_get(rooms, rid)) == NULL) {
+				room = json_pack("{s:{}}", "sessions");
+				json_object_set_new(rooms, rid, room);
+			}
+			json_object_set_new(json_object_get(room, "sessions"),
+			    sp + 1, rec);
+			(*done)++;
+		}
+		free(rid);
+	}
+	body = json_pack("{s:o}", "rooms", rooms);
+	if (rc == 0 && json_object_size(rooms) > 0 &&
+	    mx_api_backup_put_keys(a, version, body, e) != 0)
+		rc = mx_err_prefix(e, "cannot upload room keys to backup %s",
+		    version);
+	json_decref(body);
+	if (rc != 0 || mx_store_begin(st, e) != 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = mx_store_del(st, "backup_todo", keys[i], e);
+	if (rc != 0) {
+		mx_store_rollback(st);
+		return -1;
+	}
+	return mx_store_commit(st, e);
+}
+
+int
+mx_keybackup_flush(struct mx_api *a, struct mx_store *st, size_t *n,
+    struct mx_err *e)
+{
+	uint8_t pub[MX_X25519_LEN];
+	char *version = NULL, **keys = NULL;
+	size_t done = 0, i, k;
+	long cnt;
+	int rc;
+
+	if ((rc = current(st, &version, pub, e)) <= 0)
+		goto out;
+	if ((cnt = mx_store_keys(st, "backup_todo", "", &keys, e)) < 0) {
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	for (i = 0; i < (size_t)cnt && rc == 0; i += k) {
+		k = (size_t)cnt - i < FLUSH_BATCH ? (size_t)cnt - i :
+						    FLUSH_BATCH;
+		rc = flush_batch(a, st, version, pub, keys + i, k, &done, e);
+	}
+	mx_store_keys_free(keys);
+out:
+	if (n != NULL)
+		*n = done;
+	free(version);
+	return rc < 0 ? -1 : 0;
+}
