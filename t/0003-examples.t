@@ -25,7 +25,7 @@ keys_delete	mx-keys.1: $ mx-keys delete "$(mx-keys -p laptop whoami | jq -r .dev
 keys_prune	mx-keys.1: $ mx-keys delete --older-than 90 --dry-run | jq -r .device_id
 keys_bk_create	mx-keys.1: $ mx-keys -p ci backup create | jq -r .recovery_key >ci-recovery.txt
 keys_bk_status	mx-keys.1: $ mx-keys -p ci backup status | jq -c '{trusted, in_secret_storage}'
-keys_bk_restore	mx-keys.1: $ mx-keys -p laptop login -u @ci:example.org --password-stdin <ci.pw
+keys_bk_restore	mx-keys.1: $ mx-keys -p desk login -u @ci:example.org --password-stdin <ci.pw
 room_create	mx-room.1: $ room=$(mx-room create --name 'Incident 42' \
 room_list	mx-room.1: $ mx-room list | jq -r 'select(.name) | .name'
 room_dm	mx-room.1: $ mx-room create --dm @bob:example.org | jq -r .alias
@@ -363,6 +363,8 @@ keys_prune() {
 	run "$1" && test ! -s out &&
 	api "$ops_token" GET /_matrix/client/v3/devices >after &&
 	test "$(jq ".devices | length" before)" = "$(jq ".devices | length" after)"
+}
+
 keys_bk_create() {
 	run "$1" && test $(wc -l <ci-recovery.txt) = 1 &&
 	grep -Eqx '([1-9A-HJ-NP-Za-km-z]{4} ){11}[1-9A-HJ-NP-Za-km-z]{4}' ci-recovery.txt
@@ -375,7 +377,7 @@ keys_bk_status() {
 keys_bk_restore() {
 	echo "$ci_pw" >ci.pw && run "$1" && test $(wc -l <out) = 2 &&
 	tail -n 1 out | jq -e '.restored == 0 and .rejected == 0' &&
-	mx-keys -p laptop whoami | jq -r .user_id >got && echo "$ci_id" >want &&
+	mx-keys -p desk whoami | jq -r .user_id >got && echo "$ci_id" >want &&
 	test_cmp want got
 }
 
