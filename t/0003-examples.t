@@ -13,6 +13,10 @@
 need_homeserver
 
 cat >table <<\EOT
+bc_table	mx-bridge-check.1: $ mx-bridge-check --table '!abc:example.org'
+bc_all	mx-bridge-check.1: $ mx-bridge-check --all | jq -r 'select(.check == "bridge") |
+bc_ci	mx-bridge-check.1: $ cat accepted
+bc_post	mx-bridge-check.1: $ mx-bridge-check '#ops:example.org' |
 keys_login	mx-keys.1: $ mx-keys login -u @ops:example.org
 keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot \
 keys_token	mx-keys.1: $ printf '%s\n' "$CI_MATRIX_TOKEN" |
@@ -88,6 +92,9 @@ subst() {
 	sed -e "$_s" \
 		-e "s|!abc:example\\.org|$abc_room|g" \
 		-e "s|https://matrix\\.example\\.org|$MX_TEST_HOMESERVER|g" \
+		-e "s|@telegrambot:example\\.org|$bot|g" \
+		-e "s|--servers example\\.org|--servers $MX_TEST_SERVER_NAME|g" \
+		-e "s|--servers '\\*\\.example\\.org'|--servers '*.$MX_TEST_SERVER_NAME'|g" \
 		-e "s|/var/log/app\\.log|app.log|g" "$1"
 }
 
@@ -273,6 +280,49 @@ login_as() {
 	eval "printf '%s\n' \"\$${1}_pw\"" |
 		mx-keys ${2:+-p "$2"} login --homeserver "$MX_TEST_HOMESERVER" \
 			-u "$(eval "echo \$${1}_id")" --password-stdin >/dev/null
+}
+
+# --- mx-bridge-check(1) ----------------------------------------------------------
+
+# The test homeserver's appservice (t/synapse/run): its bot, and its token.
+bot=@telegrambot:$MX_TEST_SERVER_NAME
+as_token=as-${MX_TEST_SHARED_SECRET:-}
+
+# bridged ROOM: ROOM encrypted, bridged to Telegram by the appservice's
+# bot, who joins it.
+bridged() {
+	api "$as_token" POST "/_matrix/client/v3/join/$(urlenc "$1")?user_id=$(urlenc "$bot")" '{}' >/dev/null &&
+	api "$ops_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$1")/state/m.room.encryption/" \
+		'{"algorithm":"m.megolm.v1.aes-sha2"}' >/dev/null &&
+	api "$ops_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$1")/state/m.bridge/tg" \
+		"{\"bridgebot\":\"$bot\",\"protocol\":{\"id\":\"telegram\"},\"channel\":{\"id\":\"42\"}}" >/dev/null
+}
+
+# The verdict line as shown; the first finding starts as shown.
+bc_table() {
+	bridged "$abc_room" && { run "$1"; test $? = 1; } &&
+	outputs "$1" >want && head -n 1 want >want1 && head -n 1 out >got1 &&
+	test_cmp want1 got1 &&
+	sed -n "2s/ \\.\\.\\.\$//p" want >want2 && test -s want2 &&
+	sed -n 2p out | grep -qF "$(cat want2)"
+}
+
+bc_all() {
+	run "$1" && outputs "$1" >want && test_cmp want out
+}
+
+bc_ci() {
+	bridged "$ops_room" && outputs "$1" >accepted &&
+	run "$1" CI_TOKEN="$ci_token" &&
+	tail -n 1 out | jq -c "[.verdict, .high]" >got && echo '["pass",0]' >want &&
+	test_cmp want got &&
+	MX_HOMESERVER=$MX_TEST_HOMESERVER MX_ACCESS_TOKEN=$ci_token \
+		test_expect_code 1 mx-bridge-check "$ops_room" >/dev/null
+}
+
+bc_post() {
+	run "$1" && bodies "$alerts_room" >got &&
+	grep -q "^bridge: telegram bridge channel 42 via $bot: confirmed" got
 }
 
 # --- mx-keys(1) -------------------------------------------------------------------
@@ -554,7 +604,7 @@ for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
 	setup mkdir ex
 	setup extract "$m" ex
 	case $page in
-	mx-room.1 | mx-send.1 | mx-sync.1) setup login_as ops ;;
+	mx-bridge-check.1 | mx-room.1 | mx-send.1 | mx-sync.1) setup login_as ops ;;
 	mx.7)
 		setup login_as ops ops
 		setup login_as bob bob
