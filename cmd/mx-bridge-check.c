@@ -725,24 +725,27 @@ creators_unlimited(const struct room *r)
 	return *end == '\0' && end != v && n >= 12;
 }
 
-static int
-is_creator(const struct room *r, const char *user)
+/* The creators with unlimited power (a new array, empty before room
+ * version 12): the create event's sender and additional_creators. */
+static json_t *
+creators(const struct room *r)
 {
 	const json_t *ev = event(r, "m.room.create", ""), *a;
 	const char *s = mx_json_str(ev, "sender");
+	json_t *out = json_array();
 	size_t i;
 
 	if (!creators_unlimited(r))
-		return 0;
-	if (s != NULL && strcmp(s, user) == 0)
-		return 1;
+		return out;
+	if (s != NULL)
+		json_array_append_new(out, json_string(s));
 	json_array_foreach(json_object_get(json_object_get(ev, "content"),
 			       "additional_creators"),
 	    i, a)
 		if (json_is_string(a) &&
-		    strcmp(json_string_value(a), user) == 0)
-			return 1;
-	return 0;
+		    (s == NULL || strcmp(json_string_value(a), s) != 0))
+			json_array_append(out, (json_t *)a);
+	return out;
 }
 
 /* 5: who can invite, who can change what lets readers in, bots with
@@ -758,6 +761,7 @@ check_power(struct room *r)
 	const struct pattern *p;
 	const char *user;
 	struct mx_buf b = { 0 };
+	json_t *cr;
 	size_t i;
 
 	users = json_object_get(pl, "users");
@@ -792,12 +796,12 @@ check_power(struct room *r)
 							     "bot",
 			    user, (long long)json_integer_value(lv));
 	}
-	json_object_foreach((json_t *)json_object_get(r->idx, "m.room.member"),
-	    user, lv)
-		if (is_creator(r, user))
-			add(r, "power", S_INFO, user,
-			    refs1(event(r, "m.room.create", "")),
-			    "a creator: unlimited power in room version 12+");
+	cr = creators(r);
+	json_array_foreach(cr, i, lv)
+		add(r, "power", S_INFO, json_string_value(lv),
+		    refs1(event(r, "m.room.create", "")),
+		    "a creator: unlimited power in room version 12+");
+	json_decref(cr);
 	mx_buf_release(&b);
 }
 
@@ -915,7 +919,8 @@ check_bridge_like(struct room *r)
 			add(r, "bridge-like", s, user, refs1(ev),
 			    "%s member looks like a %s bot, and no bridge "
 			    "event names it",
-			    membership(r, user), p->name);
+			    is_in(r, user, 0) ? "a joined" : "an invited",
+			    p->name);
 			continue;
 		}
 		if (r->bridged)
@@ -1077,6 +1082,23 @@ verdict(const struct room *r)
 	return "pass";
 }
 
+/* s on stdout, its control characters (C0, DEL, and C1 as UTF-8) shown
+ * as '?': a widget's name or a server's text must not drive the
+ * terminal, nor split a line. */
+static void
+put_safe(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			putchar('?');
+			p++;
+		} else
+			putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
+	}
+}
+
 /* --table: a verdict line, then a line per finding, the worst first. */
 static void
 print_table(const struct room *r)
@@ -1096,11 +1118,13 @@ print_table(const struct room *r)
 			if (strcmp(sev_names[s], mx_json_str(f, "severity")) !=
 			    0)
 				continue;
-			printf("  %s%-4s%s  %-12s %s: %s\n",
-			    colour ? on[s] : "", sev_names[s],
-			    colour && s > 0 ? "\033[0m" : "",
-			    mx_json_str(f, "check"), mx_json_str(f, "subject"),
-			    mx_json_str(f, "detail"));
+			printf("  %s%-4s%s  %-12s ", colour ? on[s] : "",
+			    sev_names[s], colour && s > 0 ? "\033[0m" : "",
+			    mx_json_str(f, "check"));
+			put_safe(mx_json_str(f, "subject"));
+			fputs(": ", stdout);
+			put_safe(mx_json_str(f, "detail"));
+			putchar('\n');
 		}
 }
 
