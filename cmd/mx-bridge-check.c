@@ -24,6 +24,7 @@
 #include "api.h"
 #include "cli.h"
 #include "conf.h"
+#include "devices.h"
 #include "json.h"
 #include "room.h"
 #include "util.h"
@@ -84,7 +85,7 @@ static const char *const sev_names[] = { "info", "warn", "high" };
 /* The checks, by the name findings carry (mx-bridge-check(1), CHECKS). */
 static const char *const checks[] = { "encryption", "history", "join",
 	"servers", "power", "bridge", "bridge-like", "irc", "integrations",
-	"upgrade", NULL };
+	"devices", "upgrade", NULL };
 
 struct rule {
 	char *check, *subject; /* subject NULL: every finding of check */
@@ -1047,6 +1048,161 @@ check_integrations(struct room *r)
 		}
 }
 
+/* Is every finding of check left out (--ignore CHECK, no subject)? */
+static int
+ignored_all(const struct opt *o, const char *check)
+{
+	size_t i;
+
+	for (i = 0; i < o->nrules; i++)
+		if (strcmp(o->rules[i].check, check) == 0 &&
+		    o->rules[i].subject == NULL)
+			return 1;
+	return 0;
+}
+
+/* Append device d's ID to the list k of user's entry in by
+ * ({user: {k: [device IDs]}}). */
+static void
+note_device(json_t *by, const struct mx_device *d, const char *k)
+{
+	json_t *u = json_object_get(by, d->user_id), *a;
+
+	if (u == NULL) {
+		u = json_object();
+		json_object_set_new(by, d->user_id, u);
+	}
+	if ((a = json_object_get(u, k)) == NULL) {
+		a = json_array();
+		json_object_set_new(u, k, a);
+	}
+	json_array_append_new(a, json_string(d->device_id));
+}
+
+/* The device IDs of list k, comma-separated (a new string). */
+static char *
+ids(const json_t *u, const char *k)
+{
+	struct mx_buf b = MX_BUF_INIT;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(u, k), i, v)
+		mx_buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+	mx_buf_adds(&b, "");
+	return mx_buf_detach(&b);
+}
+
+/* Evidence: user's member event. */
+static json_t *
+member_ref(const struct room *r, const char *user)
+{
+	return refs1(event(r, "m.room.member", user));
+}
+
+/* One user's device findings, from by[user] (see note_device). */
+static void
+user_devices(struct room *r, const char *user, const json_t *u,
+    const struct mx_devlist *l)
+{
+	const struct mx_device *d = NULL;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < l->n && d == NULL; i++)
+		if (strcmp(l->v[i].user_id, user) == 0)
+			d = &l->v[i];
+	if (json_object_get(u, "changed") != NULL && d != NULL)
+		add(r, "devices", S_HIGH, user, member_ref(r, user),
+		    "changed their cross-signing identity from %s to %s; "
+		    "check with them, then run mx-keys accept %s",
+		    d->master[0] ? d->master : "none",
+		    d->master_seen[0] ? d->master_seen : "none", user);
+	if (json_object_get(u, "bad") != NULL) {
+		add(r, "devices", S_HIGH, user, member_ref(r, user),
+		    "device(s) whose keys changed or fail their own "
+		    "signature: %s",
+		    s = ids(u, "bad"));
+		free(s);
+	}
+	if (json_object_get(u, "dehydrated") != NULL) {
+		add(r, "devices", S_WARN, user, member_ref(r, user),
+		    "dehydrated device(s), which receive room keys while "
+		    "their owner is away: %s",
+		    s = ids(u, "dehydrated"));
+		free(s);
+	}
+	if (json_object_get(u, "unverified") == NULL)
+		return;
+	s = ids(u, "unverified");
+	if (d == NULL || d->master[0] == '\0')
+		add(r, "devices", S_WARN, user, member_ref(r, user),
+		    "no cross-signing: nothing vouches for the device(s) %s",
+		    s);
+	else
+		add(r, "devices", S_WARN, user, member_ref(r, user),
+		    "device(s) neither cross-signed by a master key you "
+		    "verified nor verified by you: %s",
+		    s);
+	free(s);
+}
+
+/* 11: the members' devices, with mx-keys's pinning (spec: "Cross-signing";
+ * one /keys/query for every joined and invited member). */
+static int
+check_devices(struct mx_ctx *c, struct room *r, struct mx_err *e)
+{
+	struct mx_devlist l = { 0 };
+	json_t *raw = NULL, *by = json_object();
+	const json_t *ev, *u;
+	const struct mx_device *d;
+	const char **uv = NULL, *user;
+	size_t i, n = 0;
+	int rc = 0;
+
+	json_object_foreach((json_t *)json_object_get(r->idx, "m.room.member"),
+	    user, ev)
+		if (is_in(r, user, 1) && server_of(user) != NULL) {
+			uv = mx_xrealloc(uv, (n + 1) * sizeof(*uv));
+			uv[n++] = user;
+		}
+	if (n > 0 && !ignored_all(r->o, "devices") &&
+	    (rc = mx_devices_audit(&c->api, c->store, uv, n, &l, &raw, e)) ==
+		0)
+		for (i = 0; i < l.n; i++) {
+			d = &l.v[i];
+			if (strcmp(d->user_id, r->me) == 0 &&
+			    c->sess.device_id != NULL &&
+			    strcmp(d->device_id, c->sess.device_id) == 0)
+				continue;
+			if (d->identity_changed)
+				note_device(by, d, "changed");
+			if (d->forged || d->trust == MX_TRUST_MISMATCH)
+				note_device(by, d, "bad");
+			else if (d->trust != MX_TRUST_VERIFIED &&
+			    d->trust != MX_TRUST_CROSS_SIGNED)
+				note_device(by, d, "unverified");
+			/* MSC3814: a device the server holds for its owner. */
+			if (json_is_true(json_object_get(
+				json_object_get(
+				    json_object_get(json_object_get(raw,
+							"device_keys"),
+					d->user_id),
+				    d->device_id),
+				"dehydrated")))
+				note_device(by, d, "dehydrated");
+		}
+	if (rc != 0)
+		mx_err_prefix(e, "cannot query the devices of '%s'", r->id);
+	json_object_foreach(by, user, u)
+		user_devices(r, user, u, &l);
+	mx_devlist_release(&l);
+	json_decref(raw);
+	json_decref(by);
+	free(uv);
+	return rc;
+}
+
 /* 12: m.room.tombstone. */
 static void
 check_upgrade(struct room *r)
@@ -1191,9 +1347,11 @@ audit(struct mx_ctx *c, const struct opt *o, const json_t *globs,
 	check_bridge_like(&r);
 	check_irc(&r);
 	check_integrations(&r);
-	check_upgrade(&r);
-	if (print_room(&r, e) == 0)
-		rc = strcmp(verdict(&r), "fail") == 0;
+	if (check_devices(c, &r, e) == 0) {
+		check_upgrade(&r);
+		if (print_room(&r, e) == 0)
+			rc = strcmp(verdict(&r), "fail") == 0;
+	}
 	json_decref(r.idx);
 	json_decref(r.bots);
 	json_decref(r.found);
@@ -1231,6 +1389,7 @@ main(int argc, char **argv)
 	struct opt o = { 0 };
 	struct mx_err e;
 	json_t *globs = json_array(), *rooms = NULL, *v;
+	unsigned flags = MX_CTX_SESSION;
 	size_t k;
 	int i, r, rc = MX_OK, failed = 0;
 
@@ -1242,8 +1401,14 @@ main(int argc, char **argv)
 		mx_cli_usage(&cli, "--all takes no ROOM");
 	if (!o.all && i == argc)
 		mx_cli_usage(&cli, "no ROOM given (or --all)");
+	/* The profile's store pins the keys of the members' devices, as
+	 * mx-keys devices does; a token from the environment has no profile:
+	 * its pins last this run only. */
+	if (getenv("MX_ACCESS_TOKEN") == NULL)
+		flags |= MX_CTX_STORE;
 	if (load_files(&o, &e) != 0 || load_servers(&o, globs, &e) != 0 ||
-	    mx_ctx_open(&c, MX_CTX_SESSION, &e) != 0 ||
+	    mx_ctx_open(&c, flags, &e) != 0 ||
+	    (c.store == NULL && mx_store_open_memory(&c.store, &e) != 0) ||
 	    mx_ctx_whoami(&c, &e) != 0 ||
 	    (rooms = rooms_of(&c, &o, argc - i, argv + i, &e)) == NULL) {
 		rc = mx_cli_fail(cli.prog, &e);
