@@ -44,7 +44,9 @@ enum {
 	O_SERVERS,
 	O_IGNORE,
 	O_ALLOW,
-	O_PATTERNS
+	O_PATTERNS,
+	O_FOLLOW,
+	O_WATCH
 };
 
 static const struct mx_opt opts[] = { { O_ALL, "all", NULL,
@@ -69,6 +71,10 @@ static const struct mx_opt opts[] = { { O_ALL, "all", NULL,
 	{ O_PATTERNS, "patterns", "FILE",
 	    "more bridge and bot naming patterns, before the shipped ones",
 	    0 },
+	{ O_FOLLOW, "follow-upgrades", NULL,
+	    "audit the successor of an upgraded room too, when joined", 0 },
+	{ O_WATCH, "watch", NULL,
+	    "keep syncing; print each new finding as the rooms change", 0 },
 	MX_OPT_END };
 
 static const struct mx_cli cli = {
@@ -98,7 +104,7 @@ struct pattern {
 };
 
 struct opt {
-	int all, table, require_enc, fail_on;
+	int all, table, require_enc, fail_on, follow, watch;
 	const char **servers;
 	size_t nservers;
 	struct rule *rules;
@@ -190,6 +196,12 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_PATTERNS:
 		o->patterns = arg;
+		break;
+	case O_FOLLOW:
+		o->follow = 1;
+		break;
+	case O_WATCH:
+		o->watch = 1;
 		break;
 	default:
 		return -1;
@@ -1314,27 +1326,115 @@ print_room(const struct room *r, struct mx_err *e)
 
 /* --- main ----------------------------------------------------------------- */
 
-/* Audit one room; 1 when it fails --fail-on. */
+/* One run over the rooms: the rooms to audit, in order (--follow-upgrades
+ * appends successors), and what was printed of each (--watch prints only
+ * what is new). */
+struct run {
+	struct mx_ctx *c;
+	const struct opt *o;
+	const json_t *globs;
+	json_t *queue;	/* room arguments, then room IDs */
+	json_t *rooms;	/* {room_id: {finding key: true}} */
+	json_t *joined; /* our joined rooms, read once when needed */
+};
+
+/* A finding's identity: what it says, not when. */
+static char *
+finding_key(const json_t *f)
+{
+	return mx_xasprintf("%s\n%s\n%s\n%s", mx_json_str(f, "check"),
+	    mx_json_str(f, "severity"), mx_json_str(f, "subject"),
+	    mx_json_str(f, "detail"));
+}
+
+/* --watch, once a room was printed: its findings not printed before. */
 static int
-audit(struct mx_ctx *c, const struct opt *o, const json_t *globs,
-    const char *arg, struct mx_err *e)
+print_new(json_t *printed, const struct room *r, struct mx_err *e)
+{
+	const json_t *f;
+	char *k;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(r->found, i, f) {
+		k = finding_key(f);
+		if (rc == 0 && json_object_get(printed, k) == NULL) {
+			json_object_set_new(printed, k, json_true());
+			rc = mx_cli_print_json(f, e);
+		}
+		free(k);
+	}
+	return rc;
+}
+
+/* Remember r's findings as printed. */
+static void
+mark_printed(json_t *printed, const struct room *r)
+{
+	const json_t *f;
+	char *k;
+	size_t i;
+
+	json_array_foreach(r->found, i, f) {
+		k = finding_key(f);
+		json_object_set_new(printed, k, json_true());
+		free(k);
+	}
+}
+
+/* --follow-upgrades: queue the successor of a tombstoned room when we
+ * are joined to it; say so when we are not. */
+static int
+follow(struct run *u, const struct room *r, struct mx_err *e)
+{
+	const char *to =
+	    mx_json_str(json_object_get(event(r, "m.room.tombstone", ""),
+			    "content"),
+		"replacement_room");
+	const json_t *v;
+	size_t i;
+
+	if (!u->o->follow || to == NULL ||
+	    json_object_get(u->rooms, to) != NULL)
+		return 0;
+	json_array_foreach(u->queue, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), to) == 0)
+			return 0;
+	if (u->joined == NULL &&
+	    mx_api_joined_rooms(&u->c->api, &u->joined, e) != 0)
+		return mx_err_prefix(e, "cannot list the joined rooms");
+	json_array_foreach(u->joined, i, v)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), to) == 0) {
+			json_array_append_new(u->queue, json_string(to));
+			return 0;
+		}
+	mx_cli_note(u->c, 0, "%s was upgraded to %s, which we have not joined",
+	    r->id, to);
+	return 0;
+}
+
+/* Audit one room (a room argument, or an ID); 1 when it fails
+ * --fail-on.  A room audited before prints only its new findings. */
+static int
+audit(struct run *u, const char *arg, struct mx_err *e)
 {
 	struct room r = { 0 };
-	json_t *state = NULL;
+	json_t *state = NULL, *printed;
 	char *id = NULL;
 	int rc = -1;
 
-	if (mx_room_resolve(c, arg, 0, &id, e) != 0)
+	if (mx_room_resolve(u->c, arg, 0, &id, e) != 0)
 		return -1;
 	/* One request: every current state event (spec: GET
 	 * /rooms/{roomId}/state). */
-	if (mx_api_room_state(&c->api, id, &state, e) != 0) {
+	if (mx_api_room_state(&u->c->api, id, &state, e) != 0) {
 		mx_err_prefix(e, "cannot read the state of '%s'", arg);
 		goto out;
 	}
 	r.id = id;
-	r.me = c->sess.user_id;
-	r.o = o;
+	r.me = u->c->sess.user_id;
+	r.o = u->o;
 	r.idx = index_state(state);
 	r.bots = json_object();
 	r.found = json_array();
@@ -1342,14 +1442,24 @@ audit(struct mx_ctx *c, const struct opt *o, const json_t *globs,
 	check_history(&r);
 	check_join(&r);
 	check_bridges(&r);
-	check_servers(&r, globs);
+	check_servers(&r, u->globs);
 	check_power(&r);
 	check_bridge_like(&r);
 	check_irc(&r);
 	check_integrations(&r);
-	if (check_devices(c, &r, e) == 0) {
+	if (check_devices(u->c, &r, e) == 0) {
 		check_upgrade(&r);
-		if (print_room(&r, e) == 0)
+		if ((printed = json_object_get(u->rooms, id)) != NULL)
+			rc = print_new(printed, &r, e);
+		else {
+			printed = json_object();
+			json_object_set_new(u->rooms, id, printed);
+			mark_printed(printed, &r);
+			rc = print_room(&r, e);
+		}
+		if (rc == 0)
+			rc = follow(u, &r, e);
+		if (rc == 0)
 			rc = strcmp(verdict(&r), "fail") == 0;
 	}
 	json_decref(r.idx);
@@ -1382,13 +1492,120 @@ rooms_of(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	return rooms;
 }
 
+/* --watch: the sync filter for the audited rooms: their state and the
+ * state events of their timelines, nothing else. */
+static char *
+watch_filter(const json_t *rooms)
+{
+	json_t *ids = json_array(), *f;
+	const char *id;
+	const json_t *v;
+	char *s;
+
+	json_object_foreach((json_t *)rooms, id, v)
+		json_array_append_new(ids, json_string(id));
+	f = json_pack("{s:{s:o,s:{s:i},s:{s:[s]},s:{s:[s]}},s:{s:[s]},s:{s:["
+		      "s]}}",
+	    "room", "rooms", ids, "timeline", "limit", 50, "ephemeral",
+	    "not_types", "*", "account_data", "not_types", "*", "presence",
+	    "not_types", "*", "account_data", "not_types", "*");
+	s = mx_json_compact(f);
+	json_decref(f);
+	return s;
+}
+
+/* A joined room of a sync answer changed: state, or a state event in
+ * its timeline. */
+static int
+room_changed(const json_t *jr)
+{
+	const json_t *ev;
+	size_t i;
+
+	if (json_array_size(
+		json_object_get(json_object_get(jr, "state"), "events")) > 0)
+		return 1;
+	json_array_foreach(json_object_get(json_object_get(jr, "timeline"),
+			       "events"),
+	    i, ev)
+		if (mx_json_str(ev, "state_key") != NULL)
+			return 1;
+	return 0;
+}
+
+/* The rooms of a sync answer (resp) to audit again: those whose state
+ * changed, or all when a user's devices changed (a new array). */
+static json_t *
+changed_rooms(const struct run *u, const json_t *resp)
+{
+	json_t *todo = json_array();
+	const json_t *jr, *v;
+	const char *id;
+	int all = json_array_size(
+		      json_object_get(json_object_get(resp, "device_lists"),
+			  "changed")) > 0;
+
+	json_object_foreach(u->rooms, id, v) {
+		jr = json_object_get(json_object_get(json_object_get(resp,
+							 "rooms"),
+					 "join"),
+		    id);
+		if (all || (jr != NULL && room_changed(jr)))
+			json_array_append_new(todo, json_string(id));
+	}
+	return todo;
+}
+
+/* --watch: sync forever; audit again each room whose state changed, and
+ * every room when a user's devices changed, printing the new findings
+ * (spec: GET /sync).  Returns only on an error. */
+static int
+watch(struct run *u, struct mx_err *e)
+{
+	char *filter = watch_filter(u->rooms), *since = NULL;
+	json_t *resp = NULL, *todo;
+	size_t i;
+	int rc = 0;
+
+	while (rc == 0) {
+		if (mx_api_sync(&u->c->api, since, filter, since ? 30000 : 0,
+			&resp, e) != 0) {
+			rc = -1;
+			break;
+		}
+		if (mx_json_str(resp, "next_batch") == NULL) {
+			rc = mx_err_set(e, MX_TEMP,
+			    "the server's sync has no next_batch");
+			break;
+		}
+		/* The first sync only starts the stream: the rooms were just
+		 * audited. */
+		todo = since != NULL ? changed_rooms(u, resp) : json_array();
+		free(since);
+		since = mx_xstrdup(mx_json_str(resp, "next_batch"));
+		json_decref(resp);
+		resp = NULL;
+		for (i = 0; i < json_array_size(todo) && rc == 0; i++)
+			if (audit(u,
+				json_string_value(json_array_get(todo, i)),
+				e) < 0)
+				rc = -1;
+		json_decref(todo);
+	}
+	json_decref(resp);
+	free(since);
+	free(filter);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
 	struct opt o = { 0 };
 	struct mx_err e;
-	json_t *globs = json_array(), *rooms = NULL, *v;
+	json_t *globs = json_array(), *v;
+	struct run u = { 0 };
 	unsigned flags = MX_CTX_SESSION;
 	size_t k;
 	int i, r, rc = MX_OK, failed = 0;
@@ -1401,6 +1618,8 @@ main(int argc, char **argv)
 		mx_cli_usage(&cli, "--all takes no ROOM");
 	if (!o.all && i == argc)
 		mx_cli_usage(&cli, "no ROOM given (or --all)");
+	if (o.watch && o.table)
+		mx_cli_usage(&cli, "--watch prints JSON lines, not --table");
 	/* The profile's store pins the keys of the members' devices, as
 	 * mx-keys devices does; a token from the environment has no profile:
 	 * its pins last this run only. */
@@ -1410,17 +1629,22 @@ main(int argc, char **argv)
 	    mx_ctx_open(&c, flags, &e) != 0 ||
 	    (c.store == NULL && mx_store_open_memory(&c.store, &e) != 0) ||
 	    mx_ctx_whoami(&c, &e) != 0 ||
-	    (rooms = rooms_of(&c, &o, argc - i, argv + i, &e)) == NULL) {
+	    (u.queue = rooms_of(&c, &o, argc - i, argv + i, &e)) == NULL) {
 		rc = mx_cli_fail(cli.prog, &e);
 		goto out;
 	}
 	/* A room that cannot be read does not stop the others; the worst
 	 * error decides the status. */
-	json_array_foreach(rooms, k, v) {
+	u.c = &c;
+	u.o = &o;
+	u.globs = globs;
+	u.rooms = json_object();
+	for (k = 0; k < json_array_size(u.queue); k++) {
+		v = json_array_get(u.queue, k);
 		if (!json_is_string(v))
 			continue;
 		mx_err_clear(&e);
-		r = audit(&c, &o, globs, json_string_value(v), &e);
+		r = audit(&u, json_string_value(v), &e);
 		if (r < 0) {
 			r = mx_cli_fail(cli.prog, &e);
 			if (r > rc)
@@ -1430,10 +1654,21 @@ main(int argc, char **argv)
 		} else
 			failed |= r;
 	}
+	/* --watch goes on whatever the rooms' verdicts: it is an alarm. */
+	if (rc == MX_OK && o.watch) {
+		mx_err_clear(&e);
+		if (json_object_size(u.rooms) == 0) {
+			mx_err_set(&e, MX_PERM, "no room to watch");
+			rc = mx_cli_fail(cli.prog, &e);
+		} else if (watch(&u, &e) != 0)
+			rc = mx_cli_fail(cli.prog, &e);
+	}
 	if (rc == MX_OK && failed)
 		rc = MX_NO;
 out:
-	json_decref(rooms);
+	json_decref(u.queue);
+	json_decref(u.rooms);
+	json_decref(u.joined);
 	json_decref(globs);
 	opt_release(&o);
 	mx_ctx_close(&c);

@@ -24,6 +24,7 @@ _mx_bridge_check()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--all --table --fail-on
 		    --require-encryption --servers --ignore --allow --patterns
+		    --follow-upgrades --watch
 		    -h --help -V --version -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

@@ -17,6 +17,7 @@ bc_table	mx-bridge-check.1: $ mx-bridge-check --table '!abc:example.org'
 bc_all	mx-bridge-check.1: $ mx-bridge-check --all | jq -r 'select(.check == "bridge") |
 bc_ci	mx-bridge-check.1: $ cat accepted
 bc_post	mx-bridge-check.1: $ mx-bridge-check '#ops:example.org' |
+bc_watch	mx-bridge-check.1: $ mx-bridge-check --watch '#ops:example.org' |
 keys_login	mx-keys.1: $ mx-keys login -u @ops:example.org
 keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot \
 keys_token	mx-keys.1: $ printf '%s\n' "$CI_MATRIX_TOKEN" |
@@ -323,6 +324,15 @@ bc_ci() {
 bc_post() {
 	run "$1" && bodies "$alerts_room" >got &&
 	grep -q "^bridge: telegram bridge channel 42 via $bot: confirmed" got
+}
+
+# bc_watch: a widget added to #ops while the pipeline runs shows in #alerts.
+bc_watch() {
+	tty_start "$1" && sleep 2 &&
+	api "$ops_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$ops_room")/state/im.vector.modular.widgets/pad" \
+		'{"type":"etherpad","url":"https://pad.example.net/p/ops"}' >/dev/null &&
+	wait_for has_body "$alerts_room" "integrations: widget 'pad' (etherpad) loads https://pad.example.net/p/ops" &&
+	tty_running && tty_stop
 }
 
 # --- mx-keys(1) -------------------------------------------------------------------

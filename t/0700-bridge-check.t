@@ -290,6 +290,60 @@ test_expect_success 'a tombstone names the successor' '
 		.subject == \"$(cat quiet.id)\""
 '
 
+test_expect_success '--follow-upgrades audits a joined successor too' '
+	check --follow-upgrades "$(cat old.id)" >out 2>err &&
+	jq -r "select(.verdict) | .room_id" out >got &&
+	printf "%s\n" "$(cat old.id)" "$(cat quiet.id)" >want &&
+	test_cmp want got && test ! -s err &&
+	check "$(cat old.id)" >out &&
+	jq -r "select(.verdict) | .room_id" out >got &&
+	cat old.id >want && test_cmp want got
+'
+
+test_expect_success '--follow-upgrades: a successor we did not join is a note' '
+	bobs=$(create_room "$bob_token") &&
+	room old2 &&
+	put_state "$alice_token" "$(cat old2.id)" m.room.tombstone "" \
+		"{\"body\":\"moved\",\"replacement_room\":\"$bobs\"}" &&
+	check --follow-upgrades "$(cat old2.id)" >out 2>err &&
+	jq -r "select(.verdict) | .room_id" out >got &&
+	cat old2.id >want && test_cmp want got &&
+	grep -qx "mx-bridge-check: $(cat old2.id) was upgraded to $bobs, which we have not joined" err
+'
+
+# --- watching ---------------------------------------------------------------
+
+# wait_for CMD...: CMD succeeds within 30 seconds.
+wait_for() {
+	_end=$(($(date +%s) + 30))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_end" ] || { echo "timed out: $*"; return 1; }
+		sleep 0.2
+	done
+}
+
+test_expect_success '--watch prints a finding within a sync of a bot joining' '
+	room watched &&
+	{ check --watch "$(cat watched.id)" >watch.out 2>watch.err & echo $! >watch.pid; } &&
+	wait_for has watch.out ".verdict == \"pass\"" &&
+	sleep 1 && bring "$bot" "$(cat watched.id)" &&
+	wait_for has watch.out ".check == \"bridge-like\" and .subject == \"$bot\"" &&
+	kill -0 "$(cat watch.pid)" &&
+	put_state "$alice_token" "$(cat watched.id)" im.vector.modular.widgets w \
+		"{\"url\":\"https://pad.example.org/p\"}" &&
+	wait_for has watch.out ".check == \"integrations\" and .subject == \"pad.example.org\"" &&
+	kill "$(cat watch.pid)" &&
+	jq -s -e "[.[] | select(.verdict)] | length == 1" watch.out &&
+	sort watch.out | uniq -d >dups && test ! -s dups &&
+	test ! -s watch.err
+'
+test -s watch.pid && kill "$(cat watch.pid)" 2>/dev/null
+
+test_expect_success '--watch with --table is a usage error' '
+	test_expect_code 2 check --watch --table "$(cat quiet.id)" 2>err &&
+	grep -q "watch prints JSON lines, not --table" err
+'
+
 # --- servers ---------------------------------------------------------------
 
 test_expect_success '--servers: a member or bridge bot elsewhere is high' '
