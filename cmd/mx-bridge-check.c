@@ -46,7 +46,8 @@ enum {
 	O_ALLOW,
 	O_PATTERNS,
 	O_FOLLOW,
-	O_WATCH
+	O_WATCH,
+	O_AS_PING
 };
 
 static const struct mx_opt opts[] = { { O_ALL, "all", NULL,
@@ -75,11 +76,14 @@ static const struct mx_opt opts[] = { { O_ALL, "all", NULL,
 	    "audit the successor of an upgraded room too, when joined", 0 },
 	{ O_WATCH, "watch", NULL,
 	    "keep syncing; print each new finding as the rooms change", 0 },
+	{ O_AS_PING, "appservice-ping", "ID",
+	    "have the homeserver ping appservice ID ($MX_AS_TOKEN)", 0 },
 	MX_OPT_END };
 
 static const struct mx_cli cli = {
 	"mx-bridge-check",
-	"[options] ROOM...\n[options] --all",
+	"[options] ROOM...\n[options] --all\n"
+	"[options] --appservice-ping ID [ROOM...]",
 	"List the bridges, bots, widgets and servers that can read Matrix "
 	"rooms.",
 	opts,
@@ -109,7 +113,7 @@ struct opt {
 	size_t nservers;
 	struct rule *rules;
 	size_t nrules;
-	const char *allow, *patterns;
+	const char *allow, *patterns, *as_ping;
 	struct pattern *pat;
 	size_t npat;
 };
@@ -202,6 +206,9 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_WATCH:
 		o->watch = 1;
+		break;
+	case O_AS_PING:
+		o->as_ping = arg;
 		break;
 	default:
 		return -1;
@@ -1598,6 +1605,70 @@ watch(struct run *u, struct mx_err *e)
 	return rc;
 }
 
+/* The homeserver's answers that mean "it cannot reach the appservice". */
+static int
+unreachable(const struct mx_err *e)
+{
+	static const char *const codes[] = { "M_URL_NOT_SET",
+		"M_CONNECTION_FAILED", "M_BAD_STATUS", "M_CONNECTION_TIMEOUT",
+		NULL };
+	size_t i;
+
+	for (i = 0; codes[i] != NULL; i++)
+		if (strcmp(e->errcode, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* --appservice-ping: the homeserver pings the appservice id, asked with
+ * its as_token (MX_AS_TOKEN: never on argv, never printed); one line.
+ * 1 when the homeserver cannot reach it. */
+static int
+appservice_ping(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
+{
+	struct mx_api a = c->api;
+	long long ms = 0;
+	json_t *j;
+	int ok, rc;
+
+	a.token = getenv("MX_AS_TOKEN");
+	if (mx_api_appservice_ping(&a, o->as_ping, &ms, e) == 0) {
+		ok = 1;
+		j = json_pack("{s:s,s:b,s:I}", "appservice", o->as_ping,
+		    "reachable", 1, "duration_ms", (json_int_t)ms);
+	} else if (unreachable(e)) {
+		ok = 0;
+		j = json_pack("{s:s,s:b,s:s,s:s}", "appservice", o->as_ping,
+		    "reachable", 0, "errcode", e->errcode, "error", e->msg);
+		mx_err_clear(e);
+	} else if (e->http == 401) {
+		mx_err_set(e, MX_PERM,
+		    "cannot ping appservice '%s': the homeserver does not "
+		    "know MX_AS_TOKEN",
+		    o->as_ping);
+		/* Not MX_ACCESS_TOKEN's death, as mx_cli_fail would say. */
+		e->errcode[0] = '\0';
+		return -1;
+	} else
+		return mx_err_prefix(e, "cannot ping appservice '%s'",
+		    o->as_ping);
+	if (o->table) {
+		printf("%s appservice %s: ", ok ? "PASS" : "FAIL", o->as_ping);
+		if (ok)
+			printf("reached in %lld ms\n", ms);
+		else {
+			put_safe(mx_json_str(j, "error"));
+			putchar('\n');
+		}
+		rc = fflush(stdout) != 0 || ferror(stdout) ?
+		    mx_err_set(e, MX_LOCAL, "cannot write to stdout") :
+		    0;
+	} else
+		rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc != 0 ? -1 : !ok;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1616,8 +1687,11 @@ main(int argc, char **argv)
 	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
 	if (o.all && i < argc)
 		mx_cli_usage(&cli, "--all takes no ROOM");
-	if (!o.all && i == argc)
+	if (!o.all && i == argc && o.as_ping == NULL)
 		mx_cli_usage(&cli, "no ROOM given (or --all)");
+	if (o.as_ping != NULL &&
+	    (getenv("MX_AS_TOKEN") == NULL || *getenv("MX_AS_TOKEN") == '\0'))
+		mx_cli_usage(&cli, "--appservice-ping needs MX_AS_TOKEN");
 	if (o.watch && o.table)
 		mx_cli_usage(&cli, "--watch prints JSON lines, not --table");
 	/* The profile's store pins the keys of the members' devices, as
@@ -1652,6 +1726,13 @@ main(int argc, char **argv)
 			if (e.status == MX_LOCAL && e.http == 0)
 				break;
 		} else
+			failed |= r;
+	}
+	if (rc == MX_OK && o.as_ping != NULL) {
+		mx_err_clear(&e);
+		if ((r = appservice_ping(&c, &o, &e)) < 0)
+			rc = mx_cli_fail(cli.prog, &e);
+		else
 			failed |= r;
 	}
 	/* --watch goes on whatever the rooms' verdicts: it is an alarm. */

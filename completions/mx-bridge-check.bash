@@ -18,13 +18,13 @@ _mx_bridge_check()
 		COMPREPLY=($(compgen -W "encryption history join servers power
 		    bridge bridge-like irc integrations devices upgrade" -- "$cur"))
 		return ;;
-	--servers)
+	--servers|--appservice-ping)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--all --table --fail-on
 		    --require-encryption --servers --ignore --allow --patterns
-		    --follow-upgrades --watch
+		    --follow-upgrades --watch --appservice-ping
 		    -h --help -V --version -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

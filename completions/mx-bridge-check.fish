@@ -10,6 +10,7 @@ complete -c mx-bridge-check -l allow -r -F -d 'leave out the findings a file acc
 complete -c mx-bridge-check -l patterns -r -F -d 'more bridge and bot naming patterns'
 complete -c mx-bridge-check -l follow-upgrades -d 'audit the successor of an upgraded room too'
 complete -c mx-bridge-check -l watch -d 'keep syncing; print each new finding'
+complete -c mx-bridge-check -l appservice-ping -x -d 'have the homeserver ping this appservice (MX_AS_TOKEN)'
 complete -c mx-bridge-check -s h -l help -d 'print help and exit'
 complete -c mx-bridge-check -s V -l version -d 'print version and exit'
 complete -c mx-bridge-check -s v -l verbose -d 'say more; twice: trace HTTP'

@@ -18,6 +18,7 @@ bc_all	mx-bridge-check.1: $ mx-bridge-check --all | jq -r 'select(.check == "bri
 bc_ci	mx-bridge-check.1: $ cat accepted
 bc_post	mx-bridge-check.1: $ mx-bridge-check '#ops:example.org' |
 bc_watch	mx-bridge-check.1: $ mx-bridge-check --watch '#ops:example.org' |
+bc_ping	mx-bridge-check.1: $ export MX_HOMESERVER=https://matrix.example.org
 keys_login	mx-keys.1: $ mx-keys login -u @ops:example.org
 keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot \
 keys_token	mx-keys.1: $ printf '%s\n' "$CI_MATRIX_TOKEN" |
@@ -333,6 +334,33 @@ bc_watch() {
 		'{"type":"etherpad","url":"https://pad.example.net/p/ops"}' >/dev/null &&
 	wait_for has_body "$alerts_room" "integrations: widget 'pad' (etherpad) loads https://pad.example.net/p/ops" &&
 	tty_running && tty_stop
+}
+
+# bc_ping: the test appservice ("telegram", t/synapse/run) reached, a
+# listener of ours answering in its place on its port.
+bc_ping() {
+	_port=$(sed -n 's/^url: "http:.*:\([0-9]*\)"$/\1/p' \
+		"${MX_TEST_CHROOT:-/var/cache/mx-test/sid}/run/mx-${MX_TEST_HOMESERVER##*:}/appservice.yaml") &&
+	test -n "$_port" &&
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    do_PUT = do_POST
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+print("up", flush=True)
+s.serve_forever()' "$_port" >listener.up &
+	_l=$! && wait_for test -s listener.up &&
+	{ run "$1" AS_TOKEN="$as_token"; _st=$?; kill $_l; test $_st = 0; } &&
+	jq -e "[.appservice, .reachable, (.duration_ms | type)] ==
+		[\"telegram\", true, \"number\"]" out
 }
 
 # --- mx-keys(1) -------------------------------------------------------------------
