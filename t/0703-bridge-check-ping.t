@@ -68,8 +68,9 @@ test_expect_success 'a listener answers: reached, its round trip in ms' '
 	jq -e ".appservice == \"telegram\" and .reachable == true and
 		(.duration_ms | type) == \"number\"" out &&
 	grep -q "^POST /_matrix/app/v1/ping\$" listener.log &&
-	ping_as --table --appservice-ping telegram >out &&
-	grep -qx "PASS appservice telegram: reached in [0-9]* ms" out
+	ping_as --table --appservice-ping telegram >out2 &&
+	grep -qx "PASS appservice telegram: reached in [0-9]* ms" out2 ||
+	{ cat out out2 listener.log; exit 1; }
 '
 
 test_expect_success 'a token the homeserver does not know: 3; no token shown' '
