@@ -25,6 +25,9 @@ ping_as() {
 cat >listener.py <<\EOP
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
+    # Keep-alive, as a real appservice: Synapse's client pool reuses
+    # connections, and one closed under it fails a ping now and then.
+    protocol_version = "HTTP/1.1"
     def answer(self):
         n = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(n)
@@ -63,14 +66,27 @@ i=0
 while [ ! -s listener.up ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s listener.up ] || setup_failed "start the appservice listener"
 
+# reached ARGS...: a ping reaches the listener, within three tries:
+# Synapse's client now and then fails a ping on a connection it reuses
+# (M_CONNECTION_FAILED; matrix-org/synapse#15745), which is its answer
+# and printed as such, but not what this test is about.
+reached() {
+	for _try in 1 2 3; do
+		ping_as "$@" >out && return 0
+		cat out
+		sleep 1
+	done
+	return 1
+}
+
 test_expect_success 'a listener answers: reached, its round trip in ms' '
-	ping_as --appservice-ping telegram >out &&
+	reached --appservice-ping telegram &&
 	jq -e ".appservice == \"telegram\" and .reachable == true and
 		(.duration_ms | type) == \"number\"" out &&
 	grep -q "^POST /_matrix/app/v1/ping\$" listener.log &&
-	ping_as --table --appservice-ping telegram >out2 &&
-	grep -qx "PASS appservice telegram: reached in [0-9]* ms" out2 ||
-	{ cat out out2 listener.log; exit 1; }
+	reached --table --appservice-ping telegram &&
+	grep -qx "PASS appservice telegram: reached in [0-9]* ms" out ||
+	{ cat out listener.log; exit 1; }
 '
 
 test_expect_success 'a token the homeserver does not know: 3; no token shown' '
