@@ -72,8 +72,8 @@ cmd/cli.o: cmd/cli.c cmd/cli.h $(HDRS) | $(DEPS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a $(HDRS) cmd/*.h
-	$(CC) $(ALL_CFLAGS) -Icmd -o $@ $< cmd/cli.o lib/libmx.a $(LDFLAGS) \
-		$(PROG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Icmd -DMX_DATADIR='"$(DATADIR)"' -o $@ $< \
+		cmd/cli.o lib/libmx.a $(LDFLAGS) $(PROG_LIBS) -lm
 
 # Unit tests that compare against libolm link it; nothing else ever does.
 # libolm-dev is a test dependency: on a fresh machine it is installed first.
@@ -111,8 +111,10 @@ install: all
 		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions \
 		$(DESTDIR)$(DATADIR)/zsh/site-functions \
-		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d \
+		$(DESTDIR)$(DATADIR)/mx
 	install -m 755 $(CMDS) $(DESTDIR)$(BINDIR)
+	install -m 644 data/bridge-patterns $(DESTDIR)$(DATADIR)/mx
 	for m in $(MAN); do \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}; done
 	for c in $(CMDS); do \

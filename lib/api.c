@@ -470,6 +470,31 @@ mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
 	return -1;
 }
 
+int
+mx_api_appservice_ping(struct mx_api *a, const char *id,
+    long long *duration_ms, struct mx_err *e)
+{
+	json_t *b = json_object(), *j = NULL;
+	const json_t *d;
+	int rc;
+
+	/* Not idempotent for the retry logic: a 502 here is the answer. */
+	rc = call(a, "POST", path("/_matrix/client/v1/appservice/%s/ping", id),
+	    b, 0, &j, e);
+	json_decref(b);
+	if (rc != 0)
+		return -1;
+	d = json_object_get(j, "duration_ms");
+	if (!json_is_integer(d) || json_integer_value(d) < 0) {
+		json_decref(j);
+		return mx_err_set(e, MX_TEMP,
+		    "malformed answer from the server: no \"duration_ms\"");
+	}
+	*duration_ms = json_integer_value(d);
+	json_decref(j);
+	return 0;
+}
+
 /* --- rooms -------------------------------------------------------------- */
 
 int

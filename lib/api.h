@@ -130,6 +130,17 @@ int
 mx_api_relations(struct mx_api *a, const char *room_id, const char *event_id,
     const char *rel_type, int limit, char dir, json_t **out, struct mx_err *e);
 
+/*
+ * POST /_matrix/client/v1/appservice/{appserviceId}/ping (spec v1.7,
+ * "Application Service API", ping), a->token being that appservice's
+ * as_token: *duration_ms, the homeserver's round trip to the appservice.
+ * The homeserver's failure to reach it is an error as any, e->errcode
+ * saying which (M_URL_NOT_SET, M_CONNECTION_FAILED, M_BAD_STATUS,
+ * M_CONNECTION_TIMEOUT); not retried.
+ */
+int mx_api_appservice_ping(struct mx_api *a, const char *id,
+    long long *duration_ms, struct mx_err *e);
+
 /* End-to-end encryption (spec: "Key management API", "Send-to-Device
  * messaging").  Bodies are the spec's request objects, borrowed. */
 int mx_api_keys_upload(struct mx_api *a, const json_t *body, json_t **out,

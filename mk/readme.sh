@@ -21,7 +21,7 @@ list() {
 			w = length(name[n])
 		next
 	}
-	n && /^      / { t = $0; sub(/^ +/, "", t); job[n] = job[n] " " t; next }
+	n && /^      / { t = $0; sub(/^ +/, "", t); job[n] = job[n] == "" ? t : job[n] " " t; next }
 	n && NF { exit }
 	END {
 		if (n == 0) {

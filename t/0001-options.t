@@ -106,7 +106,7 @@ examples() {
 		mandoc -Tascii "$m" | col -b |
 			awk '/^EXAMPLES/ { f = 1; next } /^[A-Z][A-Z ]+$/ { f = 0 } f' |
 			sed -e :a -e '/\\$/N; s/\\\n//; ta' |
-			sed 's/"\$([^)]*)"//g' | grep -oE 'mx-(send|sync|keys|room)( +[^|]*)?'
+			sed 's/"\$([^)]*)"//g' | grep -oE 'mx-(send|sync|keys|room|bridge-check)( +[^|]*)?'
 	done
 }
 

@@ -12,7 +12,8 @@ test_expect_success 'make install honours DESTDIR and PREFIX' '
 		test -f "root/opt/mx/share/fish/vendor_completions.d/$p.fish" ||
 		{ echo "missing files for $p"; exit 1; }
 	done &&
-	test -f root/opt/mx/share/man/man7/mx.7
+	test -f root/opt/mx/share/man/man7/mx.7 &&
+	cmp root/opt/mx/share/mx/bridge-patterns "$MX_SRC/data/bridge-patterns"
 '
 test_expect_success 'installed binaries run' '
 	for p in $(cd "$MX_SRC" && ls cmd/mx-*.c | sed "s|cmd/||; s|\.c\$||"); do

@@ -13,6 +13,12 @@
 need_homeserver
 
 cat >table <<\EOT
+bc_table	mx-bridge-check.1: $ mx-bridge-check --table '!abc:example.org'
+bc_all	mx-bridge-check.1: $ mx-bridge-check --all | jq -r 'select(.check == "bridge") |
+bc_ci	mx-bridge-check.1: $ cat accepted
+bc_post	mx-bridge-check.1: $ mx-bridge-check '#ops:example.org' |
+bc_watch	mx-bridge-check.1: $ mx-bridge-check --watch '#ops:example.org' |
+bc_ping	mx-bridge-check.1: $ export MX_HOMESERVER=https://matrix.example.org
 keys_login	mx-keys.1: $ mx-keys login -u @ops:example.org
 keys_bot	mx-keys.1: $ mx-keys -p bot login -u alertbot \
 keys_token	mx-keys.1: $ printf '%s\n' "$CI_MATRIX_TOKEN" |
@@ -94,6 +100,9 @@ subst() {
 	sed -e "$_s" \
 		-e "s|!abc:example\\.org|$abc_room|g" \
 		-e "s|https://matrix\\.example\\.org|$MX_TEST_HOMESERVER|g" \
+		-e "s|@telegrambot:example\\.org|$bot|g" \
+		-e "s|--servers example\\.org|--servers $MX_TEST_SERVER_NAME|g" \
+		-e "s|--servers '\\*\\.example\\.org'|--servers '*.$MX_TEST_SERVER_NAME'|g" \
 		-e "s|/var/log/app\\.log|app.log|g" "$1"
 }
 
@@ -279,6 +288,88 @@ login_as() {
 	eval "printf '%s\n' \"\$${1}_pw\"" |
 		mx-keys ${2:+-p "$2"} login --homeserver "$MX_TEST_HOMESERVER" \
 			-u "$(eval "echo \$${1}_id")" --password-stdin >/dev/null
+}
+
+# --- mx-bridge-check(1) ----------------------------------------------------------
+
+# The test homeserver's appservice (t/synapse/run): its bot, and its token.
+bot=@telegrambot:$MX_TEST_SERVER_NAME
+as_token=as-${MX_TEST_SHARED_SECRET:-}
+
+# bridged ROOM: ROOM encrypted, bridged to Telegram by the appservice's
+# bot, who joins it.
+bridged() {
+	api "$as_token" POST "/_matrix/client/v3/join/$(urlenc "$1")?user_id=$(urlenc "$bot")" '{}' >/dev/null &&
+	api "$ops_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$1")/state/m.room.encryption/" \
+		'{"algorithm":"m.megolm.v1.aes-sha2"}' >/dev/null &&
+	api "$ops_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$1")/state/m.bridge/tg" \
+		"{\"bridgebot\":\"$bot\",\"protocol\":{\"id\":\"telegram\"},\"channel\":{\"id\":\"42\"}}" >/dev/null
+}
+
+# The verdict line as shown; the first finding starts as shown.
+bc_table() {
+	bridged "$abc_room" && { run "$1"; test $? = 1; } &&
+	outputs "$1" >want && head -n 1 want >want1 && head -n 1 out >got1 &&
+	test_cmp want1 got1 &&
+	sed -n "2s/ \\.\\.\\.\$//p" want >want2 && test -s want2 &&
+	sed -n 2p out | grep -qF "$(cat want2)"
+}
+
+bc_all() {
+	run "$1" && outputs "$1" >want && test_cmp want out
+}
+
+bc_ci() {
+	bridged "$ops_room" && outputs "$1" >accepted &&
+	run "$1" CI_TOKEN="$ci_token" &&
+	tail -n 1 out | jq -c "[.verdict, .high]" >got && echo '["pass",0]' >want &&
+	test_cmp want got &&
+	MX_HOMESERVER=$MX_TEST_HOMESERVER MX_ACCESS_TOKEN=$ci_token \
+		test_expect_code 1 mx-bridge-check "$ops_room" >/dev/null
+}
+
+bc_post() {
+	run "$1" && bodies "$alerts_room" >got &&
+	grep -q "^bridge: telegram bridge channel 42 via $bot: confirmed" got
+}
+
+# bc_watch: a widget added to #ops while the pipeline runs shows in #alerts.
+bc_watch() {
+	tty_start "$1" && sleep 2 &&
+	api "$ops_token" PUT "/_matrix/client/v3/rooms/$(urlenc "$ops_room")/state/im.vector.modular.widgets/pad" \
+		'{"type":"etherpad","url":"https://pad.example.net/p/ops"}' >/dev/null &&
+	wait_for has_body "$alerts_room" "integrations: widget 'pad' (etherpad) loads https://pad.example.net/p/ops" &&
+	tty_running && tty_stop
+}
+
+# bc_ping: the test appservice ("telegram", t/synapse/run) reached, a
+# listener of ours answering in its place on its port.
+bc_ping() {
+	_port=$(sed -n 's/^url: "http:.*:\([0-9]*\)"$/\1/p' \
+		"${MX_TEST_CHROOT:-/var/cache/mx-test/sid}/run/mx-${MX_TEST_HOMESERVER##*:}/appservice.yaml") &&
+	test -n "$_port" &&
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    do_PUT = do_POST
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+print("up", flush=True)
+s.serve_forever()' "$_port" >listener.up &
+	_l=$! && wait_for test -s listener.up &&
+	# Three tries: see t/0703 (matrix-org/synapse#15745).
+	{ run "$1" AS_TOKEN="$as_token" || run "$1" AS_TOKEN="$as_token" ||
+		run "$1" AS_TOKEN="$as_token"; _st=$?; kill $_l; test $_st = 0; } &&
+	jq -e "[.appservice, .reachable, (.duration_ms | type)] ==
+		[\"telegram\", true, \"number\"]" out
 }
 
 # --- mx-keys(1) -------------------------------------------------------------------
@@ -607,7 +698,7 @@ for m in "$MX_SRC"/man/mx-*.1 "$MX_SRC"/man/mx.7; do
 	setup mkdir ex
 	setup extract "$m" ex
 	case $page in
-	mx-room.1 | mx-send.1 | mx-sync.1) setup login_as ops ;;
+	mx-bridge-check.1 | mx-room.1 | mx-send.1 | mx-sync.1) setup login_as ops ;;
 	mx.7)
 		setup login_as ops ops
 		setup login_as bob bob

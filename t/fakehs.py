@@ -36,6 +36,7 @@ Hostile scenarios (every request):
                       a newline and a C1 CSI
   messages-loop       /messages: one event, and the token it came from
   messages-empty      /messages: empty pages, each with a new token
+--state FILE answers GET /rooms/{id}/state with FILE's bytes, as they are.
 Normal answers: /versions, /login, /account/whoami, send (the same txn
 gets the same event id), createRoom, join, directory, /sync, media
 upload/download (stored bytes), media config; anything else 200 {}.
@@ -127,6 +128,9 @@ def normal(h, body):
         return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no media"}
     if "/media/" in p and p.endswith("/config"):
         return 200, {}, {"m.upload.size": 1000}
+    if A.state and h.command == "GET" and p.endswith("/state"):
+        with open(A.state, "rb") as f:
+            return 200, {"Content-Type": "application/json"}, f.read()
     if h.command == "GET" and "/state/" in p:
         # No state of any kind: a room that is not encrypted.
         return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no state"}
@@ -280,6 +284,7 @@ def main():
     ap.add_argument("--retry-after-ms", type=int, default=300)
     ap.add_argument("--delay", type=float, default=3)
     ap.add_argument("--media-v1", action="store_true")
+    ap.add_argument("--state")
     A = ap.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True

@@ -8,6 +8,9 @@ set -u
 TEST_NAME=$(basename "$0" .t)
 MX_SRC=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$MX_SRC:$PATH
+# mx-bridge-check's patterns as shipped, not as installed (mx-bridge-check(1)).
+MX_BRIDGE_PATTERNS=$MX_SRC/data/bridge-patterns
+export MX_BRIDGE_PATTERNS
 TRASH=$MX_SRC/t/trash.$TEST_NAME
 rm -rf "$TRASH"
 mkdir -p "$TRASH/home"
