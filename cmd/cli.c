@@ -104,23 +104,33 @@ static void __attribute__((noreturn)) help(const struct mx_cli *cli)
 	exit(fflush(stdout) == 0 ? MX_OK : MX_LOCAL);
 }
 
-/* "prog: msg" and a newline on stderr, msg's control characters (C0, DEL,
- * and C1 as UTF-8) shown as '?': a server's error text, a room name or an
- * argument must not drive the terminal, nor split a one-line error. */
+char *
+mx_cli_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char *out = mx_xmalloc(strlen((const char *)p) + 1), *q = out;
+
+	for (; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*q++ = '?';
+			p++;
+		} else
+			*q++ = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* "prog: msg" and a newline on stderr, msg printable: a server's error
+ * text, a room name or an argument must not drive the terminal, nor split
+ * a one-line error. */
 static void
 put_line(const char *prog, const char *msg)
 {
-	const unsigned char *p = (const unsigned char *)msg;
+	char *p = mx_cli_printable(msg);
 
-	fprintf(stderr, "%s: ", prog);
-	for (; *p; p++) {
-		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fputc('?', stderr);
-			p++;
-		} else
-			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
-	}
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s\n", prog, p);
+	free(p);
 }
 
 void

@@ -84,6 +84,11 @@ size_t mx_cli_subcommand(const struct mx_cli *cli, const void *subs, size_t n,
 
 int mx_cli_fail(const char *prog, const struct mx_err *e);
 
+/* A copy of s (NULL: "") with its control characters (C0, DEL, and C1 as
+ * UTF-8) as '?', for a terminal: text a server or another user chose must
+ * not drive the terminal, nor split a line.  Caller frees. */
+char *mx_cli_printable(const char *s);
+
 /* A notice of the program's own through c->notice: level 0 a warning,
  * printed unless -q; 1 a note, printed with -v. */
 void mx_cli_note(const struct mx_ctx *c, int level, const char *fmt, ...)

@@ -1263,15 +1263,10 @@ verdict(const struct room *r)
 static void
 put_safe(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char *p = mx_cli_printable(s);
 
-	for (; *p; p++) {
-		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			putchar('?');
-			p++;
-		} else
-			putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
-	}
+	fputs(p, stdout);
+	free(p);
 }
 
 /* --table: a verdict line, then a line per finding, the worst first. */

@@ -748,16 +748,22 @@ print_table(const struct mx_devlist *l, struct mx_err *e)
 	const char *nc = getenv("NO_COLOR"), *col[5], *on;
 	int colour = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
 	size_t w[5] = { 0 }, i, k;
-	char **fp = mx_xcalloc(l->n + 1, sizeof(*fp));
+	/* Per device: fingerprint, then the names the server and the
+	 * device's owner chose, made printable (they go to a terminal). */
+	char **fp = mx_xcalloc(4 * (l->n + 1), sizeof(*fp));
 
 	for (k = 0; k < 5; k++)
 		w[k] = width(head[k]);
 	for (i = 0; i < l->n; i++) {
-		fp[i] = fingerprint(l->v[i].ed);
-		col[0] = l->v[i].user_id;
-		col[1] = l->v[i].device_id;
-		col[2] = l->v[i].name ? l->v[i].name : "-";
-		col[3] = fp[i];
+		fp[4 * i] = fingerprint(l->v[i].ed);
+		fp[4 * i + 1] = mx_cli_printable(l->v[i].user_id);
+		fp[4 * i + 2] = mx_cli_printable(l->v[i].device_id);
+		fp[4 * i + 3] =
+		    mx_cli_printable(l->v[i].name ? l->v[i].name : "-");
+		col[0] = fp[4 * i + 1];
+		col[1] = fp[4 * i + 2];
+		col[2] = fp[4 * i + 3];
+		col[3] = fp[4 * i];
 		for (k = 0; k < 4; k++)
 			if (width(col[k]) > w[k])
 				w[k] = width(col[k]);
@@ -766,10 +772,10 @@ print_table(const struct mx_devlist *l, struct mx_err *e)
 		if (i == 0)
 			memcpy(col, head, sizeof(col));
 		else {
-			col[0] = l->v[i - 1].user_id;
-			col[1] = l->v[i - 1].device_id;
-			col[2] = l->v[i - 1].name ? l->v[i - 1].name : "-";
-			col[3] = fp[i - 1];
+			col[0] = fp[4 * (i - 1) + 1];
+			col[1] = fp[4 * (i - 1) + 2];
+			col[2] = fp[4 * (i - 1) + 3];
+			col[3] = fp[4 * (i - 1)];
 			col[4] = trust_of(&l->v[i - 1]);
 		}
 		for (k = 0; k < 4; k++)
@@ -785,7 +791,7 @@ print_table(const struct mx_devlist *l, struct mx_err *e)
 					 "\033[31m";
 		printf("%s%s%s\n", on, col[4], *on ? "\033[0m" : "");
 	}
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < 4 * l->n; i++)
 		free(fp[i]);
 	free(fp);
 	if (fflush(stdout) != 0 || ferror(stdout))
@@ -1848,19 +1854,6 @@ out:
 	return rc;
 }
 
-/* s, a name the server chose, with its control characters as '?' (it
- * goes to a terminal); caller frees. */
-static char *
-printable(const char *s)
-{
-	char *p = mx_xstrdup(s ? s : ""), *q;
-
-	for (q = p; *q != '\0'; q++)
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			*q = '?';
-	return p;
-}
-
 /* Each rejected session, named on stderr (whatever -q: the server gave
  * something forged or damaged). */
 static void
@@ -1871,8 +1864,8 @@ backup_rejects(const json_t *rejects)
 	size_t i;
 
 	json_array_foreach(rejects, i, r) {
-		sid = printable(mx_json_str(r, "session_id"));
-		room = printable(mx_json_str(r, "room_id"));
+		sid = mx_cli_printable(mx_json_str(r, "session_id"));
+		room = mx_cli_printable(mx_json_str(r, "room_id"));
 		fprintf(stderr,
 		    "mx-keys: backed-up session %s of %s "
 		    "rejected: %s\n",

@@ -95,6 +95,16 @@ test_expect_success '--table: aligned columns user, device, name, fingerprint, t
 	! grep -q "^{" tab
 '
 
+test_expect_success '--table: a device name cannot drive the terminal' '
+	d=$(jq -r .device_id bdevs | head -1) &&
+	api "$bob_token" PUT "/_matrix/client/v3/devices/$d" \
+		"{\"display_name\":\"evil\\u001b]0;owned\\u0007\\u001b[2Jname\"}" &&
+	NO_COLOR= mx-keys -p alice devices --table "$bob_id" >tab &&
+	grep -qF "evil?]0;owned??[2Jname" tab &&
+	! grep -q "$(printf "\033")" tab &&
+	! grep -q "$(printf "\007")" tab
+'
+
 test_expect_success 'the audit options are for devices only: 2' '
 	test_expect_code 2 mx-keys -p alice whoami --table 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice whoami --snapshot x 2>/dev/null
