@@ -6,7 +6,8 @@
  * the programs see; the parts behind it are account, todevice, roomstate,
  * inbound, outbound and decrypt.  Everything lives in the profile's store,
  * secrets sealed (namespaces "e2ee", "olm", "megolm_out", "megolm_in",
- * "megolm_idx", "withheld", "rooms"); each read-modify-write is one store
+ * "megolm_idx", "withheld", "rooms", and "inbox" for the events
+ * mx-verify takes, see inbox.h); each read-modify-write is one store
  * transaction, so concurrent processes on one profile never reuse an Olm
  * chain key or a Megolm index, and a Megolm index is committed durably
  * before its ciphertext leaves the process.
@@ -54,7 +55,8 @@ const char *mx_e2ee_ed25519(const struct mx_e2ee *x);
 
 /*
  * Take in the E2EE parts of a /sync answer: device list changes, to-device
- * events (room keys, withheld notices) and the one-time and fallback key
+ * events (room keys, withheld notices; verification and secret-sharing
+ * events are kept in the inbox) and the one-time and fallback key
  * counts (topped up when low).  A to-device event that cannot be used is
  * skipped with a note on stderr under -v; only local and network failures
  * are errors.
