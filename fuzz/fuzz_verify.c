@@ -26,9 +26,9 @@
 #include "verify.h"
 
 static const struct mx_verify_party US = { "@alice:hs", "AAAA",
-	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL };
 static const struct mx_verify_party THEM = { "@bob:hs", "BBBB",
-	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" };
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", NULL };
 
 static void
 check_out(struct mx_verify *v, int over)

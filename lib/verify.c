@@ -27,8 +27,9 @@
 #define SAS_DECIMAL 2
 
 struct mx_verify {
-	char *our_user, *our_dev, *our_ed;
-	char *their_user, *their_dev, *their_ed;
+	char *our_user, *our_dev, *our_ed, *our_master;
+	char *their_user, *their_dev, *their_ed, *their_master;
+	int master_ok;
 	char *txn;
 	int we_ask;
 	enum mx_verify_state st;
@@ -44,6 +45,7 @@ struct mx_verify {
 	char code[64], reason[256];
 	int by_them;
 	json_t *out;
+	json_t *seen; /* {"type\ncanonical content": true} of each taken */
 };
 
 static char *
@@ -134,12 +136,15 @@ mx_verify_new(const struct mx_verify_party *us,
 	v->our_user = dup_or_empty(us->user);
 	v->our_dev = dup_or_empty(us->device);
 	v->our_ed = dup_or_empty(us->ed);
+	v->our_master = dup_or_empty(us->master);
 	v->their_user = dup_or_empty(them->user);
 	v->their_dev = dup_or_empty(them->device);
 	v->their_ed = dup_or_empty(them->ed);
+	v->their_master = dup_or_empty(them->master);
 	v->txn = dup_or_empty(txn);
 	v->we_ask = we_ask;
 	v->out = json_array();
+	v->seen = json_object();
 	if (we_ask) {
 		queue(v, "m.key.verification.request",
 		    json_pack("{s:s,s:[s],s:I}", "from_device", v->our_dev,
@@ -162,14 +167,17 @@ mx_verify_free(struct mx_verify *v)
 	free(v->our_user);
 	free(v->our_dev);
 	free(v->our_ed);
+	free(v->our_master);
 	free(v->their_user);
 	free(v->their_dev);
 	free(v->their_ed);
+	free(v->their_master);
 	free(v->txn);
 	mx_sas_free(v->sas);
 	json_decref(v->start);
 	json_decref(v->their_mac);
 	json_decref(v->out);
+	json_decref(v->seen);
 	sodium_memzero(v, sizeof(*v));
 	free(v);
 }
@@ -395,19 +403,39 @@ mac_of(struct mx_verify *v, int ours, const char *kid, const char *input,
 	return rc;
 }
 
+/* Our MAC (spec: "MAC calculation"): our device key, and our master key
+ * when we hold it; "keys" covers their sorted, comma-joined IDs. */
 static void
 send_mac(struct mx_verify *v)
 {
-	char kid[256], m[MX_SAS_MAC_B64], k[MX_SAS_MAC_B64];
+	char kid[256], mkid[64], m[MX_SAS_MAC_B64], k[MX_SAS_MAC_B64];
+	char list[330];
+	json_t *macs = json_object();
+	int rc;
 
 	snprintf(kid, sizeof(kid), "ed25519:%s", v->our_dev);
-	if (mac_of(v, 1, kid, v->our_ed, m) != 0 ||
-	    mac_of(v, 1, "KEY_IDS", kid, k) != 0) {
+	snprintf(mkid, sizeof(mkid), "ed25519:%s", v->our_master);
+	rc = mac_of(v, 1, kid, v->our_ed, m);
+	if (rc == 0)
+		json_object_set_new(macs, kid, json_string(m));
+	if (rc == 0 && v->our_master[0] != '\0' &&
+	    (rc = mac_of(v, 1, mkid, v->our_master, m)) == 0)
+		json_object_set_new(macs, mkid, json_string(m));
+	if (v->our_master[0] == '\0')
+		snprintf(list, sizeof(list), "%s", kid);
+	else if (strcmp(kid, mkid) < 0)
+		snprintf(list, sizeof(list), "%s,%s", kid, mkid);
+	else
+		snprintf(list, sizeof(list), "%s,%s", mkid, kid);
+	if (rc == 0)
+		rc = mac_of(v, 1, "KEY_IDS", list, k);
+	if (rc != 0) {
+		json_decref(macs);
 		cancel(v, "m.invalid_message", "cannot compute a MAC");
 		return;
 	}
 	queue(v, "m.key.verification.mac",
-	    json_pack("{s:{s:s},s:s}", "mac", kid, m, "keys", k));
+	    json_pack("{s:o,s:s}", "mac", macs, "keys", k));
 	v->st = MX_VERIFY_MAC_SENT;
 }
 
@@ -439,7 +467,7 @@ check_mac(struct mx_verify *v, const json_t *c)
 	const json_t *mac = json_object_get(c, "mac"), *m;
 	const char **ids, *kid;
 	struct mx_buf list = MX_BUF_INIT;
-	char dev[256];
+	char dev[256], mk[64];
 	size_t n = 0, i;
 	int ok;
 
@@ -464,6 +492,18 @@ check_mac(struct mx_verify *v, const json_t *c)
 	snprintf(dev, sizeof(dev), "ed25519:%s", v->their_dev);
 	if (ok)
 		ok = mac_matches(v, dev, v->their_ed, mx_json_str(mac, dev));
+	/* Their pinned master key, when the MAC covers it; a device ID equal
+	 * to it would make the two key IDs one (spec: "Key and signature
+	 * security"): then neither is trusted. */
+	snprintf(mk, sizeof(mk), "ed25519:%s", v->their_master);
+	if (ok && v->their_master[0] != '\0' &&
+	    strcmp(v->their_master, v->their_dev) == 0)
+		ok = 0;
+	if (ok && v->their_master[0] != '\0' &&
+	    json_object_get(mac, mk) != NULL) {
+		ok = mac_matches(v, mk, v->their_master, mx_json_str(mac, mk));
+		v->master_ok = ok;
+	}
 	if (!ok) {
 		cancel(v, "m.key_mismatch", "the keys' MACs do not match");
 		return;
@@ -494,6 +534,26 @@ on_done(struct mx_verify *v)
 		cancel(v, "m.unexpected_message", "unexpected done");
 }
 
+/* 1 when this very event was taken before: a to-device event can reach
+ * the profile twice (two processes syncing from different positions),
+ * and a copy is no message out of turn. */
+static int
+seen_before(struct mx_verify *v, const char *type, const json_t *c)
+{
+	char *canon = mx_json_canonical(c, NULL), *k;
+	int seen;
+
+	if (canon == NULL)
+		return 0;
+	k = mx_xasprintf("%s\n%s", type, canon);
+	free(canon);
+	seen = json_object_get(v->seen, k) != NULL;
+	if (!seen && json_object_size(v->seen) < 64)
+		json_object_set_new(v->seen, k, json_true());
+	free(k);
+	return seen;
+}
+
 int
 mx_verify_input(struct mx_verify *v, const char *sender, const char *type,
     const json_t *c)
@@ -511,6 +571,8 @@ mx_verify_input(struct mx_verify *v, const char *sender, const char *type,
 	    (fd == NULL || strcmp(fd, v->their_dev) != 0))
 		return 0;
 	if (v->st == MX_VERIFY_DONE || v->st == MX_VERIFY_CANCELLED)
+		return 1;
+	if (seen_before(v, type, c))
 		return 1;
 	if (strcmp(type, "m.key.verification.cancel") == 0) {
 		printable(v->code, sizeof(v->code), mx_json_str(c, "code"));
@@ -595,4 +657,10 @@ int
 mx_verify_cancelled_by_them(const struct mx_verify *v)
 {
 	return v->by_them;
+}
+
+int
+mx_verify_master_verified(const struct mx_verify *v)
+{
+	return v->st == MX_VERIFY_DONE && v->master_ok;
 }

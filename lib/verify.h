@@ -26,9 +26,12 @@
 
 struct mx_verify;
 
-/* One side: user, device and the device's Ed25519 key (base64). */
+/* One side: user, device and the device's Ed25519 key (base64), and a
+ * cross-signing master key (base64, or NULL): for us, ours when we hold
+ * it, MACed too so that the other side can trust it; for them, their
+ * pinned one, checked when their MAC covers it. */
 struct mx_verify_party {
-	const char *user, *device, *ed;
+	const char *user, *device, *ed, *master;
 };
 
 enum mx_verify_state {
@@ -88,5 +91,8 @@ int mx_verify_sas(const struct mx_verify *v, int emoji[MX_SAS_EMOJI],
 const char *mx_verify_cancel_code(const struct mx_verify *v);
 const char *mx_verify_cancel_reason(const struct mx_verify *v);
 int mx_verify_cancelled_by_them(const struct mx_verify *v);
+
+/* When done: 1 when their MAC covered their master key and it held. */
+int mx_verify_master_verified(const struct mx_verify *v);
 
 #endif

@@ -15,9 +15,11 @@
 #include "tap.h"
 
 static const struct mx_verify_party A = { "@alice:hs", "AAAA",
-	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL };
+/* bob MACs his master key too: alice does not need it */
 static const struct mx_verify_party B = { "@bob:hs", "BBBB",
-	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" };
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm" };
 static const char TXN[] = "txn1";
 
 /* Hand every queued event of from to to; n: how many were passed. */
@@ -70,18 +72,31 @@ static void
 test_flow(void)
 {
 	struct mx_verify *a, *b;
+	json_t *q, *m;
 	int ea[7], eb[7], da[3], db[3];
 
 	to_show(&a, &b);
 	ok(mx_verify_state(a) == MX_VERIFY_SHOW &&
 		mx_verify_state(b) == MX_VERIFY_SHOW,
-	    "both show the SAS");
+	    "both show the SAS (a start received twice is taken once)");
 	ok(mx_verify_sas(a, ea, da) == 3 && mx_verify_sas(b, eb, db) == 3,
 	    "emoji and decimal agreed");
 	ok(memcmp(ea, eb, sizeof(ea)) == 0 && memcmp(da, db, sizeof(da)) == 0,
 	    "same emoji and numbers on both sides");
 	mx_verify_confirm(b, 1);
-	pass(b, B.user, a); /* b's MAC reaches a before a's user answers */
+	q = mx_verify_take(b);
+	m = json_object_get(json_object_get(json_array_get(q, 0), "content"),
+	    "mac");
+	ok(json_object_size(m) == 2 &&
+		json_object_get(m, "ed25519:BBBB") != NULL &&
+		json_object_get(m,
+		    "ed25519:mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm") !=
+		    NULL,
+	    "b MACs its device and its master key");
+	/* b's MAC reaches a before a's user answers */
+	mx_verify_input(a, B.user, "m.key.verification.mac",
+	    json_object_get(json_array_get(q, 0), "content"));
+	json_decref(q);
 	ok(mx_verify_state(a) == MX_VERIFY_SHOW, "a MAC early is kept");
 	mx_verify_confirm(a, 1);
 	ok(mx_verify_state(a) == MX_VERIFY_DONE_SENT, "a checked b's MAC");
@@ -94,6 +109,50 @@ test_flow(void)
 }
 
 /* b asks, a starts after both sent start: the lower user's start wins. */
+static void cancelled(struct mx_verify *v, const char *code, const char *name);
+
+/* a knows b's master key: b's MAC of it is checked */
+static void
+test_master(int tamper)
+{
+	struct mx_verify_party bm = B;
+	struct mx_verify *a, *b;
+	const char *type;
+	json_t *mac;
+
+	bm.master = "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm";
+	a = mx_verify_new(&A, &bm, TXN, 1, 1000);
+	b = mx_verify_new(&B, &A, TXN, 0, 1000);
+	json_decref(mx_verify_take(a));
+	pass(b, B.user, a);
+	pass(a, A.user, b);
+	pass(b, B.user, a);
+	pass(a, A.user, b);
+	pass(b, B.user, a);
+	mx_verify_confirm(b, 1);
+	mac = last(b, &type);
+	if (tamper)
+		json_object_set_new(json_object_get(mac, "mac"),
+		    "ed25519:mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+		    json_string(
+			"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+	mx_verify_input(a, B.user, type, mac);
+	json_decref(mac);
+	mx_verify_confirm(a, 1);
+	if (tamper)
+		cancelled(a, "m.key_mismatch", "a wrong master key MAC");
+	else {
+		pass(a, A.user, b);
+		pass(b, B.user, a);
+		ok(mx_verify_state(a) == MX_VERIFY_DONE &&
+			mx_verify_master_verified(a) &&
+			!mx_verify_master_verified(b),
+		    "their master key verified along");
+	}
+	mx_verify_free(a);
+	mx_verify_free(b);
+}
+
 static void
 test_both_start(void)
 {
@@ -188,7 +247,8 @@ test_out_of_turn(void)
 	    "{\"from_device\":\"BBBB\",\"methods\":[\"m.sas.v1\"]}");
 	ok(mx_verify_state(v) == MX_VERIFY_STARTED, "ready: started");
 	feed(v, B.user, "m.key.verification.ready",
-	    "{\"from_device\":\"BBBB\",\"methods\":[\"m.sas.v1\"]}");
+	    "{\"from_device\":\"BBBB\",\"methods\":[\"m.sas.v1\","
+	    "\"m.qr_code.show.v1\"]}");
 	cancelled(v, "m.unexpected_message", "second ready");
 	mx_verify_free(v);
 }
@@ -412,5 +472,7 @@ main(void)
 	for (i = 0; i < 4; i++)
 		test_key_mismatch(i);
 	test_ignored();
+	test_master(0);
+	test_master(1);
 	return done();
 }
