@@ -43,6 +43,7 @@ enum {
 	O_DECIMAL,
 	O_KEY,
 	O_SERVER,
+	O_PASSWORD_STDIN,
 };
 
 #define OWN_STORE (MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV)
@@ -69,6 +70,8 @@ static const struct mx_opt opts[] = {
 	    "json: check the signatures against this public key", 0 },
 	{ O_SERVER, "server", "NAME",
 	    "json: a server's keys, signed by server NAME itself", 0 },
+	{ O_PASSWORD_STDIN, "password-stdin", NULL,
+	    "cross-signing: read the account password from stdin", 0 },
 	MX_OPT_END
 };
 
@@ -76,7 +79,7 @@ static const struct mx_cli cli = {
 	"mx-verify",
 	"[options] sas [USER DEVICE]\n[options] fingerprint USER DEVICE "
 	"ED25519\n[options] json [--key ED25519 | --server NAME]\n[options] "
-	"cross-signing setup|status",
+	"cross-signing setup|status|reset [--password-stdin]",
 	"Verify another device by comparing emoji (SAS) or its fingerprint, "
 	"check the signatures of signed Matrix JSON, and set up "
 	"cross-signing.",
@@ -85,7 +88,7 @@ static const struct mx_cli cli = {
 
 struct opt {
 	long timeout_ms;
-	int json, decimal, have_timeout;
+	int json, decimal, have_timeout, password_stdin;
 	const char *key, *server;
 };
 
@@ -109,6 +112,9 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_SERVER:
 		o->server = arg;
+		break;
+	case O_PASSWORD_STDIN:
+		o->password_stdin = 1;
 		break;
 	case O_JSON:
 		o->json = 1;
@@ -751,22 +757,38 @@ cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 /* ---- cross-signing ---------------------------------------------------------- */
 
-/* cross-signing setup|status: this account's cross-signing keys. */
+/* --password-stdin: the password, when the server asks, from stdin. */
+static char *
+ask_stdin(const char *prompt, struct mx_err *e)
+{
+	(void)prompt;
+	return mx_cli_read_secret("password", 1, e);
+}
+
+/* cross-signing setup|status|reset: this account's cross-signing keys. */
 static int
 cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
 {
 	struct mx_e2ee *x = NULL;
 	json_t *j = NULL;
-	int rc = -1;
+	int rc = -1, set = strcmp(argv[0], "setup") == 0,
+	    reset = strcmp(argv[0], "reset") == 0;
 
-	(void)o;
 	(void)argc;
-	if (strcmp(argv[0], "setup") != 0 && strcmp(argv[0], "status") != 0)
-		mx_cli_usage(&cli, "cross-signing takes setup or status");
+	if (!set && !reset && strcmp(argv[0], "status") != 0)
+		mx_cli_usage(&cli,
+		    "cross-signing takes setup, status or reset");
+	if (o->password_stdin && !set && !reset)
+		mx_cli_usage(&cli, "--password-stdin is for setup and reset");
 	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_e2ee_open(&x, c, e) != 0)
 		goto out;
-	if (strcmp(argv[0], "setup") == 0 && mx_xsign_setup(x, c, e) != 0)
+	/* After the store is open: its passphrase is never read from stdin
+	 * in place of the password. */
+	if (o->password_stdin)
+		c->ask = ask_stdin;
+	if ((set && mx_xsign_setup(x, c, e) != 0) ||
+	    (reset && mx_xsign_reset(x, c, e) != 0))
 		goto out;
 	if (mx_xsign_status(x, c, &j, e) == 0)
 		rc = mx_cli_print_json(j, e);
@@ -824,6 +846,8 @@ check_opts(const struct opt *o, const char *sub)
 	if (!sas && (o->json || o->decimal || o->have_timeout))
 		mx_cli_usage(&cli,
 		    "--json, --decimal and --timeout are for sas");
+	if (o->password_stdin && strcmp(sub, "cross-signing") != 0)
+		mx_cli_usage(&cli, "--password-stdin is for cross-signing");
 	if ((o->key || o->server) && strcmp(sub, "json") != 0)
 		mx_cli_usage(&cli, "--key and --server are for json");
 	if (o->key && o->server)
@@ -834,7 +858,7 @@ int
 main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
-	struct opt o = { 120000, 0, 0, 0, NULL, NULL };
+	struct opt o = { 120000, 0, 0, 0, 0, NULL, NULL };
 	struct mx_err e;
 	size_t k;
 	int i, rc = MX_OK;

@@ -24,10 +24,11 @@ _mx_verify()
 		case $sub in
 		sas|'') opts="$opts --timeout --json --decimal" ;;
 		json) opts="$opts --key --server" ;;
+		cross-signing) opts="$opts --password-stdin" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 	elif [[ $sub == cross-signing && $prev == cross-signing ]]; then
-		COMPREPLY=($(compgen -W 'setup status' -- "$cur"))
+		COMPREPLY=($(compgen -W 'setup status reset' -- "$cur"))
 	elif [[ -z $sub ]]; then
 		COMPREPLY=($(compgen -W 'sas fingerprint json cross-signing' -- "$cur"))
 	fi

@@ -154,6 +154,51 @@ sign_device(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *ssk,
 	return rc;
 }
 
+/* POST keys/device_signing/upload of body; when the server asks for
+ * user-interactive authentication (spec: "User-interactive
+ * authentication API"), once more with the password c->ask gives
+ * (m.login.password; Synapse opens the session itself). */
+static int
+upload_keys(struct mx_ctx *c, json_t *body, struct mx_err *e)
+{
+	static const char path[] = "/_matrix/client/v3/keys/device_signing/"
+				   "upload";
+	char *pw, *prompt;
+	json_t *auth;
+	int rc;
+
+	if ((rc = mx_api_call(&c->api, "POST", path, body, 1, NULL, e)) == 0 ||
+	    e == NULL || e->http != 401)
+		return rc;
+	if (c->ask == NULL)
+		return mx_err_set(e, MX_USAGE,
+		    "the server asks for the password to publish "
+		    "cross-signing "
+		    "keys; give it on stdin (--password-stdin)");
+	prompt = mx_xasprintf("password for %s", c->sess.user_id);
+	mx_err_clear(e);
+	pw = c->ask(prompt, e);
+	free(prompt);
+	if (pw == NULL)
+		return -1;
+	auth = json_pack("{s:s,s:{s:s,s:s},s:s}", "type", "m.login.password",
+	    "identifier", "type", "m.id.user", "user", c->sess.user_id,
+	    "password", pw);
+	mx_wipe(pw, strlen(pw));
+	mx_secure_free(pw);
+	if (auth == NULL)
+		return mx_err_set(e, MX_USAGE, "the password is not UTF-8");
+	json_object_set_new(body, "auth", auth);
+	rc = mx_api_call(&c->api, "POST", path, body, 1, NULL, e);
+	if (rc != 0 && e->http == 401)
+		mx_err_set(e, MX_PERM, "the server refused the password");
+	/* The password's copy inside the JSON goes with it, wiped. */
+	auth = json_object_get(auth, "password");
+	mx_wipe((char *)json_string_value(auth), json_string_length(auth));
+	json_object_del(body, "auth");
+	return rc;
+}
+
 /* Publish the three keys: the self-signing and user-signing keys signed
  * by the master key. */
 static int
@@ -170,35 +215,62 @@ publish(struct mx_ctx *c, struct kp k[3], struct mx_err *e)
 		rc = mx_signjson_sign(uk, user, k[0].b64, k[0].sk, e);
 	body = json_pack("{s:o,s:o,s:o}", "master_key", mk, "self_signing_key",
 	    sk, "user_signing_key", uk);
-	if (rc == 0 &&
-	    (rc = mx_api_call(&c->api, "POST",
-		 "/_matrix/client/v3/keys/device_signing/upload", body, 1,
-		 NULL, e)) != 0 &&
-	    e != NULL && e->http == 401)
-		mx_err_set(e, MX_PERM,
-		    "the server asks for a password to publish cross-signing "
-		    "keys (user-interactive authentication), which mx does "
-		    "not do yet");
+	if (rc == 0)
+		rc = upload_keys(c, body, e);
 	json_decref(body);
 	return rc;
 }
 
-static void
-forget(struct mx_store *st)
+/* Store the seeds of k (NULL: delete them), in one transaction. */
+static int
+store_all(struct mx_store *st, const struct kp *k, struct mx_err *e)
 {
 	size_t i;
+	int rc;
 
-	for (i = 0; i < 3; i++)
-		(void)mx_store_del(st, NS, NAMES[i], NULL);
+	if (mx_store_begin(st, e) != 0)
+		return -1;
+	for (i = 0, rc = 0; i < 3 && rc == 0; i++)
+		rc = k != NULL ? mx_store_put_secret(st, NS, NAMES[i],
+				     k[i].seed, sizeof(k[i].seed), e) :
+				 mx_store_del(st, NS, NAMES[i], e);
+	if (rc != 0) {
+		mx_store_rollback(st);
+		return -1;
+	}
+	return mx_store_commit(st, e);
+}
+
+/* New keys, kept, published, and this device signed; when publishing
+ * fails, the keys held before (old, or none) are put back. */
+static int
+make_keys(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *old,
+    struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(3 * sizeof(*k));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 3; i++) {
+		mx_random(k[i].seed, sizeof(k[i].seed));
+		kp_from_seed(&k[i]);
+	}
+	/* Kept before they are published: keys on the server that nobody
+	 * holds could never sign anything. */
+	rc = store_all(c->store, k, e);
+	if (rc == 0 && (rc = publish(c, k, e)) != 0)
+		(void)store_all(c->store, old, NULL);
+	if (rc == 0)
+		rc = sign_device(x, c, &k[1], e);
+	mx_secure_free(k);
+	return rc;
 }
 
 int
 mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 {
-	struct kp *k = mx_secure_alloc(3 * sizeof(*k));
 	json_t *q = NULL;
 	char have[44];
-	size_t i;
 	int rc;
 
 	rc = mx_xsign_master(c, have, e);
@@ -211,27 +283,23 @@ mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 		    "%s has cross-signing keys made elsewhere",
 		    c->sess.user_id);
 	json_decref(q);
-	for (i = 0; i < 3 && rc == 0; i++) {
-		mx_random(k[i].seed, sizeof(k[i].seed));
-		kp_from_seed(&k[i]);
-	}
-	/* Kept before they are published: keys on the server that nobody
-	 * holds could never sign anything. */
-	if (rc == 0 && (rc = mx_store_begin(c->store, e)) == 0) {
-		for (i = 0; i < 3 && rc == 0; i++)
-			rc = mx_store_put_secret(c->store, NS, NAMES[i],
-			    k[i].seed, sizeof(k[i].seed), e);
-		if (rc == 0)
-			rc = mx_store_commit(c->store, e);
-		else
-			mx_store_rollback(c->store);
-	}
-	if (rc == 0 && (rc = publish(c, k, e)) != 0)
-		forget(c->store);
-	if (rc == 0)
-		rc = sign_device(x, c, &k[1], e);
-	mx_secure_free(k);
-	return rc;
+	return rc == 0 ? make_keys(x, c, NULL, e) : -1;
+}
+
+int
+mx_xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
+{
+	struct kp *old = mx_secure_alloc(3 * sizeof(*old));
+	size_t i, held = 0;
+	int rc = 0;
+
+	for (i = 0; i < 3 && rc >= 0; i++)
+		if ((rc = load(c->store, NAMES[i], &old[i], e)) == 1)
+			held++;
+	if (rc >= 0)
+		rc = make_keys(x, c, held == 3 ? old : NULL, e);
+	mx_secure_free(old);
+	return rc < 0 ? -1 : rc;
 }
 
 /* 1 when the server's copy of our device carries a valid signature of

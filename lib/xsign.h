@@ -20,11 +20,19 @@ struct mx_e2ee;
  * Make the three key pairs, publish them (POST keys/device_signing/upload)
  * and sign this device with the self-signing key (POST
  * keys/signatures/upload).  Refused (MX_USAGE) when the store holds keys
- * already, or (MX_PERM) when the account has a master key made elsewhere;
- * a server that asks for user-interactive authentication is an MX_PERM
- * failure, and the keys are forgotten.
+ * already, or (MX_PERM) when the account has a master key made elsewhere.
+ * A server that asks for user-interactive authentication gets the
+ * password c->ask gives (MX_USAGE when c->ask is NULL; a refused password
+ * is MX_PERM); when publishing fails, the new keys are forgotten.
  */
 int mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
+
+/*
+ * The same without the refusals: new keys replace the account's (the
+ * server asks for the password).  When publishing fails, the keys this
+ * store held before are kept.
+ */
+int mx_xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
 
 /*
  * The state, as *out (caller's): {"user_id", "master_key" (base64 or

@@ -107,6 +107,31 @@ test_expect_success 'mx'"'"'s user-signing key signed bob'"'"'s master key on th
 	mx-verify json --key "$usk" <bobmk.json >v && jq -e ".verified and .signer == \"$alice_id\"" v
 '
 
+test_expect_success 'reset: the server asks for the password; none given: exit 2, keys kept' '
+	mx-verify -p alice cross-signing status >r0 &&
+	test_expect_code 2 mx-verify -p alice cross-signing reset </dev/null 2>err &&
+	cat err && grep "password" err &&
+	mx-verify -p alice cross-signing status >r1 && test_cmp r0 r1
+'
+
+test_expect_success 'reset with a wrong password: exit 3, keys kept' '
+	echo wrong-password | test_expect_code 3 mx-verify -p alice cross-signing reset --password-stdin 2>err &&
+	grep "the server refused the password" err &&
+	mx-verify -p alice cross-signing status >r2 && test_cmp r0 r2
+'
+
+test_expect_success 'reset with the password: new keys, published, this device signed' '
+	printf "%s\n" "$alice_pw" | mx-verify -p alice cross-signing reset --password-stdin >r3 &&
+	jq -e ".published and .device_signed and (.private_keys | length) == 3" r3 &&
+	test "$(jq -r .master_key r3)" != "$(jq -r .master_key r0)" &&
+	mx-verify -p alice cross-signing status >r4 && test_cmp r3 r4
+'
+
+test_expect_success '--password-stdin is for setup and reset only' '
+	test_expect_code 2 mx-verify -p alice --password-stdin cross-signing status </dev/null &&
+	test_expect_code 2 mx-verify -p alice --password-stdin json </dev/null
+'
+
 peer_stop bob1
 peer_stop bob2
 test_done
