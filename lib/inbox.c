@@ -32,15 +32,18 @@ mx_inbox_put(struct mx_store *s, const char *sender, const char *type,
     const json_t *content, const char *sender_key, long long now,
     struct mx_err *e)
 {
-	unsigned char r[8];
+	/* Events of one /sync answer arrive in the same millisecond: a
+	 * counter keeps their order (a ready before its start). */
+	static unsigned seq;
+	unsigned char r[4];
 	char key[64];
 	json_t *row;
 	char *v;
 	int rc;
 
 	mx_random(r, sizeof(r));
-	snprintf(key, sizeof(key), "%013lld-%02x%02x%02x%02x%02x%02x%02x%02x",
-	    now, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	snprintf(key, sizeof(key), "%013lld-%08x-%02x%02x%02x%02x", now, seq++,
+	    r[0], r[1], r[2], r[3]);
 	row = json_pack("{s:I,s:s,s:s,s:O}", "received_ms", (json_int_t)now,
 	    "sender", sender, "type", type, "content", content);
 	if (row == NULL)

@@ -8,8 +8,8 @@
  * first.  Each is kept until it expires: 10 minutes after it arrived, the
  * lifetime of a verification (spec: Client-Server API, "Key verification
  * framework").  Rows live sealed in the store (namespace "inbox": a secret
- * arrives in m.secret.send), key "<ms received, 13 digits>-<random>", so
- * the keys sort by arrival.
+ * arrives in m.secret.send), key "<ms received, 13 digits>-<this process's
+ * count, 8 hex digits>-<random>", so the keys sort by arrival.
  *
  * json_t results are owned by the caller.
  */

@@ -20,6 +20,7 @@ main(void)
 	json_t *c, *items = NULL;
 	long long t0 = 1700000000000LL;
 	char *id;
+	int i, inorder;
 
 	mx_crypto_init();
 	if (mx_store_open_memory(&s, NULL) != 0)
@@ -48,6 +49,25 @@ main(void)
 		    "t1") == 0,
 	    "in order, with sender key and content");
 	id = strdup(mx_json_str(json_array_get(items, 1), "id"));
+	json_decref(items);
+	/* many in one millisecond keep their order */
+	for (i = 0; i < 300; i++) {
+		json_object_set_new(c, "n", json_integer(i));
+		mx_inbox_put(s, "@b:hs", "m.key.verification.key", c, NULL,
+		    t0 + 1500, NULL);
+	}
+	ok(mx_inbox_list(s, t0 + 2000, &items, NULL) == 302, "302 kept");
+	for (i = 0, inorder = 1; i < 300; i++)
+		inorder &=
+		    json_integer_value(
+			json_object_get(json_object_get(json_array_get(items,
+							    i + 2),
+					    "content"),
+			    "n")) == i;
+	ok(inorder, "in the order they came, in one millisecond");
+	for (i = 0; i < 300; i++)
+		mx_inbox_del(s,
+		    mx_json_str(json_array_get(items, i + 2), "id"), NULL);
 	json_decref(items);
 	ok(mx_inbox_list(s, t0 + MX_INBOX_TTL_MS + 500, &items, NULL) == 1,
 	    "the first expired");
