@@ -140,6 +140,7 @@ struct run {
 	long long started;
 	char master[44];   /* our master key when we hold it, else "" */
 	int signed_master; /* 1: we signed their master key */
+	int signed_device; /* 1: we signed our own other device */
 };
 
 /* ---- the other device --------------------------------------------------- */
@@ -386,6 +387,8 @@ result(struct run *r, struct mx_err *e)
 		    json_boolean(mx_verify_master_verified(r->v)));
 	if (done && r->signed_master)
 		json_object_set_new(j, "master_signed", json_true());
+	if (done && r->signed_device)
+		json_object_set_new(j, "device_signed", json_true());
 	if (!done)
 		json_object_set_new(j, "cancel",
 		    json_pack("{s:s,s:s,s:s}", "code",
@@ -415,6 +418,11 @@ mark(struct run *r, struct mx_err *e)
 	if (mx_e2ee_verify_device(r->c, user, r->them->device_id, r->them->ed,
 		e) != 0)
 		return mx_err_prefix(e, "verified, but cannot mark it");
+	/* Our own other device: vouched for with our self-signing key. */
+	if (strcmp(user, r->c->sess.user_id) == 0 &&
+	    (r->signed_device = mx_xsign_sign_own_device(r->c,
+		 r->them->device_id, r->them->ed, e)) < 0)
+		return mx_err_prefix(e, "verified, but cannot sign it");
 	if (!mx_verify_master_verified(r->v))
 		return 0;
 	if (mx_devices_verify_master(r->c->store, user, r->them->master, e))

@@ -106,13 +106,15 @@ published_master(const json_t *q, const char *user)
 	return NULL;
 }
 
-/* Sign this device's keys (as the server has them, checked to be ours)
- * with the self-signing key and upload the signature. */
+/* Sign the keys of our device dev (as the server has them, checked to
+ * carry the Ed25519 key ed) with the self-signing key and upload the
+ * signature (spec: "POST /_matrix/client/v3/keys/signatures/upload"). */
 static int
-sign_device(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *ssk,
-    struct mx_err *e)
+sign_device_id(struct mx_ctx *c, const struct kp *ssk, const char *dev_id,
+    const char *ed, struct mx_err *e)
 {
 	json_t *q = NULL, *dev, *body = NULL, *r = NULL;
+	const char *have;
 	char *kid;
 	int rc;
 
@@ -121,16 +123,13 @@ sign_device(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *ssk,
 	dev = json_deep_copy(
 	    json_object_get(json_object_get(json_object_get(q, "device_keys"),
 				c->sess.user_id),
-		c->sess.device_id));
+		dev_id));
 	json_decref(q);
-	kid = mx_xasprintf("ed25519:%s", c->sess.device_id);
-	rc = dev == NULL ||
-		strcmp(mx_json_str(json_object_get(dev, "keys"), kid) ?
-			mx_json_str(json_object_get(dev, "keys"), kid) :
-			"",
-		    mx_e2ee_ed25519(x)) != 0 ?
+	kid = mx_xasprintf("ed25519:%s", dev_id);
+	have = mx_json_str(json_object_get(dev, "keys"), kid);
+	rc = have == NULL || strcmp(have, ed) != 0 ?
 	    mx_err_set(e, MX_PERM,
-		"the server's copy of this device is not its keys") :
+		"the server's copy of device '%s' is not its keys", dev_id) :
 	    0;
 	free(kid);
 	if (rc == 0) {
@@ -139,18 +138,38 @@ sign_device(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *ssk,
 		    e);
 	}
 	if (rc == 0) {
-		body = json_pack("{s:{s:O}}", c->sess.user_id,
-		    c->sess.device_id, dev);
+		body = json_pack("{s:{s:O}}", c->sess.user_id, dev_id, dev);
 		rc = mx_api_call(&c->api, "POST",
 		    "/_matrix/client/v3/keys/signatures/upload", body, 1, &r,
 		    e);
 	}
 	if (rc == 0 && json_object_size(json_object_get(r, "failures")) > 0)
 		rc = mx_err_set(e, MX_PERM,
-		    "the server refused this device's signature");
+		    "the server refused the signature of device '%s'", dev_id);
 	json_decref(r);
 	json_decref(body);
 	json_decref(dev);
+	return rc;
+}
+
+static int
+sign_device(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *ssk,
+    struct mx_err *e)
+{
+	return sign_device_id(c, ssk, c->sess.device_id, mx_e2ee_ed25519(x),
+	    e);
+}
+
+int
+mx_xsign_sign_own_device(struct mx_ctx *c, const char *device, const char *ed,
+    struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(sizeof(*k));
+	int rc = load(c->store, "self_signing", k, e);
+
+	if (rc == 1 && sign_device_id(c, k, device, ed, e) != 0)
+		rc = -1;
+	mx_secure_free(k);
 	return rc;
 }
 

@@ -53,6 +53,14 @@ int mx_xsign_status(struct mx_e2ee *x, struct mx_ctx *c, json_t **out,
 int mx_xsign_sign_user(struct mx_ctx *c, const char *user, const char *master,
     struct mx_err *e);
 
+/*
+ * After our own other device (its Ed25519 key ed, base64) was verified:
+ * sign its keys with our self-signing key and upload the signature.  1
+ * when signed, 0 when this store holds no self-signing key, -1 with e.
+ */
+int mx_xsign_sign_own_device(struct mx_ctx *c, const char *device,
+    const char *ed, struct mx_err *e);
+
 /* Our master public key (base64, 43 characters + NUL) when this store
  * holds the master key: 1, else 0 (-1 on a store error). */
 int mx_xsign_master(struct mx_ctx *c, char out[44], struct mx_err *e);

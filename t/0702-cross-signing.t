@@ -132,6 +132,30 @@ test_expect_success '--password-stdin is for setup and reset only' '
 	test_expect_code 2 mx-verify -p alice --password-stdin json </dev/null
 '
 
+test_expect_success 'mx with mx: alice2 verifies alice, same emoji; alice signs alice2 with her self-signing key' '
+	alice2_dev=$(mx-keys -p alice2 whoami | jq -r .device_id) &&
+	rm -f a.in b.in && mkfifo a.in b.in || exit 1
+	{ mx-verify -p alice --json --timeout 60 sas <a.in >a.out 2>a.err; echo $? >a.rc; } &
+	exec 7>a.in || exit 1
+	sleep 1
+	{ mx-verify -p alice2 --json --timeout 60 sas "$alice_id" "$alice_dev" <b.in >b.out 2>b.err; echo $? >b.rc; } &
+	exec 8>b.in || exit 1
+	i=0 && while ! { grep -q emoji a.out && grep -q emoji b.out; } 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done &&
+	test "$(head -n 1 a.out | jq -c "[.emoji[].name]")" = "$(head -n 1 b.out | jq -c "[.emoji[].name]")" &&
+	test "$(head -n 1 a.out | jq -c .decimal)" = "$(head -n 1 b.out | jq -c .decimal)" &&
+	echo yes >&7 && echo yes >&8 &&
+	i=0 && while { [ ! -s a.rc ] || [ ! -s b.rc ]; } && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done &&
+	cat a.err b.err &&
+	test "$(cat a.rc) $(cat b.rc)" = "0 0" &&
+	tail -n 1 a.out | jq -e ".verified and .other_device == \"$alice2_dev\" and .device_signed" &&
+	tail -n 1 b.out | jq -e ".verified and .other_device == \"$alice_dev\"" &&
+	test "$(mx-keys -p alice2 devices "$alice_id" | jq -r "select(.device_id == \"$alice_dev\") | .trust")" = verified &&
+	api "$alice_token" POST /_matrix/client/v3/keys/query "{\"device_keys\":{\"$alice_id\":[]}}" >q3 &&
+	ssk=$(jq -r ".self_signing_keys[\"$alice_id\"].keys | to_entries[0].value" q3) &&
+	jq -c ".device_keys[\"$alice_id\"][\"$alice2_dev\"] | del(.unsigned)" q3 >dev2.json &&
+	mx-verify json --key "$ssk" <dev2.json >v2 && jq -e .verified v2
+'
+
 peer_stop bob1
 peer_stop bob2
 test_done
