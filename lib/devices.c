@@ -592,6 +592,35 @@ mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
 }
 
 int
+mx_devices_verify_master(struct mx_store *s, const char *user,
+    const char *master, struct mx_err *e)
+{
+	json_t *rec;
+	const char *mk;
+	int rc;
+
+	if (mx_store_begin(s, e) != 0)
+		return -1;
+	rec = load(s, user, NULL);
+	mk = mx_json_str(rec, "master");
+	if (mk == NULL || strcmp(mk, master) != 0 ||
+	    json_is_true(json_object_get(rec, "identity_changed")))
+		rc = mx_err_set(e, MX_NO,
+		    "%s's pinned master key is not %s: not marking it", user,
+		    master);
+	else {
+		json_object_set_new(rec, "master_verified", json_true());
+		rc = save(s, user, rec, e);
+	}
+	json_decref(rec);
+	if (rc != 0) {
+		mx_store_rollback(s);
+		return -1;
+	}
+	return mx_store_commit(s, e);
+}
+
+int
 mx_devices_accept(struct mx_store *s, const char *user, struct mx_err *e)
 {
 	json_t *rec;

@@ -114,6 +114,15 @@ int mx_devices_verify(struct mx_api *a, struct mx_store *s, const char *user,
     const char *device_id, const char *ed, struct mx_err *e);
 
 /*
+ * Mark user's pinned master key verified, after checking that it is
+ * master (base64; the key a SAS MAC proved): their devices its
+ * self-signing key signs are then "cross-signed".  MX_NO when the pinned
+ * key is another or none.
+ */
+int mx_devices_verify_master(struct mx_store *s, const char *user,
+    const char *master, struct mx_err *e);
+
+/*
  * Accept user's changed cross-signing identity: the keys last seen are
  * pinned in place of the first ones, no longer verified, and the devices
  * judged again at the next query.  1 when there was a change to accept,

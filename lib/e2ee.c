@@ -19,6 +19,7 @@
 #include "e2ee.h"
 #include "keybackup.h"
 #include "inbound.h"
+#include "inbox.h"
 #include "json.h"
 #include "roomstate.h"
 #include "store.h"
@@ -105,7 +106,7 @@ mx_e2ee_forget(struct mx_store *s, struct mx_err *e)
 {
 	static const char *const ns[] = { "e2ee", "olm", "megolm_out",
 		"megolm_in", "megolm_idx", "withheld", "keybackup",
-		"backup_todo" };
+		"backup_todo", "inbox" };
 	size_t i;
 
 	if (mx_store_begin(s, e) != 0)
@@ -119,8 +120,10 @@ mx_e2ee_forget(struct mx_store *s, struct mx_err *e)
 }
 
 /* One to-device event: a withheld notice is remembered; an Olm message is
- * decrypted and a room key in it kept.  What cannot be used is skipped
- * with a notice; only a temporary failure stops the sync. */
+ * decrypted and a room key in it kept; verification and secret-sharing
+ * events, in the clear or decrypted, go to the inbox for mx-verify.  What
+ * cannot be used is skipped with a notice; only a temporary failure stops
+ * the sync. */
 static int
 to_device(struct mx_e2ee *x, const json_t *ev, struct mx_err *e)
 {
@@ -136,9 +139,12 @@ to_device(struct mx_e2ee *x, const json_t *ev, struct mx_err *e)
 		return 0;
 	if (strcmp(type, "m.room_key.withheld") == 0)
 		return mx_inbound_withheld(x->c->store, c, e);
+	if (mx_inbox_wants(type))
+		return mx_inbox_put(x->c->store, sender, type, c, NULL,
+		    mx_time_ms(), e);
 	if (strcmp(type, "m.room.encrypted") != 0 || alg == NULL ||
 	    strcmp(alg, MX_OLM_ALG) != 0)
-		return 0; /* requests, verification: not handled here */
+		return 0;
 	mx_err_clear(&oe);
 	if (mx_todevice_decrypt(x, sender, c, &pl, &oe) != 0) {
 		mx_notice(&x->c->notice, 1,
@@ -150,6 +156,10 @@ to_device(struct mx_e2ee *x, const json_t *ev, struct mx_err *e)
 	if (strcmp(type, "m.room_key") == 0)
 		rc = mx_inbound_room_key(x, sender,
 		    mx_json_str(c, "sender_key"), pl, e);
+	else if (mx_inbox_wants(type))
+		rc = mx_inbox_put(x->c->store, sender, type,
+		    json_object_get(pl, "content"),
+		    mx_json_str(c, "sender_key"), mx_time_ms(), e);
 	else if (strcmp(type, "m.dummy") != 0)
 		/* m.forwarded_room_key answers requests we never make. */
 		mx_notice(&x->c->notice, 1, "ignoring an encrypted %s from %s",

@@ -6,10 +6,11 @@
  * the programs see; the parts behind it are account, todevice, roomstate,
  * inbound, outbound and decrypt.  Everything lives in the profile's store,
  * secrets sealed (namespaces "e2ee", "olm", "megolm_out", "megolm_in",
- * "megolm_idx", "withheld", "rooms", and keybackup's "keybackup" and
- * "backup_todo": new room keys go to the profile's key backup when it has
- * one, at each sync and at mx_e2ee_close); each read-modify-write is one
- * store transaction, so concurrent processes on one profile never reuse an Olm
+ * "megolm_idx", "withheld", "rooms", keybackup's "keybackup" and
+ * "backup_todo" (new room keys go to the profile's key backup when it has
+ * one, at each sync and at mx_e2ee_close), and "inbox" for the events
+ * mx-verify takes, see inbox.h); each read-modify-write is one store
+ * transaction, so concurrent processes on one profile never reuse an Olm
  * chain key or a Megolm index, and a Megolm index is committed durably
  * before its ciphertext leaves the process.
  *
@@ -56,7 +57,8 @@ const char *mx_e2ee_ed25519(const struct mx_e2ee *x);
 
 /*
  * Take in the E2EE parts of a /sync answer: device list changes, to-device
- * events (room keys, withheld notices) and the one-time and fallback key
+ * events (room keys, withheld notices; verification and secret-sharing
+ * events are kept in the inbox) and the one-time and fallback key
  * counts (topped up when low).  A to-device event that cannot be used is
  * skipped with a note on stderr under -v; only local and network failures
  * are errors.

@@ -49,6 +49,11 @@ send_ci	mx-send.1: $ export MX_HOMESERVER=https://matrix.example.org
 sync_follow	mx-sync.1: $ mx-sync -f '#ops:example.org' |
 sync_limit	mx-sync.1: $ mx-sync --limit 20 --types m.room.message '#ops:example.org' |
 sync_history	mx-sync.1: $ mx-sync --history '#ops:example.org' >ops.jsonl
+skip: a person compares the emoji with another device	mx-verify.1: $ mx-verify sas @bob:example.org BOBDEVICE
+skip: waits for a request from Element; t/0800-verify.t runs the flow	mx-verify.1: $ mx-verify --timeout 300 sas
+skip: bash coproc with another device; t/0800-verify.t runs --json	mx-verify.1: $ coproc mx-verify --json sas @bob:example.org BOBDEVICE
+skip: a real device and key; t/0801-verify-json.t runs fingerprint	mx-verify.1: $ mx-verify fingerprint @bob:example.org BOBDEVICE \
+skip: names the server example.org; t/0801-verify-json.t runs it	mx-verify.1: $ curl -s https://matrix.example.org/_matrix/key/v2/server |
 bot_seal	mx.7: $ mx-keys -p ci login -u @ci:example.org
 bot_send	mx.7: $ export MX_IDENTITY="$CI_MATRIX_IDENTITY"
 login_make	mx.7: $ mx-keys login -u @ci:example.org

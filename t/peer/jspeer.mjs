@@ -136,6 +136,50 @@ client.on(sdk.RoomEvent.MyMembership, (room, membership) => {
 	}
 });
 
+// ---- verification (SAS) ----
+// Requests by transaction id; each reports its SAS, its end and its cancel
+// as events: verification_request, sas, verified, verification_cancelled.
+const requests = new Map();
+function trackRequest(req) {
+	const txn = () => req.transactionId;
+	let hooked = false, ended = false;
+	const hook = (verifier) => {
+		if (hooked) return;
+		hooked = true;
+		verifier.on(sdk.Crypto.VerifierEvent.ShowSas, (sas) => {
+			req._sas = sas;
+			out({ event: "sas", transaction_id: txn(),
+				emoji: (sas.sas.emoji || []).map(([emoji, name]) => ({ emoji, name })),
+				decimal: sas.sas.decimal || null });
+		});
+		verifier.verify().then(
+			() => out({ event: "verified", transaction_id: txn(),
+				other_user: req.otherUserId, other_device: req.otherDeviceId }),
+			(e) => out({ event: "verify_failed", transaction_id: txn(), error: String(e?.message || e) }));
+	};
+	req.on(sdk.Crypto.VerificationRequestEvent.Change, () => {
+		if (req.transactionId) requests.set(req.transactionId, req);
+		if (req.verifier) hook(req.verifier);
+		if (req.phase === sdk.Crypto.VerificationPhase.Cancelled && !ended) {
+			ended = true;
+			out({ event: "verification_cancelled", transaction_id: txn(),
+				code: req.cancellationCode });
+		}
+	});
+	if (req.transactionId) requests.set(req.transactionId, req);
+	return req;
+}
+client.on(sdk.Crypto.CryptoEvent.VerificationRequestReceived, (req) => {
+	trackRequest(req);
+	out({ event: "verification_request", transaction_id: req.transactionId,
+		other_user: req.otherUserId, other_device: req.otherDeviceId });
+});
+const request = (c) => {
+	const r = requests.get(c.transaction_id);
+	if (!r) throw new Error(`no verification ${c.transaction_id}`);
+	return r;
+};
+
 client.startClient({ initialSyncLimit: 20 });
 await nextSync();
 const keys = await crypto.getOwnDeviceKeys();
@@ -285,6 +329,42 @@ const commands = {
 			},
 		});
 		return { master_key: await crypto.getCrossSigningKeyId() };
+	},
+	async verify_request(c) {
+		await crypto.getUserDeviceInfo([c.user], true);
+		const req = trackRequest(await crypto.requestDeviceVerification(c.user, c.device));
+		return { transaction_id: req.transactionId };
+	},
+	async verify_accept(c) { await request(c).accept(); return {}; },
+	async verify_start(c) {
+		const r = request(c);
+		for (let i = 0; i < 600 && r.phase < sdk.Crypto.VerificationPhase.Ready; i++)
+			await new Promise((res) => setTimeout(res, 50));
+		await r.startVerification("m.sas.v1");
+		return {};
+	},
+	async verify_confirm(c) {
+		const r = request(c);
+		if (!r._sas) throw new Error("no SAS shown yet");
+		if (c.match) await r._sas.confirm(); else r._sas.mismatch();
+		return {};
+	},
+	async bootstrap_cross_signing() {
+		await commands.cross_signing({ reset: true });
+		const st = await crypto.getCrossSigningStatus();
+		return { ready: await crypto.isCrossSigningReady(),
+			private_keys: st.privateKeysCachedLocally };
+	},
+	async cross_sign_device(c) {
+		await crypto.getUserDeviceInfo([login.user_id], true);
+		await crypto.crossSignDevice(c.device);
+		return {};
+	},
+	async device_status(c) {
+		if (c.refresh) await crypto.getUserDeviceInfo([c.user], true);
+		const st = await crypto.getDeviceVerificationStatus(c.user, c.device);
+		return { verified: !!st?.isVerified(), locally: !!st?.localVerified,
+			cross_signing: !!st?.crossSigningVerified };
 	},
 	async wait_sync() {
 		const n = syncs;

@@ -1,0 +1,884 @@
+/*
+ * mx-verify: verify another device interactively with the Short
+ * Authentication String (spec: Client-Server API, "Key verification
+ * framework", "Short Authentication String (SAS) verification"), over
+ * to-device messages.  The protocol is lib/verify.c's state machine; this
+ * file does the I/O: the /sync loop, the inbox of to-device events that
+ * any mx program on the profile keeps (lib/inbox.c), the prompt, and the
+ * mark "verified" at the end (the store flag of mx-keys trust).
+ *
+ * Exit 0 only when the verification completed and the device is marked;
+ * 1 when it was refused, cancelled or timed out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "cli.h"
+#include "conf.h"
+#include "devices.h"
+#include "e2ee.h"
+#include "inbox.h"
+#include "json.h"
+#include "msg.h"
+#include "b64.h"
+#include "sas.h"
+#include "signjson.h"
+#include "store.h"
+#include "sync.h"
+#include "todevice.h"
+#include "util.h"
+#include "verify.h"
+#include "xsign.h"
+#include "banned.h"
+
+enum {
+	O_TIMEOUT = MX_OPT_LONG,
+	O_JSON,
+	O_DECIMAL,
+	O_KEY,
+	O_SERVER,
+	O_PASSWORD_STDIN,
+};
+
+#define OWN_STORE (MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV)
+/* The longest a verification may take (spec: "Key verification
+ * framework": 10 minutes), and a request's age limits: sent at most 10
+ * minutes ago (5 ahead of our clock), received at most 2 minutes ago. */
+#define FLOW_MS (10LL * 60 * 1000)
+#define REQ_PAST_MS (10LL * 60 * 1000)
+#define REQ_FUTURE_MS (5LL * 60 * 1000)
+#define REQ_RECEIVED_MS (2LL * 60 * 1000)
+/* One long poll: short, since another process on the profile may take
+ * the events and leave them in the inbox. */
+#define POLL_MS 2000
+
+static const struct mx_opt opts[] = {
+	{ O_TIMEOUT, "timeout", "SECS",
+	    "wait SECS for a request and for each answer (default 120)", 0 },
+	{ O_JSON, "json", NULL,
+	    "print the SAS as one JSON line and read yes or no from stdin",
+	    0 },
+	{ O_DECIMAL, "decimal", NULL, "also show the SAS as three numbers",
+	    0 },
+	{ O_KEY, "key", "ED25519",
+	    "json: check the signatures against this public key", 0 },
+	{ O_SERVER, "server", "NAME",
+	    "json: a server's keys, signed by server NAME itself", 0 },
+	{ O_PASSWORD_STDIN, "password-stdin", NULL,
+	    "cross-signing: read the account password from stdin", 0 },
+	MX_OPT_END
+};
+
+static const struct mx_cli cli = {
+	"mx-verify",
+	"[options] sas [USER DEVICE]\n[options] fingerprint USER DEVICE "
+	"ED25519\n[options] json [--key ED25519 | --server NAME]\n[options] "
+	"cross-signing setup|status|reset [--password-stdin]",
+	"Verify another device by comparing emoji (SAS) or its fingerprint, "
+	"check the signatures of signed Matrix JSON, and set up "
+	"cross-signing.",
+	opts,
+};
+
+struct opt {
+	long timeout_ms;
+	int json, decimal, have_timeout, password_stdin;
+	const char *key, *server;
+};
+
+static int
+opt_fn(void *u, int id, const char *arg)
+{
+	struct opt *o = u;
+	char *end;
+	long v;
+
+	switch (id) {
+	case O_TIMEOUT:
+		v = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || v <= 0 || v > 600)
+			mx_cli_usage(&cli, "--timeout takes 1 to 600 seconds");
+		o->timeout_ms = v * 1000;
+		o->have_timeout = 1;
+		break;
+	case O_KEY:
+		o->key = arg;
+		break;
+	case O_SERVER:
+		o->server = arg;
+		break;
+	case O_PASSWORD_STDIN:
+		o->password_stdin = 1;
+		break;
+	case O_JSON:
+		o->json = 1;
+		break;
+	case O_DECIMAL:
+		o->decimal = 1;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/* One run: the profile, the other device and the state machine. */
+struct run {
+	struct mx_ctx *c;
+	const struct opt *o;
+	struct mx_e2ee *x;
+	struct mx_devlist devs; /* the other user's devices */
+	const struct mx_device *them;
+	struct mx_verify *v;
+	char *txn;
+	long long started;
+	char master[44];   /* our master key when we hold it, else "" */
+	int signed_master; /* 1: we signed their master key */
+	int signed_device; /* 1: we signed our own other device */
+};
+
+/* ---- the other device --------------------------------------------------- */
+
+/* The device of user from its checked, pinned list; one whose keys
+ * changed is refused. */
+static int
+find_device(struct run *r, const char *user, const char *device,
+    struct mx_err *e)
+{
+	size_t i;
+
+	if (mx_devices_get(&r->c->api, r->c->store, &user, 1, &r->devs, e) !=
+	    0)
+		return -1;
+	for (i = 0; i < r->devs.n; i++)
+		if (strcmp(r->devs.v[i].device_id, device) == 0)
+			break;
+	if (i == r->devs.n)
+		return mx_err_set(e, MX_PERM, "%s has no device '%s'", user,
+		    device);
+	if (r->devs.v[i].trust == MX_TRUST_MISMATCH)
+		return mx_err_set(e, MX_NO,
+		    "device '%s' of %s changed its keys: refusing to verify "
+		    "it",
+		    device, user);
+	r->them = &r->devs.v[i];
+	return 0;
+}
+
+/* ---- sending and receiving ---------------------------------------------- */
+
+/* Send what the machine queued, in order, to the other device. */
+static int
+flush(struct run *r, struct mx_err *e)
+{
+	struct mx_todevice_target t = { r->them, 0 };
+	json_t *q = mx_verify_take(r->v), *m;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(q, i, m) {
+		if (rc == 0)
+			rc = mx_todevice_send_clear(r->x, &t, 1,
+			    json_string_value(json_object_get(m, "type")),
+			    json_object_get(m, "content"), e);
+	}
+	json_decref(q);
+	return rc;
+}
+
+/* The /sync filter: no rooms, only to-device events and device lists. */
+static const char FILTER[] =
+    "{\"room\":{\"rooms\":[]},\"presence\":{\"not_types\":[\"*\"]},"
+    "\"account_data\":{\"not_types\":[\"*\"]}}";
+
+/* One /sync (a long poll of up to POLL_MS) from our own position: its
+ * to-device events land in the inbox, like any mx program's. */
+static int
+pump(struct run *r, long poll_ms, struct mx_err *e)
+{
+	struct mx_store *st = r->c->store;
+	char *since = NULL;
+	json_t *resp = NULL;
+	const char *nb;
+	int rc;
+
+	rc = mx_store_get(st, "e2ee", "verify_pos", &since, NULL, e);
+	if (rc >= 0)
+		rc = mx_api_sync(&r->c->api, since, FILTER,
+		    since ? poll_ms : 0, &resp, e);
+	if (rc == 0)
+		rc = mx_e2ee_sync(r->x, resp, e);
+	if (rc == 0 && (nb = mx_sync_next_batch(resp)) != NULL)
+		rc = mx_store_put(st, "e2ee", "verify_pos", nb, strlen(nb), e);
+	json_decref(resp);
+	free(since);
+	return rc;
+}
+
+/* Feed the inbox's verification events to the machine; the ones it takes
+ * are deleted (the others may be another process's). */
+static int
+feed_inbox(struct run *r, struct mx_err *e)
+{
+	json_t *items = NULL, *it;
+	const char *type;
+	size_t i;
+	int rc = 0;
+
+	if (mx_inbox_list(r->c->store, mx_time_ms(), &items, e) < 0)
+		return -1;
+	json_array_foreach(items, i, it) {
+		type = mx_json_str(it, "type");
+		if (rc != 0 || !mx_startswith(type, "m.key.verification."))
+			continue;
+		if (mx_verify_input(r->v, mx_json_str(it, "sender"), type,
+			json_object_get(it, "content")) == 1)
+			rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"),
+			    e);
+	}
+	json_decref(items);
+	return rc;
+}
+
+/* A request in the inbox that we may accept (1), in *req (caller's); bad
+ * and stale ones are dropped.  Spec: "Key verification framework" (a
+ * request's age), "m.key.verification.request". */
+static int
+take_request(struct run *r, json_t **req, struct mx_err *e)
+{
+	json_t *items = NULL, *it, *c;
+	long long now = mx_time_ms(), ts, rcv;
+	const char *sender, *dev;
+	size_t i;
+	int rc = 0, ok;
+
+	*req = NULL;
+	if (mx_inbox_list(r->c->store, now, &items, e) < 0)
+		return -1;
+	json_array_foreach(items, i, it) {
+		if (rc != 0 || *req != NULL ||
+		    strcmp(mx_json_str(it, "type"),
+			"m.key.verification.request") != 0)
+			continue;
+		c = json_object_get(it, "content");
+		sender = mx_json_str(it, "sender");
+		dev = mx_json_str(c, "from_device");
+		ts = json_integer_value(json_object_get(c, "timestamp"));
+		rcv = json_integer_value(json_object_get(it, "received_ms"));
+		ok = dev != NULL && mx_json_str(c, "transaction_id") != NULL &&
+		    json_array_size(json_object_get(c, "methods")) > 0 &&
+		    ts >= now - REQ_PAST_MS && ts <= now + REQ_FUTURE_MS &&
+		    rcv >= now - REQ_RECEIVED_MS &&
+		    !(strcmp(sender, r->c->sess.user_id) == 0 &&
+			strcmp(dev, r->c->sess.device_id) == 0);
+		if (ok)
+			*req = json_incref(it);
+		else
+			mx_cli_note(r->c, 1,
+			    "ignoring a stale or malformed "
+			    "verification request");
+		rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"), e);
+	}
+	json_decref(items);
+	return rc != 0 ? -1 : *req != NULL;
+}
+
+/* ---- the user ------------------------------------------------------------ */
+
+/* The SAS as --json shows it. */
+static json_t *
+sas_json(struct run *r)
+{
+	int em[MX_SAS_EMOJI], dec[MX_SAS_DECIMALS], forms, i;
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s}", "transaction_id", r->txn, "other_user",
+		r->them->user_id, "other_device", r->them->device_id);
+	json_t *a;
+
+	forms = mx_verify_sas(r->v, em, dec);
+	if (forms & 1) {
+		a = json_array();
+		for (i = 0; i < MX_SAS_EMOJI; i++)
+			json_array_append_new(a,
+			    json_pack("{s:s,s:s}", "emoji",
+				mx_sas_emoji(em[i]), "name",
+				mx_sas_emoji_name(em[i])));
+		json_object_set_new(j, "emoji", a);
+	}
+	if (forms & 2)
+		json_object_set_new(j, "decimal",
+		    json_pack("[i,i,i]", dec[0], dec[1], dec[2]));
+	return j;
+}
+
+/* The answer read: 1 yes, 0 no, -1 none (end of input). */
+static int
+answer(const char *line)
+{
+	if (line == NULL)
+		return -1;
+	return strcmp(line, "yes") == 0 || strcmp(line, "y") == 0 ||
+	    strcmp(line, "Y") == 0;
+}
+
+/* --json: the SAS line, then "yes" or "no" from stdin. */
+static int
+ask_json(struct run *r, struct mx_err *e)
+{
+	char line[64];
+	json_t *j = sas_json(r);
+	int rc = mx_cli_print_json(j, e);
+
+	json_decref(j);
+	if (rc != 0)
+		return -1;
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return -1;
+	line[strcspn(line, "\r\n")] = '\0';
+	return answer(line);
+}
+
+/* On a terminal: the emoji with their names (and the numbers), then the
+ * question, through libedit. */
+static int
+ask_terminal(struct run *r)
+{
+	int em[MX_SAS_EMOJI], dec[MX_SAS_DECIMALS], forms, i, a;
+	char *line;
+
+	forms = mx_verify_sas(r->v, em, dec);
+	fprintf(stderr, "Compare with what %s's device %s shows:\n",
+	    r->them->user_id, r->them->device_id);
+	if (forms & 1) {
+		for (i = 0; i < MX_SAS_EMOJI; i++)
+			fprintf(stderr, "  %s  %s\n", mx_sas_emoji(em[i]),
+			    mx_sas_emoji_name(em[i]));
+	}
+	if ((forms & 2) && (r->o->decimal || !(forms & 1)))
+		fprintf(stderr, "  %d %d %d\n", dec[0], dec[1], dec[2]);
+	rl_outstream = stderr; /* stdout carries the result line */
+	line = readline("Do they match? [y/N] ");
+	a = answer(line);
+	free(line);
+	return a;
+}
+
+/* ---- the flow ------------------------------------------------------------ */
+
+/* The result line, and the verdict: 0 verified, -1 with e (MX_NO) when
+ * cancelled. */
+static int
+result(struct run *r, struct mx_err *e)
+{
+	int done = mx_verify_state(r->v) == MX_VERIFY_DONE;
+	json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "transaction_id", r->txn,
+	    "other_user", r->them->user_id, "other_device", r->them->device_id,
+	    "verified", done);
+	int rc;
+
+	if (done)
+		json_object_set_new(j, "master_verified",
+		    json_boolean(mx_verify_master_verified(r->v)));
+	if (done && r->signed_master)
+		json_object_set_new(j, "master_signed", json_true());
+	if (done && r->signed_device)
+		json_object_set_new(j, "device_signed", json_true());
+	if (!done)
+		json_object_set_new(j, "cancel",
+		    json_pack("{s:s,s:s,s:s}", "code",
+			mx_verify_cancel_code(r->v), "reason",
+			mx_verify_cancel_reason(r->v), "by",
+			mx_verify_cancelled_by_them(r->v) ? "them" : "us"));
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	if (rc != 0 || done)
+		return rc;
+	return mx_err_set(e, MX_NO, "verification %s by %s: %s%s%s%s",
+	    "cancelled", mx_verify_cancelled_by_them(r->v) ? "them" : "us",
+	    mx_verify_cancel_code(r->v),
+	    *mx_verify_cancel_reason(r->v) ? " (" : "",
+	    mx_verify_cancel_reason(r->v),
+	    *mx_verify_cancel_reason(r->v) ? ")" : "");
+}
+
+/* Verified: mark the device (the flag of mx-keys trust); when their MAC
+ * covered their master key, mark it too and, holding a user-signing key,
+ * sign it on the server (spec: "Cross-signing"). */
+static int
+mark(struct run *r, struct mx_err *e)
+{
+	const char *user = r->them->user_id;
+
+	if (mx_e2ee_verify_device(r->c, user, r->them->device_id, r->them->ed,
+		e) != 0)
+		return mx_err_prefix(e, "verified, but cannot mark it");
+	/* Our own other device: vouched for with our self-signing key. */
+	if (strcmp(user, r->c->sess.user_id) == 0 &&
+	    (r->signed_device = mx_xsign_sign_own_device(r->c,
+		 r->them->device_id, r->them->ed, e)) < 0)
+		return mx_err_prefix(e, "verified, but cannot sign it");
+	if (!mx_verify_master_verified(r->v))
+		return 0;
+	if (mx_devices_verify_master(r->c->store, user, r->them->master, e))
+		return mx_err_prefix(e,
+		    "verified, but cannot mark the master key");
+	if (strcmp(user, r->c->sess.user_id) != 0 &&
+	    (r->signed_master =
+		    mx_xsign_sign_user(r->c, user, r->them->master, e)) < 0)
+		return mx_err_prefix(e,
+		    "verified, but cannot sign %s's master key", user);
+	return 0;
+}
+
+/* Run the machine to its end: send what it queues, show the SAS when it
+ * is there, feed it what arrives; cancel with m.timeout when the other
+ * side is silent for --timeout or the flow takes longer than the spec
+ * allows. */
+static int
+drive(struct run *r, struct mx_err *e)
+{
+	long long last = mx_time_ms(), now;
+	enum mx_verify_state st, was;
+	int a;
+
+	for (;;) {
+		if (flush(r, e) != 0)
+			return -1;
+		st = mx_verify_state(r->v);
+		if (st == MX_VERIFY_DONE || st == MX_VERIFY_CANCELLED)
+			break;
+		if (st == MX_VERIFY_SHOW) {
+			a = r->o->json ? ask_json(r, e) : ask_terminal(r);
+			if (a < 0 && e->status != MX_OK)
+				return -1;
+			if (a < 0)
+				mx_verify_cancel(r->v, "m.user",
+				    "no answer from the user");
+			else
+				mx_verify_confirm(r->v, a);
+			last = mx_time_ms();
+			continue;
+		}
+		now = mx_time_ms();
+		if (now - last > r->o->timeout_ms ||
+		    now - r->started > FLOW_MS) {
+			mx_verify_cancel(r->v, "m.timeout",
+			    "the other device did not answer in time");
+			continue;
+		}
+		was = st;
+		if (feed_inbox(r, e) != 0)
+			return -1;
+		if (mx_verify_state(r->v) == was &&
+		    (pump(r, POLL_MS, e) != 0 || feed_inbox(r, e) != 0))
+			return -1;
+		if (mx_verify_state(r->v) != was)
+			last = mx_time_ms();
+	}
+	if (mx_verify_state(r->v) == MX_VERIFY_DONE && mark(r, e) != 0)
+		return -1;
+	return result(r, e);
+}
+
+/* Their pinned master key, when it is settled (not changed since). */
+static const char *
+their_master(const struct run *r)
+{
+	return r->them->master[0] && !r->them->identity_changed ?
+	    r->them->master :
+	    NULL;
+}
+
+/* Our side: user, device, Ed25519 key. */
+static struct mx_verify_party
+us(struct run *r)
+{
+	struct mx_verify_party p = { r->c->sess.user_id, r->c->sess.device_id,
+		mx_e2ee_ed25519(r->x), r->master[0] ? r->master : NULL };
+
+	return p;
+}
+
+/* sas USER DEVICE: we ask. */
+static int
+sas_ask(struct run *r, const char *user, const char *device, struct mx_err *e)
+{
+	struct mx_verify_party me, them;
+
+	if (find_device(r, user, device, e) != 0)
+		return -1;
+	if (strcmp(user, r->c->sess.user_id) == 0 &&
+	    strcmp(device, r->c->sess.device_id) == 0)
+		return mx_err_set(e, MX_USAGE,
+		    "cannot verify this device with itself");
+	/* Our position first, so the answers come after it. */
+	if (pump(r, 0, e) != 0)
+		return -1;
+	me = us(r);
+	them = (struct mx_verify_party){ r->them->user_id, r->them->device_id,
+		r->them->ed, their_master(r) };
+	r->txn = mx_msg_txn_new();
+	r->started = mx_time_ms();
+	r->v = mx_verify_new(&me, &them, r->txn, 1, r->started);
+	return drive(r, e);
+}
+
+/* 1 when a request's methods include m.sas.v1. */
+static int
+offers_sas(const json_t *methods)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach((json_t *)methods, i, x)
+		if (json_is_string(x) &&
+		    strcmp(json_string_value(x), "m.sas.v1") == 0)
+			return 1;
+	return 0;
+}
+
+/* sas: wait --timeout for a request, then accept it. */
+static int
+sas_wait(struct run *r, struct mx_err *e)
+{
+	long long end = mx_time_ms() + r->o->timeout_ms;
+	struct mx_verify_party me, them;
+	json_t *req = NULL, *c;
+	int rc;
+
+	while ((rc = take_request(r, &req, e)) == 0) {
+		if (mx_time_ms() >= end)
+			return mx_err_set(e, MX_NO,
+			    "no verification request came in %ld s",
+			    r->o->timeout_ms / 1000);
+		if (pump(r, POLL_MS, e) != 0)
+			return -1;
+	}
+	if (rc < 0)
+		return -1;
+	c = json_object_get(req, "content");
+	rc = find_device(r, mx_json_str(req, "sender"),
+	    mx_json_str(c, "from_device"), e);
+	if (rc == 0) {
+		me = us(r);
+		them = (struct mx_verify_party){ r->them->user_id,
+			r->them->device_id, r->them->ed, their_master(r) };
+		r->txn = mx_xstrdup(mx_json_str(c, "transaction_id"));
+		r->started = mx_time_ms();
+		mx_cli_note(r->c, 1, "request %s from %s's device %s", r->txn,
+		    them.user, them.device);
+		r->v = mx_verify_new(&me, &them, r->txn, 0, r->started);
+		if (!offers_sas(json_object_get(c, "methods")))
+			mx_verify_cancel(r->v, "m.unknown_method",
+			    "only m.sas.v1 is supported");
+		rc = drive(r, e);
+	}
+	json_decref(req);
+	return rc;
+}
+
+/* ---- fingerprint ---------------------------------------------------------- */
+
+/* fingerprint USER DEVICE ED25519: the check of mx-keys trust: the
+ * device's self-signed, pinned key must be the one given out of band. */
+static int
+cmd_fingerprint(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	json_t *j;
+	int rc;
+
+	(void)o;
+	(void)argc;
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 ||
+	    mx_e2ee_verify_device(c, argv[0], argv[1], argv[2], e) != 0)
+		return -1;
+	j = json_pack("{s:s,s:s,s:s}", "user_id", argv[0], "device_id",
+	    argv[1], "trust", "verified");
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
+}
+
+/* ---- json ------------------------------------------------------------------ */
+
+/* The object on stdin (at most 1 MiB). */
+static json_t *
+read_object(struct mx_err *e)
+{
+	struct mx_buf b = MX_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	json_t *j;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		mx_buf_add(&b, chunk, n);
+		if (b.len > (1u << 20)) {
+			mx_buf_release(&b);
+			mx_err_set(e, MX_LOCAL, "the input is over 1 MiB");
+			return NULL;
+		}
+	}
+	if (ferror(stdin)) {
+		mx_buf_release(&b);
+		mx_err_set(e, MX_LOCAL, "cannot read stdin");
+		return NULL;
+	}
+	j = mx_json_parse(b.p ? b.p : "", b.len, e);
+	mx_buf_release(&b);
+	if (j != NULL && !json_is_object(j)) {
+		json_decref(j);
+		mx_err_set(e, MX_LOCAL, "the input is not a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* A verdict: who signed with which key. */
+struct verdict {
+	const char *signer;
+	char key_id[256];
+	const char *what;
+	int ok;
+};
+
+/* 1 when signatures[entity][kid] on obj verifies with the base64 key. */
+static int
+sig_ok(const json_t *obj, const char *entity, const char *kid,
+    const char *key_b64)
+{
+	uint8_t pub[MX_ED25519_PUB_LEN];
+
+	if (key_b64 == NULL || !mx_startswith(kid, "ed25519:") ||
+	    mx_b64_dec_exact(pub, sizeof(pub), key_b64) != 0)
+		return 0;
+	return mx_signjson_verify(obj, entity, kid + 8, pub, NULL) == 0;
+}
+
+/* --key: any signature the key makes valid. */
+static void
+check_key(const json_t *obj, const char *key, struct verdict *v)
+{
+	const json_t *sigs = json_object_get(obj, "signatures"), *by, *x;
+	const char *entity, *kid;
+
+	v->what = "signed by the key given";
+	json_object_foreach((json_t *)sigs, entity, by)
+		json_object_foreach((json_t *)by, kid, x)
+			if (!v->ok && sig_ok(obj, entity, kid, key)) {
+				v->ok = 1;
+				v->signer = entity;
+				snprintf(v->key_id, sizeof(v->key_id), "%s",
+				    kid);
+			}
+}
+
+/* A server's keys (spec: Server-Server API, "Publishing Keys"): signed by
+ * the server itself with each of its verify_keys, all of which must hold. */
+static void
+check_server(const json_t *obj, const char *name, struct verdict *v)
+{
+	const json_t *vk = json_object_get(obj, "verify_keys"), *k;
+	const char *kid, *sn = mx_json_str(obj, "server_name");
+	int bad = 0, good = 0;
+
+	v->what = "server keys signed by the server";
+	if (sn == NULL || strcmp(sn, name) != 0)
+		return;
+	json_object_foreach((json_t *)vk, kid, k) {
+		if (sig_ok(obj, name, kid, mx_json_str(k, "key"))) {
+			good++;
+			v->signer = name;
+			snprintf(v->key_id, sizeof(v->key_id), "%s", kid);
+		} else
+			bad++;
+	}
+	v->ok = good > 0 && bad == 0;
+}
+
+/* Device keys (spec: "Device keys"): signed by their own Ed25519 key. */
+static void
+check_device(const json_t *obj, struct verdict *v)
+{
+	const char *user = mx_json_str(obj, "user_id"),
+		   *dev = mx_json_str(obj, "device_id");
+	char *kid = mx_xasprintf("ed25519:%s", dev);
+
+	v->what = "device keys signed by the device";
+	if (sig_ok(obj, user, kid,
+		mx_json_str(json_object_get(obj, "keys"), kid))) {
+		v->ok = 1;
+		v->signer = user;
+		snprintf(v->key_id, sizeof(v->key_id), "%s", kid);
+	}
+	free(kid);
+}
+
+/* json [--key K | --server NAME] < object: verify its signatures. */
+static int
+cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	struct verdict v = { NULL, "", NULL, 0 };
+	json_t *obj, *j;
+	int rc;
+
+	(void)c;
+	(void)argc;
+	(void)argv;
+	if ((obj = read_object(e)) == NULL)
+		return -1;
+	if (o->key)
+		check_key(obj, o->key, &v);
+	else if (o->server)
+		check_server(obj, o->server, &v);
+	else if (mx_json_str(obj, "device_id") && mx_json_str(obj, "user_id"))
+		check_device(obj, &v);
+	else if (mx_json_str(obj, "server_name") &&
+	    json_is_object(json_object_get(obj, "verify_keys")))
+		check_server(obj, mx_json_str(obj, "server_name"), &v);
+	else {
+		json_decref(obj);
+		return mx_err_set(e, MX_USAGE,
+		    "not device keys nor server keys: say who signed it "
+		    "with --key or --server");
+	}
+	j = json_pack("{s:b,s:s}", "verified", v.ok, "check", v.what);
+	if (v.ok && v.signer)
+		json_object_set_new(j, "signer", json_string(v.signer));
+	if (v.ok && v.key_id[0])
+		json_object_set_new(j, "key_id", json_string(v.key_id));
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	json_decref(obj);
+	if (rc == 0 && !v.ok)
+		rc = mx_err_set(e, MX_NO, "the signature does not verify (%s)",
+		    v.what);
+	return rc;
+}
+
+/* ---- cross-signing ---------------------------------------------------------- */
+
+/* --password-stdin: the password, when the server asks, from stdin. */
+static char *
+ask_stdin(const char *prompt, struct mx_err *e)
+{
+	(void)prompt;
+	return mx_cli_read_secret("password", 1, e);
+}
+
+/* cross-signing setup|status|reset: this account's cross-signing keys. */
+static int
+cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	struct mx_e2ee *x = NULL;
+	json_t *j = NULL;
+	int rc = -1, set = strcmp(argv[0], "setup") == 0,
+	    reset = strcmp(argv[0], "reset") == 0;
+
+	(void)argc;
+	if (!set && !reset && strcmp(argv[0], "status") != 0)
+		mx_cli_usage(&cli,
+		    "cross-signing takes setup, status or reset");
+	if (o->password_stdin && !set && !reset)
+		mx_cli_usage(&cli, "--password-stdin is for setup and reset");
+	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_e2ee_open(&x, c, e) != 0)
+		goto out;
+	/* After the store is open: its passphrase is never read from stdin
+	 * in place of the password. */
+	if (o->password_stdin)
+		c->ask = ask_stdin;
+	if ((set && mx_xsign_setup(x, c, e) != 0) ||
+	    (reset && mx_xsign_reset(x, c, e) != 0))
+		goto out;
+	if (mx_xsign_status(x, c, &j, e) == 0)
+		rc = mx_cli_print_json(j, e);
+out:
+	json_decref(j);
+	mx_e2ee_close(x);
+	return rc;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static int
+cmd_sas(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+    struct mx_err *e)
+{
+	struct run r = { 0 };
+	int rc;
+
+	if (argc == 1)
+		mx_cli_usage(&cli, "sas takes USER and DEVICE, or nothing");
+	if (!o->json && !isatty(STDIN_FILENO))
+		mx_cli_usage(&cli, "no terminal to ask on: use --json");
+	r.c = c;
+	r.o = o;
+	rc = mx_ctx_open(c, OWN_STORE, e) != 0 ||
+		mx_e2ee_open(&r.x, c, e) != 0 ||
+		mx_xsign_master(c, r.master, e) < 0 ||
+		(argc == 2 ? sas_ask(&r, argv[0], argv[1], e) :
+			     sas_wait(&r, e)) != 0 ?
+	    -1 :
+	    0;
+	mx_verify_free(r.v);
+	free(r.txn);
+	mx_devlist_release(&r.devs);
+	mx_e2ee_close(r.x);
+	return rc;
+}
+
+static const struct {
+	struct mx_cli_sub sub;
+	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
+	    struct mx_err *);
+} cmds[] = {
+	{ { "sas", 0, 2 }, cmd_sas },
+	{ { "fingerprint", 3, 3 }, cmd_fingerprint },
+	{ { "json", 0, 0 }, cmd_json },
+	{ { "cross-signing", 1, 1 }, cmd_xsign },
+};
+
+static void
+check_opts(const struct opt *o, const char *sub)
+{
+	int sas = strcmp(sub, "sas") == 0;
+
+	if (!sas && (o->json || o->decimal || o->have_timeout))
+		mx_cli_usage(&cli,
+		    "--json, --decimal and --timeout are for sas");
+	if (o->password_stdin && strcmp(sub, "cross-signing") != 0)
+		mx_cli_usage(&cli, "--password-stdin is for cross-signing");
+	if ((o->key || o->server) && strcmp(sub, "json") != 0)
+		mx_cli_usage(&cli, "--key and --server are for json");
+	if (o->key && o->server)
+		mx_cli_usage(&cli, "--key and --server exclude each other");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mx_ctx c = { 0 };
+	struct opt o = { 120000, 0, 0, 0, 0, NULL, NULL };
+	struct mx_err e;
+	size_t k;
+	int i, rc = MX_OK;
+
+	mx_cli_init();
+	mx_err_clear(&e);
+	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
+	k = mx_cli_subcommand(&cli, cmds, sizeof(cmds) / sizeof(cmds[0]),
+	    sizeof(cmds[0]), argc, argv, i);
+	check_opts(&o, argv[i]);
+	if (cmds[k].fn(&c, &o, argc - i - 1, argv + i + 1, &e) != 0)
+		rc = mx_cli_fail(cli.prog, &e);
+	mx_ctx_close(&c);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * xsign: this account's own cross-signing keys (spec: Client-Server API,
+ * "Cross-signing"): the master, self-signing and user-signing Ed25519 key
+ * pairs made here, published, and the current device signed with the
+ * self-signing key.  The private halves (32-byte seeds) live sealed in
+ * the store, namespace "xsign", keys "master", "self_signing",
+ * "user_signing"; nothing else keeps them (no secret storage yet).
+ */
+#ifndef MX_XSIGN_H
+#define MX_XSIGN_H
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "err.h"
+
+struct mx_e2ee;
+
+/*
+ * Make the three key pairs, publish them (POST keys/device_signing/upload)
+ * and sign this device with the self-signing key (POST
+ * keys/signatures/upload).  Refused (MX_USAGE) when the store holds keys
+ * already, or (MX_PERM) when the account has a master key made elsewhere.
+ * A server that asks for user-interactive authentication gets the
+ * password c->ask gives (MX_USAGE when c->ask is NULL; a refused password
+ * is MX_PERM); when publishing fails, the new keys are forgotten.
+ */
+int mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
+
+/*
+ * The same without the refusals: new keys replace the account's (the
+ * server asks for the password).  When publishing fails, the keys this
+ * store held before are kept.
+ */
+int mx_xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
+
+/*
+ * The state, as *out (caller's): {"user_id", "master_key" (base64 or
+ * null), "published" (the server's master key is ours), "private_keys"
+ * (the names held here), "device_signed" (the server's copy of this
+ * device carries a valid signature of the published self-signing key)}.
+ */
+int mx_xsign_status(struct mx_e2ee *x, struct mx_ctx *c, json_t **out,
+    struct mx_err *e);
+
+/*
+ * After user's master key (base64) was verified: sign it with our
+ * user-signing key and upload the signature (POST keys/signatures/upload),
+ * so that our other devices, and theirs, see it.  1 when signed, 0 when
+ * this store holds no user-signing key, -1 with e (the server's master
+ * key of user is not master: MX_NO).
+ */
+int mx_xsign_sign_user(struct mx_ctx *c, const char *user, const char *master,
+    struct mx_err *e);
+
+/*
+ * After our own other device (its Ed25519 key ed, base64) was verified:
+ * sign its keys with our self-signing key and upload the signature.  1
+ * when signed, 0 when this store holds no self-signing key, -1 with e.
+ */
+int mx_xsign_sign_own_device(struct mx_ctx *c, const char *device,
+    const char *ed, struct mx_err *e);
+
+/* Our master public key (base64, 43 characters + NUL) when this store
+ * holds the master key: 1, else 0 (-1 on a store error). */
+int mx_xsign_master(struct mx_ctx *c, char out[44], struct mx_err *e);
+
+#endif
