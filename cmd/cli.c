@@ -246,6 +246,13 @@ ask_tty(const char *prompt, struct mx_err *e)
 	return mx_cli_read_secret(prompt, 0, e);
 }
 
+char *
+mx_cli_ask_stdin(const char *prompt, struct mx_err *e)
+{
+	(void)prompt;
+	return mx_cli_read_secret("password", 1, e);
+}
+
 /* The context of this run, for mx_cli_fail's advice. */
 static const struct mx_ctx *the_ctx;
 

@@ -107,4 +107,8 @@ int mx_cli_print_json(const json_t *v, struct mx_err *e);
  */
 char *mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e);
 
+/* An mx_ctx ask function for --password-stdin: the password, when the
+ * server asks for it, from stdin (prompt unused). */
+char *mx_cli_ask_stdin(const char *prompt, struct mx_err *e);
+
 #endif

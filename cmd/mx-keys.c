@@ -1499,84 +1499,6 @@ pick_devices(struct mx_ctx *c, const struct opt *o, json_t *devs, int argc,
 	return pick;
 }
 
-/* A "password" auth of user-interactive authentication, when one of the
- * challenge's flows is that stage alone; NULL with e set otherwise. */
-static json_t *
-password_auth(struct mx_ctx *c, const struct opt *o, const json_t *uia,
-    struct mx_err *e)
-{
-	const json_t *f, *st;
-	json_t *auth;
-	const char *sess = mx_json_str(uia, "session");
-	char *pw, *prompt;
-	size_t i;
-	int ok = 0;
-
-	json_array_foreach(json_object_get(uia, "flows"), i, f) {
-		st = json_object_get(f, "stages");
-		ok |= json_array_size(st) == 1 &&
-		    json_is_string(json_array_get(st, 0)) &&
-		    strcmp(json_string_value(json_array_get(st, 0)),
-			"m.login.password") == 0;
-	}
-	if (!ok) {
-		mx_err_set(e, MX_PERM,
-		    "the server wants an authentication other than the "
-		    "password");
-		return NULL;
-	}
-	prompt = mx_xasprintf("password for %s", c->sess.user_id);
-	pw = mx_cli_read_secret(prompt, o->password_stdin, e);
-	free(prompt);
-	if (pw == NULL)
-		return NULL;
-	auth = json_pack("{s:s, s:{s:s, s:s}, s:s}", "type",
-	    "m.login.password", "identifier", "type", "m.id.user", "user",
-	    c->sess.user_id, "password", pw);
-	mx_secure_free(pw);
-	if (auth == NULL)
-		mx_err_set(e, MX_LOCAL, "the password is not UTF-8");
-	else if (sess != NULL)
-		json_object_set_new(auth, "session", json_string(sess));
-	return auth;
-}
-
-/* Wipe the password inside an auth object, then drop it. */
-static void
-auth_free(json_t *auth)
-{
-	json_t *pw = json_object_get(auth, "password");
-
-	if (json_is_string(pw))
-		mx_wipe((char *)json_string_value(pw), json_string_length(pw));
-	json_decref(auth);
-}
-
-/* POST /delete_devices for ids, answering the password challenge. */
-static int
-delete_ids(struct mx_ctx *c, const struct opt *o, const json_t *ids,
-    struct mx_err *e)
-{
-	json_t *uia = NULL, *auth;
-	int rc;
-
-	if (mx_api_delete_devices(&c->api, ids, NULL, &uia, e) == 0)
-		return 0;
-	if (uia == NULL)
-		return mx_err_prefix(e, "cannot delete devices");
-	mx_err_clear(e);
-	auth = password_auth(c, o, uia, e);
-	json_decref(uia);
-	if (auth == NULL)
-		return mx_err_prefix(e, "cannot delete devices");
-	rc = mx_api_delete_devices(&c->api, ids, auth, &uia, e);
-	auth_free(auth);
-	json_decref(uia);
-	if (rc != 0)
-		return mx_err_prefix(e, "cannot delete devices");
-	return 0;
-}
-
 /* One line per device: id, name, last use, deleted or (--dry-run) not. */
 static int
 print_deleted(const json_t *pick, int deleted, struct mx_err *e)
@@ -1638,7 +1560,10 @@ cmd_delete(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	}
 	if (o->dry_run || json_array_size(ids) == 0)
 		rc = print_deleted(pick, 0, e);
-	else if (delete_ids(c, o, ids, e) == 0) {
+	else if (mx_api_delete_devices(&c->api, ids, c->sess.user_id,
+		     o->password_stdin ? mx_cli_ask_stdin : c->ask, e) != 0)
+		mx_err_prefix(e, "cannot delete devices");
+	else {
 		rc = print_deleted(pick, 1, e);
 		/* The server logged our own device out with it. */
 		if (self && forget_session(c, e) != 0)

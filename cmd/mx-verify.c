@@ -765,14 +765,6 @@ cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 /* ---- cross-signing ---------------------------------------------------------- */
 
-/* --password-stdin: the password, when the server asks, from stdin. */
-static char *
-ask_stdin(const char *prompt, struct mx_err *e)
-{
-	(void)prompt;
-	return mx_cli_read_secret("password", 1, e);
-}
-
 /* cross-signing setup|status|reset: this account's cross-signing keys. */
 static int
 cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
@@ -794,7 +786,7 @@ cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	/* After the store is open: its passphrase is never read from stdin
 	 * in place of the password. */
 	if (o->password_stdin)
-		c->ask = ask_stdin;
+		c->ask = mx_cli_ask_stdin;
 	if ((set && mx_xsign_setup(x, c, e) != 0) ||
 	    (reset && mx_xsign_reset(x, c, e) != 0))
 		goto out;

@@ -11,6 +11,8 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "crypto.h"
+#include "json.h"
 #include "banned.h"
 
 /* Long-poll requests may take the server's timeout plus this. */
@@ -424,26 +426,106 @@ mx_api_devices(struct mx_api *a, json_t **devices, struct mx_err *e)
 	return take_member(j, "devices", JSON_ARRAY, devices, e);
 }
 
+/* 1 when one of the flows of challenge uia is m.login.password alone. */
+static int
+password_flow(const json_t *uia)
+{
+	const json_t *f, *st;
+	size_t i;
+
+	json_array_foreach(json_object_get(uia, "flows"), i, f) {
+		st = json_object_get(f, "stages");
+		if (json_array_size(st) == 1 &&
+		    json_is_string(json_array_get(st, 0)) &&
+		    strcmp(json_string_value(json_array_get(st, 0)),
+			"m.login.password") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* body's "auth" for the challenge uia: the password ask gives, or NULL
+ * with e set. */
+static json_t *
+password_auth(const json_t *uia, const char *user, mx_api_ask_fn *ask,
+    struct mx_err *e)
+{
+	char *prompt, *pw;
+	json_t *auth;
+
+	if (!password_flow(uia)) {
+		mx_err_set(e, MX_PERM,
+		    "the server wants an authentication other than the "
+		    "password");
+		return NULL;
+	}
+	if (ask == NULL) {
+		mx_err_set(e, MX_USAGE,
+		    "the server asks for the account's password; give it on "
+		    "stdin (--password-stdin)");
+		return NULL;
+	}
+	mx_err_clear(e);
+	prompt = mx_xasprintf("password for %s", user);
+	pw = ask(prompt, e);
+	free(prompt);
+	if (pw == NULL)
+		return NULL;
+	auth = json_pack("{s:s,s:{s:s,s:s},s:s,s:s?}", "type",
+	    "m.login.password", "identifier", "type", "m.id.user", "user",
+	    user, "password", pw, "session", mx_json_str(uia, "session"));
+	mx_wipe(pw, strlen(pw));
+	mx_secure_free(pw);
+	if (auth == NULL)
+		mx_err_set(e, MX_USAGE, "the password is not UTF-8");
+	return auth;
+}
+
 int
-mx_api_delete_devices(struct mx_api *a, const json_t *devices,
-    const json_t *auth, json_t **uia, struct mx_err *e)
+mx_api_call_uia(struct mx_api *a, const char *method, const char *p,
+    json_t *body, int idempotent, const char *user, mx_api_ask_fn *ask,
+    json_t **out, struct mx_err *e)
 {
 	struct call c = { 0 };
+	json_t *uia = NULL, *auth, *pw;
+	int rc;
+
+	c.method = method;
+	c.path = mx_xstrdup(p);
+	c.body = body;
+	c.idempotent = idempotent;
+	c.auth = 1;
+	c.uia = &uia;
+	if ((rc = do_call(a, &c, out, e)) == 0 || uia == NULL)
+		return rc;
+	auth = password_auth(uia, user, ask, e);
+	json_decref(uia);
+	if (auth == NULL)
+		return -1;
+	json_object_set_new(body, "auth", auth);
+	c.path = mx_xstrdup(p);
+	c.uia = NULL;
+	rc = do_call(a, &c, out, e);
+	if (rc != 0 && e != NULL && e->http == 401)
+		mx_err_set(e, MX_PERM, "the server refused the password");
+	/* The password's copy inside the request goes with it, wiped. */
+	pw = json_object_get(auth, "password");
+	mx_wipe((char *)json_string_value(pw), json_string_length(pw));
+	json_object_del(body, "auth");
+	return rc;
+}
+
+int
+mx_api_delete_devices(struct mx_api *a, const json_t *devices,
+    const char *user, mx_api_ask_fn *ask, struct mx_err *e)
+{
 	json_t *b = json_pack("{s:O}", "devices", devices);
 	int rc;
 
-	if (auth != NULL)
-		json_object_set(b, "auth", (json_t *)auth);
-	*uia = NULL;
-	c.method = "POST";
-	c.path = mx_xstrdup("/_matrix/client/v3/delete_devices");
-	c.body = b;
-	c.auth = 1;
 	/* Deleting what is already gone is no harm: a lost answer may be
 	 * retried. */
-	c.idempotent = 1;
-	c.uia = uia;
-	rc = do_call(a, &c, NULL, e);
+	rc = mx_api_call_uia(a, "POST", "/_matrix/client/v3/delete_devices", b,
+	    1, user, ask, NULL, e);
 	json_decref(b);
 	return rc;
 }

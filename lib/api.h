@@ -51,16 +51,28 @@ int mx_api_rename_device(struct mx_api *a, const char *device_id,
 /* GET /devices: our user's devices, the "devices" array (device_id,
  * display_name, last_seen_ip, last_seen_ts). */
 int mx_api_devices(struct mx_api *a, json_t **devices, struct mx_err *e);
+/* Asks a person (or stdin) for a secret: the answer in secure memory
+ * (mx_secure_free), or NULL with e set. */
+typedef char *mx_api_ask_fn(const char *prompt, struct mx_err *e);
+
 /*
- * POST /delete_devices (spec: "Device management"): delete the devices
- * (an array of device ids) of our user.  auth (borrowed, may be NULL) is
- * the "auth" member of user-interactive authentication.  When the server
- * answers 401 with a challenge ("flows", "session", spec: "User-interactive
- * authentication API"), -1 with e set and *uia the challenge (caller
- * owns); otherwise *uia is NULL.
+ * A request that may need user-interactive authentication (spec:
+ * "User-interactive authentication API"): made as is; when the server
+ * answers 401 with a challenge one of whose flows is m.login.password
+ * alone, made once more with body's "auth" the password ask gives for
+ * user (and the challenge's session); the password is wiped after.  No
+ * ask (NULL) is MX_USAGE, a refused password MX_PERM, another flow
+ * MX_PERM.  Otherwise as mx_api_call.
  */
+int mx_api_call_uia(struct mx_api *a, const char *method, const char *p,
+    json_t *body, int idempotent, const char *user, mx_api_ask_fn *ask,
+    json_t **out, struct mx_err *e);
+
+/* POST /delete_devices (spec: "Device management"): delete the devices
+ * (an array of device ids) of our user, with the password ask gives for
+ * user when the server asks for it (mx_api_call_uia). */
 int mx_api_delete_devices(struct mx_api *a, const json_t *devices,
-    const json_t *auth, json_t **uia, struct mx_err *e);
+    const char *user, mx_api_ask_fn *ask, struct mx_err *e);
 int mx_api_whoami(struct mx_api *a, char **user_id, char **device_id,
     struct mx_err *e);
 

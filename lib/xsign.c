@@ -173,49 +173,15 @@ mx_xsign_sign_own_device(struct mx_ctx *c, const char *device, const char *ed,
 	return rc;
 }
 
-/* POST keys/device_signing/upload of body; when the server asks for
- * user-interactive authentication (spec: "User-interactive
- * authentication API"), once more with the password c->ask gives
- * (m.login.password; Synapse opens the session itself). */
+/* POST keys/device_signing/upload of body, with the password c->ask
+ * gives when the server asks for it (spec: "Cross-signing": the upload
+ * may need user-interactive authentication). */
 static int
 upload_keys(struct mx_ctx *c, json_t *body, struct mx_err *e)
 {
-	static const char path[] = "/_matrix/client/v3/keys/device_signing/"
-				   "upload";
-	char *pw, *prompt;
-	json_t *auth;
-	int rc;
-
-	if ((rc = mx_api_call(&c->api, "POST", path, body, 1, NULL, e)) == 0 ||
-	    e == NULL || e->http != 401)
-		return rc;
-	if (c->ask == NULL)
-		return mx_err_set(e, MX_USAGE,
-		    "the server asks for the password to publish "
-		    "cross-signing "
-		    "keys; give it on stdin (--password-stdin)");
-	prompt = mx_xasprintf("password for %s", c->sess.user_id);
-	mx_err_clear(e);
-	pw = c->ask(prompt, e);
-	free(prompt);
-	if (pw == NULL)
-		return -1;
-	auth = json_pack("{s:s,s:{s:s,s:s},s:s}", "type", "m.login.password",
-	    "identifier", "type", "m.id.user", "user", c->sess.user_id,
-	    "password", pw);
-	mx_wipe(pw, strlen(pw));
-	mx_secure_free(pw);
-	if (auth == NULL)
-		return mx_err_set(e, MX_USAGE, "the password is not UTF-8");
-	json_object_set_new(body, "auth", auth);
-	rc = mx_api_call(&c->api, "POST", path, body, 1, NULL, e);
-	if (rc != 0 && e->http == 401)
-		mx_err_set(e, MX_PERM, "the server refused the password");
-	/* The password's copy inside the JSON goes with it, wiped. */
-	auth = json_object_get(auth, "password");
-	mx_wipe((char *)json_string_value(auth), json_string_length(auth));
-	json_object_del(body, "auth");
-	return rc;
+	return mx_api_call_uia(&c->api, "POST",
+	    "/_matrix/client/v3/keys/device_signing/upload", body, 1,
+	    c->sess.user_id, c->ask, NULL, e);
 }
 
 /* Publish the three keys: the self-signing and user-signing keys signed

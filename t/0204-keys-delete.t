@@ -48,7 +48,7 @@ test_expect_success 'a wrong password: 3, one line, nothing deleted' '
 	printf "not the password\n" >bad &&
 	test_expect_code 3 mx-keys -p alice delete --password-stdin "$d2" <bad >out 2>err &&
 	test ! -s out && test $(wc -l <err) = 1 &&
-	grep -q "^mx-keys: cannot delete devices: M_FORBIDDEN" err &&
+	grep -q "^mx-keys: cannot delete devices: the server refused the password" err &&
 	devices now && test_cmp before now
 '
 
