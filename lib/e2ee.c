@@ -106,7 +106,7 @@ mx_e2ee_forget(struct mx_store *s, struct mx_err *e)
 {
 	static const char *const ns[] = { "e2ee", "olm", "megolm_out",
 		"megolm_in", "megolm_idx", "withheld", "keybackup",
-		"backup_todo", "inbox" };
+		"backup_on", "backup_todo", "inbox" };
 	size_t i;
 
 	if (mx_store_begin(s, e) != 0)

@@ -6,9 +6,9 @@
  * the programs see; the parts behind it are account, todevice, roomstate,
  * inbound, outbound and decrypt.  Everything lives in the profile's store,
  * secrets sealed (namespaces "e2ee", "olm", "megolm_out", "megolm_in",
- * "megolm_idx", "withheld", "rooms", keybackup's "keybackup" and
- * "backup_todo" (new room keys go to the profile's key backup when it has
- * one, at each sync and at mx_e2ee_close), and "inbox" for the events
+ * "megolm_idx", "withheld", "backup_on", "backup_todo", "rooms",
+ * keybackup's "keybackup" (new room keys go to the profile's key backup
+ * when it has one, at each sync and at mx_e2ee_close), and "inbox" for the events
  * mx-verify takes, see inbox.h); each read-modify-write is one store
  * transaction, so concurrent processes on one profile never reuse an Olm
  * chain key or a Megolm index, and a Megolm index is committed durably

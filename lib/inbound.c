@@ -11,7 +11,6 @@
 #include "b64.h"
 #include "crypto.h"
 #include "inbound.h"
-#include "keybackup.h"
 #include "json.h"
 #include "pickle.h"
 #include "util.h"
@@ -124,6 +123,17 @@ replaces(const struct mx_inbound *old, const struct mx_megolm_in *in,
 	return fi < fo;
 }
 
+/* Whether new sessions are queued for the key backup. */
+static int
+queue_is_on(struct mx_store *st)
+{
+	char *v = NULL;
+	int rc = mx_store_get(st, "backup_on", "on", &v, NULL, NULL);
+
+	free(v);
+	return rc > 0;
+}
+
 static int
 put_record(struct mx_store *st, const char *room_id, const char *sid,
     const struct mx_megolm_in *in, const char *skey, const char *ed,
@@ -146,10 +156,60 @@ put_record(struct mx_store *st, const char *room_id, const char *sid,
 	if (rc == 0)
 		rc = mx_store_del(st, "withheld", k, e);
 	/* A key that came from the backup is there already. */
-	if (rc == 0 && strcmp(src, MX_INBOUND_BACKUP) != 0)
-		rc = mx_keybackup_mark(st, k, e);
+	if (rc == 0 && strcmp(src, MX_INBOUND_BACKUP) != 0 && queue_is_on(st))
+		rc = mx_store_put(st, "backup_todo", k, "", 0, e);
 	free(k);
 	return rc;
+}
+
+/* Whether the session stored under k came from a backup. */
+static int
+from_backup(struct mx_store *st, const char *k)
+{
+	const char *sp = strchr(k, ' ');
+	struct mx_inbound r;
+	char *room;
+	int yes;
+
+	if (sp == NULL)
+		return 0;
+	room = mx_xstrndup(k, (size_t)(sp - k));
+	yes = mx_inbound_load(st, room, sp + 1, &r, NULL) == 1 &&
+	    strcmp(r.source, MX_INBOUND_BACKUP) == 0;
+	mx_inbound_release(&r);
+	free(room);
+	return yes;
+}
+
+int
+mx_inbound_queue_on(struct mx_store *st, int all, struct mx_err *e)
+{
+	char **keys = NULL;
+	long n;
+	int rc = mx_store_clear(st, "backup_todo", e);
+
+	if (rc == 0)
+		rc = mx_store_put(st, "backup_on", "on", "", 0, e);
+	if (rc == 0 && (n = mx_store_keys(st, "megolm_in", "", &keys, e)) < 0)
+		rc = -1;
+	for (n = 0; rc == 0 && keys[n] != NULL; n++)
+		if (all || !from_backup(st, keys[n]))
+			rc =
+			    mx_store_put(st, "backup_todo", keys[n], "", 0, e);
+	mx_store_keys_free(keys);
+	return rc;
+}
+
+long
+mx_inbound_queued(struct mx_store *st, char ***keys, struct mx_err *e)
+{
+	return mx_store_keys(st, "backup_todo", "", keys, e);
+}
+
+int
+mx_inbound_unqueue(struct mx_store *st, const char *k, struct mx_err *e)
+{
+	return mx_store_del(st, "backup_todo", k, e);
 }
 
 int

@@ -10,6 +10,9 @@
  *                           its user, the source and the time received
  *   withheld/<room> <id>    {"code","reason"} of an m.room_key.withheld
  *   megolm_idx/<id> <n>     the event first decrypted at index n
+ *   backup_on/on            present while sessions are queued for the
+ *                           key backup (keybackup.h decides when)
+ *   backup_todo/<room> <id> a session queued for the key backup
  */
 #ifndef MX_INBOUND_H
 #define MX_INBOUND_H
@@ -71,6 +74,19 @@ enum { MX_INBOUND_NEW, MX_INBOUND_IMPROVED, MX_INBOUND_SKIPPED };
 int mx_inbound_import(struct mx_store *st, const char *room_id,
     const char *sid, const struct mx_megolm_in *in, const char *skey,
     const char *ed, struct mx_err *e);
+
+/*
+ * The queue of sessions for the server-side key backup: from now on, each
+ * session stored, but one from a backup, is queued; the queue starts anew
+ * with every session held (with !all, not those from a backup).  Inside
+ * the caller's transaction.
+ */
+int mx_inbound_queue_on(struct mx_store *st, int all, struct mx_err *e);
+/* The queued sessions' keys ("<room> <id>"; mx_store_keys_free), their
+ * number, or -1 with e set. */
+long mx_inbound_queued(struct mx_store *st, char ***keys, struct mx_err *e);
+/* Take the session of key k off the queue. */
+int mx_inbound_unqueue(struct mx_store *st, const char *k, struct mx_err *e);
 
 /* The same from source src (MX_INBOUND_IMPORTED or MX_INBOUND_BACKUP). */
 int mx_inbound_import_from(struct mx_store *st, const char *room_id,

@@ -390,32 +390,12 @@ static int current(struct mx_store *st, char **version,
 
 #define FLUSH_BATCH 256
 
-/* Whether the session stored under k came from a backup. */
-static int
-from_backup(struct mx_store *st, const char *k)
-{
-	const char *sp = strchr(k, ' ');
-	struct mx_inbound r;
-	char *room;
-	int yes;
-
-	if (sp == NULL)
-		return 0;
-	room = mx_xstrndup(k, (size_t)(sp - k));
-	yes = mx_inbound_load(st, room, sp + 1, &r, NULL) == 1 &&
-	    strcmp(r.source, MX_INBOUND_BACKUP) == 0;
-	mx_inbound_release(&r);
-	free(room);
-	return yes;
-}
-
 int
 mx_keybackup_enable(struct mx_store *st, const char *version,
     const char *pub64, int all, struct mx_err *e)
 {
-	char *cj, **keys = NULL;
+	char *cj;
 	json_t *cur;
-	long n;
 	int rc;
 
 	cur = json_pack("{s:s,s:s}", "version", version, "public_key", pub64);
@@ -428,14 +408,7 @@ mx_keybackup_enable(struct mx_store *st, const char *version,
 	rc = mx_store_put(st, "keybackup", "current", cj, strlen(cj), e);
 	free(cj);
 	if (rc == 0)
-		rc = mx_store_clear(st, "backup_todo", e);
-	if (rc == 0 && (n = mx_store_keys(st, "megolm_in", "", &keys, e)) < 0)
-		rc = -1;
-	for (n = 0; rc == 0 && keys[n] != NULL; n++)
-		if (all || !from_backup(st, keys[n]))
-			rc =
-			    mx_store_put(st, "backup_todo", keys[n], "", 0, e);
-	mx_store_keys_free(keys);
+		rc = mx_inbound_queue_on(st, all, e);
 	if (rc != 0) {
 		mx_store_rollback(st);
 		return -1;
@@ -489,18 +462,6 @@ out:
 		free(v);
 	json_decref(body);
 	return rc;
-}
-
-int
-mx_keybackup_mark(struct mx_store *st, const char *k, struct mx_err *e)
-{
-	char *v = NULL;
-	int rc = mx_store_get(st, "keybackup", "current", &v, NULL, e);
-
-	free(v);
-	if (rc <= 0)
-		return rc;
-	return mx_store_put(st, "backup_todo", k, "", 0, e);
 }
 
 /* The profile's backup: 1 and *version (caller frees) and pub, 0 none. */
@@ -607,7 +568,7 @@ flush_batch(struct mx_api *a, struct mx_store *st, const char *version,
 	if (rc != 0 || mx_store_begin(st, e) != 0)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = mx_store_del(st, "backup_todo", keys[i], e);
+		rc = mx_inbound_unqueue(st, keys[i], e);
 	if (rc != 0) {
 		mx_store_rollback(st);
 		return -1;
@@ -627,7 +588,7 @@ mx_keybackup_flush(struct mx_api *a, struct mx_store *st, size_t *n,
 
 	if ((rc = current(st, &version, pub, e)) <= 0)
 		goto out;
-	if ((cnt = mx_store_keys(st, "backup_todo", "", &keys, e)) < 0) {
+	if ((cnt = mx_inbound_queued(st, &keys, e)) < 0) {
 		rc = -1;
 		goto out;
 	}

@@ -108,7 +108,7 @@ json_t *mx_keybackup_signatures(const json_t *info, const char *user,
  * (public data only):
  *   keybackup/current      {"version","public_key"}: the backup this
  *                          profile uploads its room keys to
- *   backup_todo/<room> <sid>  a session held but not uploaded yet
+ * The sessions not uploaded yet are inbound's queue (mx_inbound_queued).
  */
 
 /*
@@ -130,10 +130,6 @@ int mx_keybackup_enable(struct mx_store *st, const char *version,
     const char *pub64, int all, struct mx_err *e);
 /* 1 when the profile uploads to backup version already, else 0. */
 int mx_keybackup_uploads_to(struct mx_store *st, const char *version);
-
-/* Mark the session stored under k ("<room> <sid>") to be uploaded, when
- * the profile uploads to a backup; inside the caller's transaction. */
-int mx_keybackup_mark(struct mx_store *st, const char *k, struct mx_err *e);
 
 /*
  * Upload the marked sessions to the profile's backup, each from its first

@@ -153,24 +153,25 @@ test_marks(void)
 	struct mx_err e;
 
 	mx_err_clear(&e);
-	ok(mx_store_keys(st, "backup_todo", "", &k, &e) == 0,
-	    "no backup: nothing marked");
+	ok(mx_inbound_queued(st, &k, &e) == 0, "no backup: nothing marked");
 	mx_store_keys_free(k);
 	mx_store_put(st, "keybackup", "current", cur, strlen(cur), &e);
+	mx_store_put(st, "backup_on", "on", "", 0, &e);
 	mx_megolm_out_id(out, sid);
 	mx_megolm_out_session_key(out, key);
 	in = mx_megolm_in_new(key, sizeof(key), NULL);
 	ok(mx_inbound_keep(st, ROOM, sid, in, SKEY, ED, USER, &e) == 0,
 	    "a session over Olm");
-	ok(mx_store_keys(st, "backup_todo", "", &k, &e) == 1 &&
+	ok(mx_inbound_queued(st, &k, &e) == 1 &&
 		strncmp(k[0], ROOM " ", strlen(ROOM) + 1) == 0 &&
 		strcmp(k[0] + strlen(ROOM) + 1, sid) == 0,
 	    "marked for the backup");
 	mx_store_keys_free(k);
 	mx_store_del(st, "keybackup", "current", &e);
+	mx_store_clear(st, "backup_on", &e);
 	mx_store_clear(st, "backup_todo", &e);
 	ok(mx_keybackup_enable(st, "2", PUB0, 0, &e) == 0 &&
-		mx_store_keys(st, "backup_todo", "", &k, &e) == 1 &&
+		mx_inbound_queued(st, &k, &e) == 1 &&
 		strcmp(k[0] + strlen(ROOM) + 1, sid) == 0,
 	    "following a backup marks the held sessions but those from a "
 	    "backup");
@@ -179,6 +180,7 @@ test_marks(void)
 		!mx_keybackup_uploads_to(st, "1"),
 	    "and uploads to it");
 	mx_store_del(st, "keybackup", "current", &e);
+	mx_store_clear(st, "backup_on", &e);
 	mx_megolm_in_free(in);
 	mx_megolm_out_free(out);
 }
