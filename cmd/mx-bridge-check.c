@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "devices.h"
+#include "e2ee.h"
 #include "json.h"
 #include "room.h"
 #include "util.h"
@@ -35,6 +36,9 @@
 #endif
 #define MEGOLM "m.megolm.v1.aes-sha2"
 #define WEEK_MS 604800000LL
+/* Check 8 reads the room's last PAGE events, one request. */
+#define PAGE 50
+#define DP_SOURCE "fi.mau.double_puppet_source"
 
 enum {
 	O_ALL = MX_OPT_LONG,
@@ -94,8 +98,8 @@ static const char *const sev_names[] = { "info", "warn", "high" };
 
 /* The checks, by the name findings carry (mx-bridge-check(1), CHECKS). */
 static const char *const checks[] = { "encryption", "history", "join",
-	"servers", "power", "bridge", "bridge-like", "irc", "integrations",
-	"devices", "upgrade", NULL };
+	"servers", "power", "bridge", "bridge-like", "behalf", "irc",
+	"integrations", "devices", "upgrade", NULL };
 
 struct rule {
 	char *check, *subject; /* subject NULL: every finding of check */
@@ -1222,6 +1226,153 @@ check_devices(struct mx_ctx *c, struct room *r, struct mx_err *e)
 	return rc;
 }
 
+/* Append event o's reference to the list of entry k of by, made with
+ * the members of init (stolen) when new. */
+static void
+note_event(json_t *by, const char *k, json_t *init, const json_t *o)
+{
+	json_t *g = json_object_get(by, k);
+
+	if (g == NULL) {
+		g = init;
+		json_object_set_new(g, "events", json_array());
+		json_object_set_new(by, k, g);
+	} else
+		json_decref(init);
+	json_array_append_new(json_object_get(g, "events"), ref(o));
+}
+
+/* One event of the timeline, o as mx-sync prints it (decrypted when the
+ * profile holds its key): noted in dp by sender when its content says a
+ * bridge sent it through double puppeting, in other by sender and
+ * session owner when its Megolm session is another user's. */
+static void
+behalf_event(const json_t *o, json_t *dp, json_t *other)
+{
+	const char *sender = mx_json_str(o, "sender"), *owner, *err;
+	const json_t *src =
+	    json_object_get(json_object_get(o, "content"), DP_SOURCE);
+	const json_t *mx = json_object_get(o, "mx");
+	char *k;
+
+	if (sender == NULL || mx_json_str(o, "event_id") == NULL)
+		return;
+	if (src != NULL)
+		note_event(dp, sender,
+		    json_pack("{s:s}", "source",
+			json_is_string(src) ? json_string_value(src) :
+					      "(unnamed)"),
+		    o);
+	/* The owner as mx recorded it when the room key came over Olm (lib/
+	 * decrypt.c); the envelope's sender_key and device_id are the
+	 * sender's claims and prove nothing. */
+	err = mx_json_str(mx, "error");
+	owner = mx_json_str(mx, "session_sender");
+	if (err == NULL || owner == NULL ||
+	    strcmp(err, "session belongs to another sender") != 0 ||
+	    strcmp(owner, sender) == 0)
+		return;
+	k = mx_xasprintf("%s\n%s", sender, owner);
+	note_event(other, k,
+	    json_pack("{s:s,s:s,s:s?}", "sender", sender, "owner", owner,
+		"key", mx_json_str(mx, "session_sender_key")),
+	    o);
+	free(k);
+}
+
+/* Is user the bot of a confirmed bridge of the room? */
+static int
+confirmed_bot(const struct room *r, const char *user)
+{
+	const char *st = mx_json_str(json_object_get(r->bots, user), "status");
+
+	return st != NULL && strcmp(st, "confirmed") == 0;
+}
+
+/* The same server part, for two user IDs (an appservice's bot and its
+ * puppets live on the bridge's homeserver). */
+static int
+same_server(const char *a, const char *b)
+{
+	const char *sa = server_of(a), *sb = server_of(b);
+
+	return sa != NULL && sb != NULL && strcmp(sa, sb) == 0;
+}
+
+/* Check 8's findings from the notes of behalf_event. */
+static void
+behalf_report(struct room *r, const json_t *dp, const json_t *other)
+{
+	const json_t *g;
+	const char *k, *sender, *owner, *key;
+	int bridge;
+
+	json_object_foreach((json_t *)dp, k, g)
+		add(r, "behalf", S_WARN, k,
+		    json_incref(json_object_get(g, "events")),
+		    "%zu of the last %d events sent by the bridge '%s' as "
+		    "%s (" DP_SOURCE "): the bridge holds a login to the "
+		    "account and writes as its owner",
+		    json_array_size(json_object_get(g, "events")), PAGE,
+		    mx_json_str(g, "source"), k);
+	json_object_foreach((json_t *)other, k, g) {
+		sender = mx_json_str(g, "sender");
+		owner = mx_json_str(g, "owner");
+		key = mx_json_str(g, "key") ? mx_json_str(g, "key") : "?";
+		bridge = confirmed_bot(r, owner) && same_server(owner, sender);
+		add(r, "behalf", bridge ? S_WARN : S_HIGH, sender,
+		    json_incref(json_object_get(g, "events")),
+		    bridge ? "%zu of the last %d events of %s are encrypted "
+			     "with a room key of the bridge bot %s (device "
+			     "key %s): the bridge writes for its puppet" :
+			     "%zu of the last %d events of %s are encrypted "
+			     "with a room key of %s (device key %s), who is "
+			     "no confirmed bridge's bot: another user's "
+			     "ciphertext sent again, or an undeclared bridge",
+		    json_array_size(json_object_get(g, "events")), PAGE,
+		    sender, owner, key);
+	}
+}
+
+/* 8: messages sent on others' behalf, in the room's last PAGE events
+ * (one GET /rooms/{roomId}/messages, spec "Getting events for a room"),
+ * decrypted as mx-sync does with the room keys the profile holds (x;
+ * NULL: none, only clear events are read). */
+static int
+check_behalf(struct mx_ctx *c, struct mx_e2ee *x, struct room *r,
+    struct mx_err *e)
+{
+	json_t *resp = NULL, *dp, *other, *o;
+	const json_t *ev;
+	size_t i;
+	int rc = 0;
+
+	if (ignored_all(r->o, "behalf"))
+		return 0;
+	if (mx_api_messages(&c->api, r->id, NULL, NULL, 'b', PAGE, NULL, &resp,
+		e) != 0)
+		return mx_err_prefix(e, "cannot read the messages of '%s'",
+		    r->id);
+	dp = json_object();
+	other = json_object();
+	json_array_foreach(json_object_get(resp, "chunk"), i, ev) {
+		if (!json_is_object(ev))
+			continue;
+		if (mx_e2ee_event(x, r->id, ev, 0, &o, e) != 0) {
+			rc = mx_err_prefix(e, "cannot decrypt in '%s'", r->id);
+			break;
+		}
+		behalf_event(o, dp, other);
+		json_decref(o);
+	}
+	if (rc == 0)
+		behalf_report(r, dp, other);
+	json_decref(dp);
+	json_decref(other);
+	json_decref(resp);
+	return rc;
+}
+
 /* 12: m.room.tombstone. */
 static void
 check_upgrade(struct room *r)
@@ -1333,6 +1484,7 @@ print_room(const struct room *r, struct mx_err *e)
  * what is new). */
 struct run {
 	struct mx_ctx *c;
+	struct mx_e2ee *x; /* the profile's room keys, or NULL */
 	const struct opt *o;
 	const json_t *globs;
 	json_t *queue;	/* room arguments, then room IDs */
@@ -1449,7 +1601,8 @@ audit(struct run *u, const char *arg, struct mx_err *e)
 	check_bridge_like(&r);
 	check_irc(&r);
 	check_integrations(&r);
-	if (check_devices(u->c, &r, e) == 0) {
+	if (check_devices(u->c, &r, e) == 0 &&
+	    check_behalf(u->c, u->x, &r, e) == 0) {
 		check_upgrade(&r);
 		if ((printed = json_object_get(u->rooms, id)) != NULL)
 			rc = print_new(printed, &r, e);
@@ -1706,6 +1859,13 @@ main(int argc, char **argv)
 	 * error decides the status. */
 	u.c = &c;
 	u.o = &o;
+	/* Check 8 decrypts with the profile's room keys, as mx-sync does;
+	 * a token from the environment is another identity: no keys. */
+	if (c.store != NULL && getenv("MX_ACCESS_TOKEN") == NULL &&
+	    !ignored_all(&o, "behalf") && mx_e2ee_open(&u.x, &c, &e) != 0) {
+		rc = mx_cli_fail(cli.prog, &e);
+		goto out;
+	}
 	u.globs = globs;
 	u.rooms = json_object();
 	for (k = 0; k < json_array_size(u.queue); k++) {
@@ -1747,6 +1907,7 @@ out:
 	json_decref(u.joined);
 	json_decref(globs);
 	opt_release(&o);
+	mx_e2ee_close(u.x);
 	mx_ctx_close(&c);
 	return rc;
 }

@@ -16,7 +16,7 @@ _mx_bridge_check()
 		return ;;
 	--ignore)
 		COMPREPLY=($(compgen -W "encryption history join servers power
-		    bridge bridge-like irc integrations devices upgrade" -- "$cur"))
+		    bridge bridge-like behalf irc integrations devices upgrade" -- "$cur"))
 		return ;;
 	--servers|--appservice-ping)
 		return ;;

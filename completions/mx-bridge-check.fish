@@ -5,7 +5,7 @@ complete -c mx-bridge-check -l table -d 'a report for people instead of JSON lin
 complete -c mx-bridge-check -l fail-on -x -a 'high warn info' -d 'exit 1 from this severity on'
 complete -c mx-bridge-check -l require-encryption -d 'a room without encryption is high'
 complete -c mx-bridge-check -l servers -r -F -d 'servers allowed to hold the room (glob or file)'
-complete -c mx-bridge-check -l ignore -x -a 'encryption history join servers power bridge bridge-like irc integrations devices upgrade' -d 'leave out findings: CHECK[:SUBJECT]'
+complete -c mx-bridge-check -l ignore -x -a 'encryption history join servers power bridge bridge-like behalf irc integrations devices upgrade' -d 'leave out findings: CHECK[:SUBJECT]'
 complete -c mx-bridge-check -l allow -r -F -d 'leave out the findings a file accepts'
 complete -c mx-bridge-check -l patterns -r -F -d 'more bridge and bot naming patterns'
 complete -c mx-bridge-check -l follow-upgrades -d 'audit the successor of an upgraded room too'
