@@ -304,6 +304,9 @@ mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
 	const char *type = mx_json_str(ev, "type");
 
 	*out = o;
+	/* "mx" is ours: a verdict the server put in an event must not pass
+	 * as mx's own. */
+	json_object_del(o, "mx");
 	json_object_set_new(o, "room_id", json_string(room_id));
 	if (type == NULL || strcmp(type, "m.room.encrypted") != 0 ||
 	    json_object_get(ev, "state_key")) {
