@@ -1,9 +1,10 @@
 /*
  * mx-bridge-check: show, like a TLS warning, everyone and everything that
  * can read a room: bridges, bots, widgets, other servers, and the room
- * settings that let more of them in.  One GET /rooms/{id}/state per room;
- * every finding is one JSON line, then one summary line per room, and the
- * exit status says whether anything reached --fail-on (mx(7)).
+ * settings that let more of them in.  Per room, one GET /rooms/{id}/state,
+ * one /keys/query and one /messages page; every finding is one JSON line,
+ * then one summary line per room, and the exit status says whether
+ * anything reached --fail-on (mx(7)).  --probe alone posts.
  *
  * Every state event is the server's word and a room admin's: nothing in
  * it is trusted to be well formed, and a bridge event proves nothing until
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -25,7 +27,9 @@
 #include "cli.h"
 #include "conf.h"
 #include "devices.h"
+#include "e2ee.h"
 #include "json.h"
+#include "msg.h"
 #include "room.h"
 #include "util.h"
 #include "banned.h"
@@ -35,6 +39,9 @@
 #endif
 #define MEGOLM "m.megolm.v1.aes-sha2"
 #define WEEK_MS 604800000LL
+/* Check 8 reads the room's last PAGE events, one request. */
+#define PAGE 50
+#define DP_SOURCE "fi.mau.double_puppet_source"
 
 enum {
 	O_ALL = MX_OPT_LONG,
@@ -47,7 +54,10 @@ enum {
 	O_PATTERNS,
 	O_FOLLOW,
 	O_WATCH,
-	O_AS_PING
+	O_AS_PING,
+	O_PROBE,
+	O_PROBE_CMD,
+	O_PROBE_TIMEOUT
 };
 
 static const struct mx_opt opts[] = { { O_ALL, "all", NULL,
@@ -78,6 +88,14 @@ static const struct mx_opt opts[] = { { O_ALL, "all", NULL,
 	    "keep syncing; print each new finding as the rooms change", 0 },
 	{ O_AS_PING, "appservice-ping", "ID",
 	    "have the homeserver ping appservice ID ($MX_AS_TOKEN)", 0 },
+	{ O_PROBE, "probe", NULL,
+	    "send each confirmed bridge bot a command in a direct room (it "
+	    "posts); time its answer",
+	    0 },
+	{ O_PROBE_CMD, "probe-command", "TEXT",
+	    "the command --probe sends (default help)", 0 },
+	{ O_PROBE_TIMEOUT, "probe-timeout", "SECS",
+	    "how long --probe waits for an answer (default 30)", 0 },
 	MX_OPT_END };
 
 static const struct mx_cli cli = {
@@ -94,8 +112,8 @@ static const char *const sev_names[] = { "info", "warn", "high" };
 
 /* The checks, by the name findings carry (mx-bridge-check(1), CHECKS). */
 static const char *const checks[] = { "encryption", "history", "join",
-	"servers", "power", "bridge", "bridge-like", "irc", "integrations",
-	"devices", "upgrade", NULL };
+	"servers", "power", "bridge", "bridge-like", "behalf", "irc",
+	"integrations", "devices", "upgrade", NULL };
 
 struct rule {
 	char *check, *subject; /* subject NULL: every finding of check */
@@ -108,7 +126,9 @@ struct pattern {
 };
 
 struct opt {
-	int all, table, require_enc, fail_on, follow, watch;
+	int all, table, require_enc, fail_on, follow, watch, probe;
+	int probe_timeout, probe_args; /* seconds; --probe-* given */
+	const char *probe_cmd;
 	const char **servers;
 	size_t nservers;
 	struct rule *rules;
@@ -210,6 +230,27 @@ opt_fn(void *u, int id, const char *arg)
 	case O_AS_PING:
 		o->as_ping = arg;
 		break;
+	case O_PROBE:
+		o->probe = 1;
+		break;
+	case O_PROBE_CMD:
+		if (*arg == '\0')
+			mx_cli_usage(&cli, "--probe-command is empty");
+		o->probe_cmd = arg;
+		o->probe_args = 1;
+		break;
+	case O_PROBE_TIMEOUT: {
+		char *end;
+		long n = strtol(arg, &end, 10);
+
+		if (end == arg || *end != '\0' || n < 1 || n > 3600)
+			mx_cli_usage(&cli,
+			    "--probe-timeout '%s' is not 1 to 3600 seconds",
+			    arg);
+		o->probe_timeout = (int)n;
+		o->probe_args = 1;
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -1222,6 +1263,153 @@ check_devices(struct mx_ctx *c, struct room *r, struct mx_err *e)
 	return rc;
 }
 
+/* Append event o's reference to the list of entry k of by, made with
+ * the members of init (stolen) when new. */
+static void
+note_event(json_t *by, const char *k, json_t *init, const json_t *o)
+{
+	json_t *g = json_object_get(by, k);
+
+	if (g == NULL) {
+		g = init;
+		json_object_set_new(g, "events", json_array());
+		json_object_set_new(by, k, g);
+	} else
+		json_decref(init);
+	json_array_append_new(json_object_get(g, "events"), ref(o));
+}
+
+/* One event of the timeline, o as mx-sync prints it (decrypted when the
+ * profile holds its key): noted in dp by sender when its content says a
+ * bridge sent it through double puppeting, in other by sender and
+ * session owner when its Megolm session is another user's. */
+static void
+behalf_event(const json_t *o, json_t *dp, json_t *other)
+{
+	const char *sender = mx_json_str(o, "sender"), *owner, *err;
+	const json_t *src =
+	    json_object_get(json_object_get(o, "content"), DP_SOURCE);
+	const json_t *mx = json_object_get(o, "mx");
+	char *k;
+
+	if (sender == NULL || mx_json_str(o, "event_id") == NULL)
+		return;
+	if (src != NULL)
+		note_event(dp, sender,
+		    json_pack("{s:s}", "source",
+			json_is_string(src) ? json_string_value(src) :
+					      "(unnamed)"),
+		    o);
+	/* The owner as mx recorded it when the room key came over Olm (lib/
+	 * decrypt.c); the envelope's sender_key and device_id are the
+	 * sender's claims and prove nothing. */
+	err = mx_json_str(mx, "error");
+	owner = mx_json_str(mx, "session_sender");
+	if (err == NULL || owner == NULL ||
+	    strcmp(err, "session belongs to another sender") != 0 ||
+	    strcmp(owner, sender) == 0)
+		return;
+	k = mx_xasprintf("%s\n%s", sender, owner);
+	note_event(other, k,
+	    json_pack("{s:s,s:s,s:s?}", "sender", sender, "owner", owner,
+		"key", mx_json_str(mx, "session_sender_key")),
+	    o);
+	free(k);
+}
+
+/* Is user the bot of a confirmed bridge of the room? */
+static int
+confirmed_bot(const struct room *r, const char *user)
+{
+	const char *st = mx_json_str(json_object_get(r->bots, user), "status");
+
+	return st != NULL && strcmp(st, "confirmed") == 0;
+}
+
+/* The same server part, for two user IDs (an appservice's bot and its
+ * puppets live on the bridge's homeserver). */
+static int
+same_server(const char *a, const char *b)
+{
+	const char *sa = server_of(a), *sb = server_of(b);
+
+	return sa != NULL && sb != NULL && strcmp(sa, sb) == 0;
+}
+
+/* Check 8's findings from the notes of behalf_event. */
+static void
+behalf_report(struct room *r, const json_t *dp, const json_t *other)
+{
+	const json_t *g;
+	const char *k, *sender, *owner, *key;
+	int bridge;
+
+	json_object_foreach((json_t *)dp, k, g)
+		add(r, "behalf", S_WARN, k,
+		    json_incref(json_object_get(g, "events")),
+		    "%zu of the last %d events sent by the bridge '%s' as "
+		    "%s (" DP_SOURCE "): the bridge holds a login to the "
+		    "account and writes as its owner",
+		    json_array_size(json_object_get(g, "events")), PAGE,
+		    mx_json_str(g, "source"), k);
+	json_object_foreach((json_t *)other, k, g) {
+		sender = mx_json_str(g, "sender");
+		owner = mx_json_str(g, "owner");
+		key = mx_json_str(g, "key") ? mx_json_str(g, "key") : "?";
+		bridge = confirmed_bot(r, owner) && same_server(owner, sender);
+		add(r, "behalf", bridge ? S_WARN : S_HIGH, sender,
+		    json_incref(json_object_get(g, "events")),
+		    bridge ? "%zu of the last %d events of %s are encrypted "
+			     "with a room key of the bridge bot %s (device "
+			     "key %s): the bridge writes for its puppet" :
+			     "%zu of the last %d events of %s are encrypted "
+			     "with a room key of %s (device key %s), who is "
+			     "no confirmed bridge's bot: another user's "
+			     "ciphertext sent again, or an undeclared bridge",
+		    json_array_size(json_object_get(g, "events")), PAGE,
+		    sender, owner, key);
+	}
+}
+
+/* 8: messages sent on others' behalf, in the room's last PAGE events
+ * (one GET /rooms/{roomId}/messages, spec "Getting events for a room"),
+ * decrypted as mx-sync does with the room keys the profile holds (x;
+ * NULL: none, only clear events are read). */
+static int
+check_behalf(struct mx_ctx *c, struct mx_e2ee *x, struct room *r,
+    struct mx_err *e)
+{
+	json_t *resp = NULL, *dp, *other, *o;
+	const json_t *ev;
+	size_t i;
+	int rc = 0;
+
+	if (ignored_all(r->o, "behalf"))
+		return 0;
+	if (mx_api_messages(&c->api, r->id, NULL, NULL, 'b', PAGE, NULL, &resp,
+		e) != 0)
+		return mx_err_prefix(e, "cannot read the messages of '%s'",
+		    r->id);
+	dp = json_object();
+	other = json_object();
+	json_array_foreach(json_object_get(resp, "chunk"), i, ev) {
+		if (!json_is_object(ev))
+			continue;
+		if (mx_e2ee_event(x, r->id, ev, 0, &o, e) != 0) {
+			rc = mx_err_prefix(e, "cannot decrypt in '%s'", r->id);
+			break;
+		}
+		behalf_event(o, dp, other);
+		json_decref(o);
+	}
+	if (rc == 0)
+		behalf_report(r, dp, other);
+	json_decref(dp);
+	json_decref(other);
+	json_decref(resp);
+	return rc;
+}
+
 /* 12: m.room.tombstone. */
 static void
 check_upgrade(struct room *r)
@@ -1333,11 +1521,13 @@ print_room(const struct room *r, struct mx_err *e)
  * what is new). */
 struct run {
 	struct mx_ctx *c;
+	struct mx_e2ee *x; /* the profile's room keys, or NULL */
 	const struct opt *o;
 	const json_t *globs;
 	json_t *queue;	/* room arguments, then room IDs */
 	json_t *rooms;	/* {room_id: {finding key: true}} */
 	json_t *joined; /* our joined rooms, read once when needed */
+	json_t *probe;	/* --probe: {bot: true}, the confirmed bridge bots */
 };
 
 /* A finding's identity: what it says, not when. */
@@ -1416,6 +1606,18 @@ follow(struct run *u, const struct room *r, struct mx_err *e)
 	return 0;
 }
 
+/* --probe: the confirmed bridge bots of r, into bots. */
+static void
+note_bots(json_t *bots, const struct room *r)
+{
+	const char *user;
+	json_t *v;
+
+	json_object_foreach(r->bots, user, v)
+		if (confirmed_bot(r, user))
+			json_object_set_new(bots, user, json_true());
+}
+
 /* Audit one room (a room argument, or an ID); 1 when it fails
  * --fail-on.  A room audited before prints only its new findings. */
 static int
@@ -1449,7 +1651,8 @@ audit(struct run *u, const char *arg, struct mx_err *e)
 	check_bridge_like(&r);
 	check_irc(&r);
 	check_integrations(&r);
-	if (check_devices(u->c, &r, e) == 0) {
+	if (check_devices(u->c, &r, e) == 0 &&
+	    check_behalf(u->c, u->x, &r, e) == 0) {
 		check_upgrade(&r);
 		if ((printed = json_object_get(u->rooms, id)) != NULL)
 			rc = print_new(printed, &r, e);
@@ -1461,6 +1664,8 @@ audit(struct run *u, const char *arg, struct mx_err *e)
 		}
 		if (rc == 0)
 			rc = follow(u, &r, e);
+		if (rc == 0 && u->o->probe)
+			note_bots(u->probe, &r);
 		if (rc == 0)
 			rc = strcmp(verdict(&r), "fail") == 0;
 	}
@@ -1664,6 +1869,245 @@ appservice_ping(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	return rc != 0 ? -1 : !ok;
 }
 
+/* --- --probe ------------------------------------------------------------- */
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until bot has joined room (a new direct room: it must accept the
+ * invitation first), until deadline: 1 joined, 0 not, -1 with e. */
+static int
+wait_joined(struct mx_ctx *c, const char *room, const char *bot,
+    long long deadline, struct mx_err *e)
+{
+	json_t *m = NULL;
+	const char *ms;
+	int rc, in;
+
+	for (;;) {
+		rc = mx_api_get_state(&c->api, room, "m.room.member", bot, &m,
+		    e);
+		if (rc < 0)
+			return mx_err_prefix(e, "cannot read '%s' in '%s'",
+			    bot, room);
+		ms = rc > 0 ? mx_json_str(m, "membership") : NULL;
+		in = ms != NULL && strcmp(ms, "join") == 0;
+		json_decref(m);
+		m = NULL;
+		if (in)
+			return 1;
+		if (mx_time_ms() >= deadline)
+			return 0;
+		nap_ms(200);
+	}
+}
+
+/* Send cmd into room as a text message, encrypted when the room is (with
+ * the profile's keys, as mx-send does): *eid, the event's ID. */
+static int
+probe_send(struct run *u, const char *room, const char *cmd, char **eid,
+    struct mx_err *e)
+{
+	json_t *content =
+		   json_pack("{s:s,s:s}", "msgtype", "m.text", "body", cmd),
+	       *enc = NULL, *env = NULL;
+	char *txn = mx_msg_txn_new();
+	int rc = mx_e2ee_room_encryption(u->c, room, &enc, e);
+
+	if (rc > 0 && u->x == NULL)
+		rc = mx_err_set(e, MX_USAGE,
+		    "'%s' is encrypted: --probe needs a profile's keys, not "
+		    "MX_ACCESS_TOKEN",
+		    room);
+	else if (rc > 0 && (rc = mx_e2ee_refresh(u->x, room, e)) == 0 &&
+	    (rc = mx_e2ee_encrypt(u->x, room, enc, MX_E2EE_TOFU,
+		 "m.room.message", content, &env, e)) == 0)
+		rc = mx_api_send(&u->c->api, room, "m.room.encrypted", txn,
+		    env, eid, e);
+	else if (rc == 0)
+		rc = mx_api_send(&u->c->api, room, "m.room.message", txn,
+		    content, eid, e);
+	if (rc != 0)
+		mx_err_prefix(e, "cannot send the probe to '%s'", room);
+	json_decref(content);
+	json_decref(enc);
+	json_decref(env);
+	free(txn);
+	return rc != 0 ? -1 : 0;
+}
+
+/* Whether the timeline of room in a sync answer holds, after our event
+ * eid (*seen: met already), a message of bot: its answer. */
+static int
+answered(const json_t *resp, const char *room, const char *bot,
+    const char *eid, int *seen)
+{
+	const json_t *jr =
+	    json_object_get(json_object_get(json_object_get(resp, "rooms"),
+				"join"),
+		room);
+	const json_t *evs =
+	    json_object_get(json_object_get(jr, "timeline"), "events");
+	const json_t *ev;
+	const char *id, *sender;
+	size_t i;
+
+	json_array_foreach(evs, i, ev) {
+		id = mx_json_str(ev, "event_id");
+		sender = mx_json_str(ev, "sender");
+		if (id != NULL && strcmp(id, eid) == 0)
+			*seen = 1;
+		else if (*seen && sender != NULL && strcmp(sender, bot) == 0 &&
+		    json_object_get(ev, "state_key") == NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* Sync room alone until bot answers our event eid or deadline passes:
+ * 1 answered, 0 not, -1 with e. */
+static int
+wait_answer(struct mx_ctx *c, const char *room, const char *bot,
+    const char *since0, const char *eid, long long deadline, struct mx_err *e)
+{
+	json_t *f =
+	    json_pack("{s:{s:[s],s:{s:i},s:{s:[]},s:{s:[s]},s:{s:[s]}},"
+		      "s:{s:[s]},s:{s:[s]}}",
+		"room", "rooms", room, "timeline", "limit", 50, "state",
+		"types", "ephemeral", "not_types", "*", "account_data",
+		"not_types", "*", "presence", "not_types", "*", "account_data",
+		"not_types", "*");
+	char *filter = mx_json_compact(f), *since = mx_xstrdup(since0);
+	json_t *resp = NULL;
+	long long left;
+	int rc = 0, seen = 0;
+
+	json_decref(f);
+	while (rc == 0 && (left = deadline - mx_time_ms()) > 0) {
+		if (mx_api_sync(&c->api, since, filter, (int)left, &resp, e) !=
+		    0) {
+			rc = -1;
+			break;
+		}
+		rc = answered(resp, room, bot, eid, &seen);
+		free(since);
+		since = mx_xstrdup(mx_json_str(resp, "next_batch") ?
+			mx_json_str(resp, "next_batch") :
+			"");
+		json_decref(resp);
+		resp = NULL;
+		if (*since == '\0' && rc == 0)
+			rc = mx_err_set(e, MX_TEMP,
+			    "the server's sync has no next_batch");
+	}
+	free(filter);
+	free(since);
+	return rc;
+}
+
+/* The sync position now (*since, caller's), for what comes after. */
+static int
+sync_now(struct mx_ctx *c, const char *room, char **since, struct mx_err *e)
+{
+	json_t *f = json_pack("{s:{s:[s],s:{s:i},s:{s:[]}}}", "room", "rooms",
+		   room, "timeline", "limit", 1, "state", "types"),
+	       *resp = NULL;
+	char *filter = mx_json_compact(f);
+	int rc = mx_api_sync(&c->api, NULL, filter, 0, &resp, e);
+
+	json_decref(f);
+	free(filter);
+	if (rc == 0 && mx_json_str(resp, "next_batch") == NULL)
+		rc = mx_err_set(e, MX_TEMP,
+		    "the server's sync has no next_batch");
+	if (rc == 0)
+		*since = mx_xstrdup(mx_json_str(resp, "next_batch"));
+	json_decref(resp);
+	return rc;
+}
+
+/* The line of one probe; 0, or -1 with e. */
+static int
+probe_print(const struct opt *o, const char *bot, const char *room, int ok,
+    long long ms, const char *why, struct mx_err *e)
+{
+	json_t *j = json_pack("{s:s,s:s?,s:s,s:b}", "probe", bot, "room_id",
+	    room, "command", o->probe_cmd, "answered", ok);
+	int rc = 0;
+
+	if (ok)
+		json_object_set_new(j, "latency_ms", json_integer(ms));
+	else
+		json_object_set_new(j, "detail", json_string(why));
+	if (!o->table)
+		rc = mx_cli_print_json(j, e);
+	else {
+		printf("%s probe ", ok ? "PASS" : "FAIL");
+		put_safe(bot);
+		if (ok)
+			printf(": answered in %lld ms\n", ms);
+		else
+			printf(": %s\n", why);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			rc = mx_err_set(e, MX_LOCAL, "cannot write to stdout");
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* --probe of one bridge bot, in our direct room with it (reused, else
+ * made and recorded in m.direct): 1 answered, 0 not, -1 with e. */
+static int
+probe_one(struct run *u, const char *bot, struct mx_err *e)
+{
+	long long wait = (long long)u->o->probe_timeout * 1000, t0 = 0;
+	char *room = NULL, *since = NULL, *eid = NULL, why[64];
+	int rc;
+
+	if (mx_room_resolve(u->c, bot, MX_ROOM_CREATE_DM, &room, e) != 0) {
+		mx_err_prefix(e, "cannot probe '%s'", bot);
+		return -1;
+	}
+	rc = wait_joined(u->c, room, bot, mx_time_ms() + wait, e);
+	snprintf(why, sizeof(why), "%s in %d s",
+	    rc == 0 ? "did not join the direct room" : "no answer",
+	    u->o->probe_timeout);
+	if (rc > 0 && (rc = sync_now(u->c, room, &since, e)) == 0 &&
+	    (rc = probe_send(u, room, u->o->probe_cmd, &eid, e)) == 0) {
+		t0 = mx_time_ms();
+		rc = wait_answer(u->c, room, bot, since, eid, t0 + wait, e);
+	}
+	if (rc >= 0 &&
+	    probe_print(u->o, bot, room, rc, mx_time_ms() - t0, why, e) != 0)
+		rc = -1;
+	free(room);
+	free(since);
+	free(eid);
+	return rc;
+}
+
+/* --probe: each confirmed bridge bot of the audited rooms, once; 1 when
+ * one did not answer. */
+static int
+probe(struct run *u, struct mx_err *e)
+{
+	const char *bot;
+	json_t *v;
+	int rc, failed = 0;
+
+	json_object_foreach(u->probe, bot, v) {
+		if ((rc = probe_one(u, bot, e)) < 0)
+			return -1;
+		failed |= rc == 0;
+	}
+	return failed;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1679,6 +2123,8 @@ main(int argc, char **argv)
 	mx_cli_init();
 	mx_err_clear(&e);
 	o.fail_on = S_HIGH;
+	o.probe_cmd = "help";
+	o.probe_timeout = 30;
 	i = mx_cli_parse(&cli, &c, argc, argv, opt_fn, &o);
 	if (o.all && i < argc)
 		mx_cli_usage(&cli, "--all takes no ROOM");
@@ -1687,6 +2133,9 @@ main(int argc, char **argv)
 	if (o.as_ping != NULL &&
 	    (getenv("MX_AS_TOKEN") == NULL || *getenv("MX_AS_TOKEN") == '\0'))
 		mx_cli_usage(&cli, "--appservice-ping needs MX_AS_TOKEN");
+	if (o.probe_args && !o.probe)
+		mx_cli_usage(&cli,
+		    "--probe-command and --probe-timeout go with --probe");
 	if (o.watch && o.table)
 		mx_cli_usage(&cli, "--watch prints JSON lines, not --table");
 	/* The profile's store pins the keys of the members' devices, as
@@ -1706,8 +2155,17 @@ main(int argc, char **argv)
 	 * error decides the status. */
 	u.c = &c;
 	u.o = &o;
+	/* Check 8 decrypts with the profile's room keys, as mx-sync does;
+	 * a token from the environment is another identity: no keys. */
+	if (c.store != NULL && getenv("MX_ACCESS_TOKEN") == NULL &&
+	    (!ignored_all(&o, "behalf") || o.probe) &&
+	    mx_e2ee_open(&u.x, &c, &e) != 0) {
+		rc = mx_cli_fail(cli.prog, &e);
+		goto out;
+	}
 	u.globs = globs;
 	u.rooms = json_object();
+	u.probe = json_object();
 	for (k = 0; k < json_array_size(u.queue); k++) {
 		v = json_array_get(u.queue, k);
 		if (!json_is_string(v))
@@ -1730,6 +2188,13 @@ main(int argc, char **argv)
 		else
 			failed |= r;
 	}
+	if (rc == MX_OK && o.probe) {
+		mx_err_clear(&e);
+		if ((r = probe(&u, &e)) < 0)
+			rc = mx_cli_fail(cli.prog, &e);
+		else
+			failed |= r;
+	}
 	/* --watch goes on whatever the rooms' verdicts: it is an alarm. */
 	if (rc == MX_OK && o.watch) {
 		mx_err_clear(&e);
@@ -1745,8 +2210,10 @@ out:
 	json_decref(u.queue);
 	json_decref(u.rooms);
 	json_decref(u.joined);
+	json_decref(u.probe);
 	json_decref(globs);
 	opt_release(&o);
+	mx_e2ee_close(u.x);
 	mx_ctx_close(&c);
 	return rc;
 }

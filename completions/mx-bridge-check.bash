@@ -16,15 +16,16 @@ _mx_bridge_check()
 		return ;;
 	--ignore)
 		COMPREPLY=($(compgen -W "encryption history join servers power
-		    bridge bridge-like irc integrations devices upgrade" -- "$cur"))
+		    bridge bridge-like behalf irc integrations devices upgrade" -- "$cur"))
 		return ;;
-	--servers|--appservice-ping)
+	--servers|--appservice-ping|--probe-command|--probe-timeout)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--all --table --fail-on
 		    --require-encryption --servers --ignore --allow --patterns
-		    --follow-upgrades --watch --appservice-ping
+		    --follow-upgrades --watch --appservice-ping --probe
+		    --probe-command --probe-timeout
 		    -h --help -V --version -v --verbose -q --quiet -p --profile
 		    --insecure-http' -- "$cur"))
 	fi

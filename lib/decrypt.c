@@ -107,6 +107,16 @@ check_clear(struct mx_e2ee *x, const char *room_id, const char *sid,
 	if (sender == NULL ||
 	    (r->sender[0] != '\0' && strcmp(sender, r->sender) != 0)) {
 		set_error(mx, "session belongs to another sender");
+		/* Whose it is, as recorded when its key came over Olm (not
+		 * the envelope's sender_key, which the server can set): what
+		 * mx-bridge-check reports, a bridge's session under its
+		 * puppets. */
+		if (r->sender[0] != '\0') {
+			json_object_set_new(mx, "session_sender",
+			    json_string(r->sender));
+			json_object_set_new(mx, "session_sender_key",
+			    json_string(r->sender_key));
+		}
 		return 0;
 	}
 	/* A ciphertext re-posted into another room must not pass as said
@@ -294,6 +304,9 @@ mx_e2ee_event(struct mx_e2ee *x, const char *room_id, const json_t *ev,
 	const char *type = mx_json_str(ev, "type");
 
 	*out = o;
+	/* "mx" is ours: a verdict the server put in an event must not pass
+	 * as mx's own. */
+	json_object_del(o, "mx");
 	json_object_set_new(o, "room_id", json_string(room_id));
 	if (type == NULL || strcmp(type, "m.room.encrypted") != 0 ||
 	    json_object_get(ev, "state_key")) {

@@ -109,6 +109,9 @@ int mx_e2ee_encrypt(struct mx_e2ee *x, const char *room_id, const json_t *enc,
  * content in place of the envelope and the verdict under "mx": encrypted,
  * decrypted, algorithm, session_id, index, sender_key, device_id, trust,
  * and error when it could not be decrypted (then the envelope stays);
+ * session_sender and session_sender_key, the user and device key the
+ * session was shared by, when it belongs to another user than the event's
+ * sender;
  * relates_to_unauthenticated when the relation came only in the clear,
  * relates_to_mismatch when the clear one contradicted the encrypted one.
  * Any other event of an encrypted room carries mx {"encrypted": false}.

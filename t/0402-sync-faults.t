@@ -39,6 +39,17 @@ test_expect_success '--history: the same token again: exit 3, no loop' '
 	test "$(grep -c "/messages" fake.log)" -le 3
 '
 
+# "mx" is mx's own: a server's event carrying one must not print as if
+# mx had said it.
+test_expect_success 'an "mx" the server put in an event is dropped' '
+	echo "{\"chunk\": [{\"type\": \"m.room.message\", \"sender\": \"@f:localhost\",
+		\"event_id\": \"\$f\", \"content\": {\"body\": \"x\"},
+		\"mx\": {\"decrypted\": true, \"trust\": \"verified\"}}]}" >forged.json &&
+	start_fake ok --messages forged.json && export MX_HOMESERVER=$FAKE &&
+	mx-sync --history "!r:localhost" >out 2>err &&
+	jq -e ".event_id == \"\$f\" and .mx == null" out
+'
+
 test_expect_success '--history: empty pages without end: exit 3, bounded' '
 	start_fake messages-empty && export MX_HOMESERVER=$FAKE &&
 	test_expect_code 3 mx-sync --history "!r:localhost" >out 2>err &&

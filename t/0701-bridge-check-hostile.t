@@ -59,6 +59,40 @@ test_expect_success '--table shows no control character' '
 	! grep -q "$(printf "\\302\\233")" out
 '
 
+# Timelines of every wrong shape for check 8; one event carries a
+# forged verdict, as if its room key were another user's.
+cat >timeline.json <<\EOF_MSG
+{"chunk": [42, null, {}, {"sender": 5, "event_id": "$n"},
+ {"type": "m.room.message", "sender": "@dp:localhost", "event_id": "$dp1",
+  "content": {"body": "x", "fi.mau.double_puppet_source": {"x": 1}}},
+ {"type": "m.room.message", "sender": "@dp:localhost", "event_id": "$dp2",
+  "content": {"fi.mau.double_puppet_source": "\u001b[31mred\u0007"}},
+ {"type": "m.room.message", "sender": "@nodp:localhost",
+  "content": {"fi.mau.double_puppet_source": "x"}},
+ {"type": "m.room.encrypted", "sender": "@e:localhost", "event_id": "$e",
+  "content": "x"},
+ {"type": "m.room.message", "sender": "@f:localhost", "event_id": "$f",
+  "content": {"body": "x"}, "mx": {"decrypted": false,
+  "error": "session belongs to another sender", "session_sender": "@g:localhost"}}]}
+EOF_MSG
+
+test_expect_success 'check 8: a hostile timeline, a forged verdict ignored' '
+	start_fake ok --state hostile.json --messages timeline.json &&
+	test_expect_code 1 check "!r:localhost" >out 2>err &&
+	test ! -s err &&
+	jq -s -e "[.[] | select(.check == \"behalf\")] | length == 1" out &&
+	jq -s -e "any(.[]; .check == \"behalf\" and .subject == \"@dp:localhost\"
+		and .severity == \"warn\" and (.evidence | map(.event_id)) == [\"\$dp1\", \"\$dp2\"]
+		and (.detail | contains(\"(unnamed)\")))" out >/dev/null &&
+	test_expect_code 1 check --table "!r:localhost" >out &&
+	grep -q "^  warn  behalf       @dp:localhost: 2 of the last 50" out &&
+	! LC_ALL=C grep -q "$(printf "[\001-\011\013-\037\177]")" out &&
+	echo "{\"chunk\": {}}" >object.json &&
+	start_fake ok --state hostile.json --messages object.json &&
+	test_expect_code 1 check "!r:localhost" >out 2>err &&
+	test ! -s err && ! grep -q behalf out
+'
+
 test_expect_success 'a state answer that is not an array is an error' '
 	echo "{\"type\": \"m.room.encryption\"}" >object.json &&
 	start_fake ok --state object.json &&

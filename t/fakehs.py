@@ -36,7 +36,8 @@ Hostile scenarios (every request):
                       a newline and a C1 CSI
   messages-loop       /messages: one event, and the token it came from
   messages-empty      /messages: empty pages, each with a new token
---state FILE answers GET /rooms/{id}/state with FILE's bytes, as they are.
+--state FILE answers GET /rooms/{id}/state with FILE's bytes, as they are;
+--messages FILE answers GET /rooms/{id}/messages so.
 Normal answers: /versions, /login, /account/whoami, send (the same txn
 gets the same event id), createRoom, join, directory, /sync, media
 upload/download (stored bytes), media config; anything else 200 {}.
@@ -128,6 +129,9 @@ def normal(h, body):
         return 404, {}, {"errcode": "M_NOT_FOUND", "error": "no media"}
     if "/media/" in p and p.endswith("/config"):
         return 200, {}, {"m.upload.size": 1000}
+    if A.messages and h.command == "GET" and p.endswith("/messages"):
+        with open(A.messages, "rb") as f:
+            return 200, {"Content-Type": "application/json"}, f.read()
     if A.state and h.command == "GET" and p.endswith("/state"):
         with open(A.state, "rb") as f:
             return 200, {"Content-Type": "application/json"}, f.read()
@@ -285,6 +289,7 @@ def main():
     ap.add_argument("--delay", type=float, default=3)
     ap.add_argument("--media-v1", action="store_true")
     ap.add_argument("--state")
+    ap.add_argument("--messages")
     A = ap.parse_args()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
