@@ -352,19 +352,41 @@ read_patterns(struct opt *o, const char *file, struct mx_err *e)
 	return rc;
 }
 
-/* --patterns, first so that they win, then the shipped patterns
- * ($MX_BRIDGE_PATTERNS, else the installed file), then --allow. */
+/* The shipped patterns: $MX_BRIDGE_PATTERNS, else the installed file,
+ * else, for a program run from the build tree (not installed yet), the
+ * tree's data/bridge-patterns beside it.  buf holds the path. */
+static const char *
+shipped_patterns(char *buf, size_t n)
+{
+	const char *env = getenv("MX_BRIDGE_PATTERNS"), *inst;
+	ssize_t len;
+	char *slash;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	inst = MX_DATADIR "/mx/bridge-patterns";
+	if (access(inst, F_OK) == 0)
+		return inst;
+	len = readlink("/proc/self/exe", buf, n - 1);
+	if (len <= 0 || (size_t)len >= n - 32)
+		return inst;
+	buf[len] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL)
+		return inst;
+	snprintf(slash, (size_t)(buf + n - slash), "/data/bridge-patterns");
+	return access(buf, F_OK) == 0 ? buf : inst;
+}
+
+/* --patterns, first so that they win, then the shipped patterns, then
+ * --allow. */
 static int
 load_files(struct opt *o, struct mx_err *e)
 {
-	const char *env = getenv("MX_BRIDGE_PATTERNS");
+	char buf[4096];
 
 	if (o->patterns != NULL && read_patterns(o, o->patterns, e) != 0)
 		return -1;
-	if (read_patterns(o,
-		env != NULL && *env != '\0' ? env :
-					      MX_DATADIR "/mx/bridge-patterns",
-		e) != 0)
+	if (read_patterns(o, shipped_patterns(buf, sizeof(buf)), e) != 0)
 		return -1;
 	return o->allow != NULL ? read_allow(o, e) : 0;
 }

@@ -397,7 +397,9 @@ invitees(const struct opt *o, size_t *n)
 /*
  * The createRoom body (spec: Client-Server API, "Creation"): private rooms
  * and direct chats are encrypted from their first event, as Element makes
- * them, through initial_state; a public one only when asked.
+ * them, through initial_state; a public one only when asked.  No room
+ * lets guests join (the private presets would: spec "Guest access"), so
+ * no account without registration reads along.
  */
 static json_t *
 create_body(const struct opt *o, const char *const *users, size_t n)
@@ -422,11 +424,13 @@ create_body(const struct opt *o, const char *const *users, size_t n)
 	json_object_set_new(b, "invite", inv);
 	if (o->dm != NULL)
 		json_object_set_new(b, "is_direct", json_true());
+	json_object_set_new(b, "initial_state",
+	    json_pack("[{s:s,s:s,s:{s:s}}]", "type", "m.room.guest_access",
+		"state_key", "", "content", "guest_access", "forbidden"));
 	if (encrypt)
-		json_object_set_new(b, "initial_state",
-		    json_pack("[{s:s,s:s,s:{s:s}}]", "type",
-			"m.room.encryption", "state_key", "", "content",
-			"algorithm", MEGOLM));
+		json_array_append_new(json_object_get(b, "initial_state"),
+		    json_pack("{s:s,s:s,s:{s:s}}", "type", "m.room.encryption",
+			"state_key", "", "content", "algorithm", MEGOLM));
 	return b;
 }
 

@@ -51,6 +51,8 @@ echo deployed | mx-send -p alice "$room"
 show "mx-sync -p bob '$room' | jq -c '{type, body: .content.body, mx: .mx | {decrypted, trust, device_id}}'"
 mx-sync -p bob "$room" |
 	jq -c 'select(.mx.encrypted) | {type, body: .content.body, mx: .mx | {decrypted, trust, device_id}}'
+show "mx-bridge-check -p alice --table '$room'   # who else can read it"
+mx-bridge-check -p alice --table "$room"
 
 show "mx-keys -p alice whoami"
 mx-keys -p alice whoami

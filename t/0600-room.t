@@ -73,6 +73,8 @@ test_expect_success 'create: private and encrypted by default, name, topic, alia
 	echo m.megolm.v1.aes-sha2 >want && test_cmp want got &&
 	state "$alice_token" "$room" m.room.join_rules | jq -r .join_rule >got &&
 	echo invite >want && test_cmp want got &&
+	state "$alice_token" "$room" m.room.guest_access | jq -r .guest_access >got &&
+	echo forbidden >want && test_cmp want got &&
 	state "$alice_token" "$room" m.room.name | jq -r .name >got &&
 	echo "Ops $$" >want && test_cmp want got &&
 	state "$alice_token" "$room" m.room.topic | jq -r .topic >got &&

@@ -198,6 +198,11 @@ test_expect_success 'a bot and puppets without a bridge event are bridge-like' '
 		[\"@telegram_b$$:$S\", \"@telegram_c$$:$S\"]"
 '
 
+test_expect_success 'not installed yet: the build tree'"'"'s patterns are found' '
+	(unset MX_BRIDGE_PATTERNS; test_expect_code 1 check "$(cat puppets.id)" >out) &&
+	has out ".check == \"bridge-like\" and .subject == \"$bot\""
+'
+
 test_expect_success '--patterns adds patterns' '
 	echo "puppet ours ^@$bob_id" | sed "s/@@/@/" >my.pat &&
 	api "$alice_token" POST "/_matrix/client/v3/rooms/$(urlenc "$(cat quiet.id)")/invite" \
