@@ -78,9 +78,11 @@ static const struct mx_opt opts[] = {
 	{ O_PASSWORD_STDIN, "password-stdin", NULL,
 	    "cross-signing: read the account password from stdin", 0 },
 	{ O_RECOVERY_KEY_STDIN, "recovery-key-stdin", NULL,
-	    "cross-signing import: read the recovery key from stdin", 0 },
+	    "cross-signing setup, import: read the recovery key from stdin",
+	    0 },
 	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
-	    "cross-signing import: secret storage's passphrase is in FILE",
+	    "cross-signing setup, import: secret storage's passphrase is in "
+	    "FILE",
 	    0 },
 	MX_OPT_END
 };
@@ -90,7 +92,8 @@ static const struct mx_cli cli = {
 	"[options] sas [USER DEVICE]\n[options] fingerprint USER DEVICE "
 	"ED25519\n[options] json [--key ED25519 | --server NAME]\n[options] "
 	"cross-signing setup|status|reset [--password-stdin]\n[options] "
-	"cross-signing import [--recovery-key-stdin | --passphrase-file FILE]",
+	"cross-signing setup|import [--recovery-key-stdin | --passphrase-file "
+	"FILE]",
 	"Verify another device by comparing emoji (SAS) or its fingerprint, "
 	"check the signatures of signed Matrix JSON, and set up "
 	"cross-signing.",
@@ -813,6 +816,24 @@ ssss_secret(const struct opt *o, int *is_pass, struct mx_err *e)
 	return s;
 }
 
+/* The default key of secret storage (*id, caller frees) into key, from
+ * the secret the person gives. */
+static int
+ssss_open(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
+    struct mx_err *e)
+{
+	int is_pass, rc = -1;
+	char *s;
+
+	*id = NULL;
+	if ((s = ssss_secret(o, &is_pass, e)) != NULL) {
+		rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key,
+		    id, e);
+		mx_secure_free(s);
+	}
+	return rc;
+}
+
 /* cross-signing import: the private keys from secret storage, opened
  * with the default key (spec: "Storage of the cross-signing private
  * keys"). */
@@ -821,15 +842,33 @@ xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
     struct mx_err *e)
 {
 	uint8_t *key = mx_secure_alloc(32);
-	char *s, *id = NULL;
-	int is_pass, rc = -1;
+	char *id = NULL;
+	int rc = -1;
 
-	if ((s = ssss_secret(o, &is_pass, e)) != NULL &&
-	    mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key, &id,
-		e) == 0)
+	if (ssss_open(c, o, key, &id, e) == 0)
 		rc = mx_xsign_import(x, c, id, key, e);
-	if (s != NULL)
-		mx_secure_free(s);
+	mx_secure_free(key);
+	free(id);
+	return rc;
+}
+
+/* cross-signing setup: new keys; with a secret for secret storage, kept
+ * there too (its key checked before anything is made). */
+static int
+xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+    struct mx_err *e)
+{
+	int ssss = o->recovery_key_stdin || o->passphrase_file;
+	uint8_t *key = mx_secure_alloc(32);
+	char *id = NULL;
+	int rc;
+
+	rc = ssss ? ssss_open(c, o, key, &id, e) : 0;
+	if (rc == 0)
+		rc = mx_xsign_setup(x, c, e);
+	if (rc == 0 && ssss && mx_xsign_to_secrets(c, id, key, e) != 0)
+		rc = mx_err_prefix(e,
+		    "cross-signing set up, but not kept in secret storage");
 	mx_secure_free(key);
 	free(id);
 	return rc;
@@ -853,17 +892,21 @@ cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		    "cross-signing takes setup, status, reset or import");
 	if (o->password_stdin && !set && !reset)
 		mx_cli_usage(&cli, "--password-stdin is for setup and reset");
-	if ((o->recovery_key_stdin || o->passphrase_file) && !import)
+	if ((o->recovery_key_stdin || o->passphrase_file) && !import && !set)
 		mx_cli_usage(&cli,
 		    "--recovery-key-stdin and --passphrase-file are for "
-		    "import");
+		    "setup and import");
+	if (o->password_stdin && o->recovery_key_stdin)
+		mx_cli_usage(&cli,
+		    "--password-stdin and --recovery-key-stdin both read "
+		    "stdin");
 	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_e2ee_open(&x, c, e) != 0)
 		goto out;
 	/* After the store is open: its passphrase is never read from stdin
 	 * in place of the password. */
 	if (o->password_stdin)
 		c->ask = mx_cli_ask_stdin;
-	if ((set && mx_xsign_setup(x, c, e) != 0) ||
+	if ((set && xsign_setup(x, c, o, e) != 0) ||
 	    (reset && mx_xsign_reset(x, c, e) != 0) ||
 	    (import && xsign_import(x, c, o, e) != 0))
 		goto out;

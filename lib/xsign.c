@@ -342,6 +342,31 @@ mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
 }
 
 int
+mx_xsign_to_secrets(struct mx_ctx *c, const char *key_id,
+    const uint8_t key[32], struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(sizeof(*k));
+	char name[64], what[64];
+	size_t i;
+	int rc = 1;
+
+	for (i = 0; i < 3 && rc == 1; i++) {
+		snprintf(name, sizeof(name), "m.cross_signing.%s", NAMES[i]);
+		snprintf(what, sizeof(what), "%s key", NAMES[i]);
+		rc = load(c->store, NAMES[i], k, e);
+		if (rc == 0)
+			rc = mx_err_set(e, MX_USAGE,
+			    "this profile holds no %s", what);
+		else if (rc == 1 &&
+		    mx_secrets_put32(&c->api, c->sess.user_id, name, what,
+			key_id, key, k->seed, e) != 0)
+			rc = -1;
+	}
+	mx_secure_free(k);
+	return rc < 0 ? -1 : 0;
+}
+
+int
 mx_xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 {
 	struct kp *old = mx_secure_alloc(3 * sizeof(*old));

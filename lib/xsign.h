@@ -42,6 +42,14 @@ int mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
     const uint8_t key[32], struct mx_err *e);
 
 /*
+ * Store the three private keys this store holds in secret storage (spec:
+ * "Storage of the cross-signing private keys"), encrypted under key, the
+ * default key key_id's.  -1 with e (MX_USAGE when the store holds none).
+ */
+int mx_xsign_to_secrets(struct mx_ctx *c, const char *key_id,
+    const uint8_t key[32], struct mx_err *e);
+
+/*
  * The same without the refusals: new keys replace the account's (the
  * server asks for the password).  When publishing fails, the keys this
  * store held before are kept.

@@ -69,8 +69,10 @@ test_expect_success 'import with the recovery key, on a third device' '
 	jq -e ".master_key == \"$master\" and .published and .device_signed" s3
 '
 
-test_expect_success 'options: import only, one secret at a time' '
+test_expect_success 'options: setup and import only, one secret at a time' '
 	test_expect_code 2 mx-verify -p alice cross-signing status --passphrase-file pass &&
+	test_expect_code 2 mx-verify -p alice cross-signing reset --recovery-key-stdin </dev/null &&
+	test_expect_code 2 mx-verify -p alice cross-signing setup --password-stdin --recovery-key-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice cross-signing import --passphrase-file pass --recovery-key-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice json --recovery-key-stdin </dev/null
 '
@@ -85,6 +87,46 @@ test_expect_success 'a key in secret storage that is not the published one: exit
 	test "$(cat err)" = "mx-verify: the self_signing key in secret storage is not the published one" &&
 	mx-verify -p alice4 cross-signing status >s4 &&
 	jq -e ".private_keys == [] and .device_signed == false" s4
+'
+
+# setup --passphrase-file: an account with secret storage but no
+# cross-signing (bob); mx makes the keys and keeps them in secret storage,
+# where another device of bob's finds them.
+setup register_user bob
+setup peer_start b1 js "$bob_id" "$bob_pw"
+setup peer_do b1 '{"cmd":"bootstrap_ssss","passphrase":"bob pass"}'
+printf 'bob pass\n' >bobpass
+setup login_profile bob
+
+test_expect_success 'setup with a wrong passphrase: exit 1, nothing made' '
+	test_expect_code 1 mx-verify -p bob cross-signing setup --passphrase-file badpass 2>err &&
+	test "$(cat err)" = "mx-verify: wrong passphrase for secret storage" &&
+	mx-verify -p bob cross-signing status >b0 &&
+	jq -e ".master_key == null and .private_keys == []" b0
+'
+
+test_expect_success 'setup --passphrase-file: keys made and kept in secret storage' '
+	mx-verify -p bob cross-signing setup --passphrase-file bobpass >b1 &&
+	jq -e ".published and .device_signed" b1 &&
+	for n in master self_signing user_signing; do
+		api "$bob_token" GET "/_matrix/client/v3/user/$(urlenc "$bob_id")/account_data/m.cross_signing.$n" >sec.$n &&
+		jq -e ".encrypted | length == 1" sec.$n || exit 1
+	done
+'
+
+test_expect_success 'another device of bob'"'"'s imports them' '
+	printf "%s\n" "$bob_pw" | mx-keys -p bob2 login --homeserver "$MX_TEST_HOMESERVER" -u "$bob_id" --password-stdin >/dev/null &&
+	mx-verify -p bob2 cross-signing import --passphrase-file bobpass >b2 &&
+	jq -e ".master_key == \"$(jq -r .master_key b1)\" and .published and .device_signed" b2
+'
+
+test_expect_success 'setup with a secret, for an account without secret storage: exit 5, nothing made' '
+	register_user carol &&
+	printf "%s\n" "$carol_pw" | mx-keys -p carol login --homeserver "$MX_TEST_HOMESERVER" -u "$carol_id" --password-stdin >/dev/null &&
+	test_expect_code 5 mx-verify -p carol cross-signing setup --passphrase-file pass 2>err &&
+	test "$(cat err)" = "mx-verify: the account has no secret storage" &&
+	mx-verify -p carol cross-signing status >c0 &&
+	jq -e ".master_key == null" c0
 '
 
 test_done

@@ -426,6 +426,16 @@ const commands = {
 		const info = await crypto.getKeyBackupInfo();
 		return { total: r.total, imported: r.imported, version: info?.version ?? null };
 	},
+	// Secret storage alone (its key from c.passphrase), without
+	// cross-signing or a backup.
+	async bootstrap_ssss(c) {
+		const gen = await crypto.createRecoveryKeyFromPassphrase(c.passphrase);
+		await crypto.bootstrapSecretStorage({
+			createSecretStorageKey: async () => gen,
+			setupNewSecretStorage: true,
+		});
+		return { recovery_key: gen.encodedPrivateKey };
+	},
 	// Store c.value (a string) as the secret c.name in secret storage,
 	// encrypted with its default key (c.recovery_key), as any client may.
 	async ssss_store(c) {
