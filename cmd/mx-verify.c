@@ -822,10 +822,20 @@ static int
 ssss_open(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
     struct mx_err *e)
 {
-	int is_pass, rc = -1;
+	json_t *desc = NULL;
+	int is_pass, rc;
 	char *s;
 
+	/* Asked for the secret only when there is secret storage. */
+	rc = mx_secrets_default(&c->api, c->sess.user_id, id, &desc, e);
+	json_decref(desc);
+	free(*id);
 	*id = NULL;
+	if (rc <= 0)
+		return rc < 0 ? -1 :
+				mx_err_set(e, MX_LOCAL,
+				    "the account has no secret storage");
+	rc = -1;
 	if ((s = ssss_secret(o, &is_pass, e)) != NULL) {
 		rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key,
 		    id, e);
