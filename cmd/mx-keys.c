@@ -28,6 +28,7 @@
 #include "inbound.h"
 #include "keyexport.h"
 #include "keybackup.h"
+#include "secrets.h"
 #include "backup.h"
 #include "crypto.h"
 #include "store.h"
@@ -1616,8 +1617,8 @@ backup_in_ssss(struct mx_ctx *c)
 	char *id = NULL;
 	int in = 0;
 
-	if (mx_keybackup_ssss_default(&c->api, c->sess.user_id, &id, &desc,
-		NULL) == 1 &&
+	if (mx_secrets_default(&c->api, c->sess.user_id, &id, &desc, NULL) ==
+		1 &&
 	    mx_api_get_account_data(&c->api, c->sess.user_id,
 		MX_KEYBACKUP_SECRET, &sec, NULL) == 1)
 		in = json_is_object(
@@ -1675,8 +1676,7 @@ backup_key_ssss(struct mx_ctx *c, const uint8_t *raw, const char *pass,
 	char *id = NULL;
 	int rc;
 
-	rc =
-	    mx_keybackup_ssss_default(&c->api, c->sess.user_id, &id, &desc, e);
+	rc = mx_secrets_default(&c->api, c->sess.user_id, &id, &desc, e);
 	if (rc == 0)
 		rc = mx_err_set(e, pass ? MX_LOCAL : MX_NO,
 		    pass ? "the account has no secret storage; restore needs "
@@ -1685,13 +1685,13 @@ backup_key_ssss(struct mx_ctx *c, const uint8_t *raw, const char *pass,
 	else if (rc > 0) {
 		if (raw != NULL) {
 			memcpy(key, raw, 32);
-			rc = mx_keybackup_ssss_key_check(desc, key, e);
+			rc = mx_secrets_key_check(desc, key, e);
 			if (rc != 0)
 				mx_err_set(e, MX_NO,
 				    "the recovery key is neither the "
 				    "backup's nor the secret storage's");
 		} else
-			rc = mx_keybackup_ssss_pass_key(desc, pass, key, e);
+			rc = mx_secrets_pass_key(desc, pass, key, e);
 		if (rc == 0)
 			rc = mx_keybackup_from_ssss(&c->api, c->sess.user_id,
 			    id, key, priv, e);
@@ -1884,8 +1884,8 @@ backup_ssss_exists(struct mx_ctx *c)
 {
 	json_t *desc = NULL;
 	char *id = NULL;
-	int rc = mx_keybackup_ssss_default(&c->api, c->sess.user_id, &id,
-	    &desc, NULL);
+	int rc =
+	    mx_secrets_default(&c->api, c->sess.user_id, &id, &desc, NULL);
 
 	json_decref(desc);
 	free(id);
@@ -1899,32 +1899,22 @@ ssss_key(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
     struct mx_err *e)
 {
 	json_t *desc = NULL;
-	struct mx_err le;
 	int is_pass, rc;
 	char *s;
 
-	rc = mx_keybackup_ssss_default(&c->api, c->sess.user_id, id, &desc, e);
+	/* Asked for the secret only when there is secret storage. */
+	rc = mx_secrets_default(&c->api, c->sess.user_id, id, &desc, e);
+	json_decref(desc);
+	free(*id);
+	*id = NULL;
 	if (rc <= 0)
 		return rc < 0 ? -1 :
 				mx_err_set(e, MX_LOCAL,
 				    "the account has no secret storage");
 	if ((s = backup_secret(o, &is_pass, e)) == NULL)
-		rc = -1;
-	else if (is_pass)
-		rc = mx_keybackup_ssss_pass_key(desc, s, key, e);
-	else {
-		mx_err_clear(&le);
-		rc = mx_recovery_key_decode(key, s, &le) != 0 ?
-		    mx_err_set(e, MX_NO, "not a recovery key: %s", le.msg) :
-		    mx_keybackup_ssss_key_check(desc, key, e);
-	}
-	if (s != NULL)
-		mx_secure_free(s);
-	json_decref(desc);
-	if (rc != 0) {
-		free(*id);
-		*id = NULL;
-	}
+		return -1;
+	rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key, id, e);
+	mx_secure_free(s);
 	return rc;
 }
 

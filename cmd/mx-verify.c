@@ -27,6 +27,8 @@
 #include "json.h"
 #include "msg.h"
 #include "b64.h"
+#include "backup.h"
+#include "crypto.h"
 #include "sas.h"
 #include "signjson.h"
 #include "store.h"
@@ -34,6 +36,7 @@
 #include "todevice.h"
 #include "util.h"
 #include "verify.h"
+#include "secrets.h"
 #include "xsign.h"
 #include "banned.h"
 
@@ -44,6 +47,8 @@ enum {
 	O_KEY,
 	O_SERVER,
 	O_PASSWORD_STDIN,
+	O_RECOVERY_KEY_STDIN,
+	O_PASSPHRASE_FILE,
 };
 
 #define OWN_STORE (MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV)
@@ -72,6 +77,13 @@ static const struct mx_opt opts[] = {
 	    "json: a server's keys, signed by server NAME itself", 0 },
 	{ O_PASSWORD_STDIN, "password-stdin", NULL,
 	    "cross-signing: read the account password from stdin", 0 },
+	{ O_RECOVERY_KEY_STDIN, "recovery-key-stdin", NULL,
+	    "cross-signing setup, import: read the recovery key from stdin",
+	    0 },
+	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
+	    "cross-signing setup, import: secret storage's passphrase is in "
+	    "FILE",
+	    0 },
 	MX_OPT_END
 };
 
@@ -79,7 +91,9 @@ static const struct mx_cli cli = {
 	"mx-verify",
 	"[options] sas [USER DEVICE]\n[options] fingerprint USER DEVICE "
 	"ED25519\n[options] json [--key ED25519 | --server NAME]\n[options] "
-	"cross-signing setup|status|reset [--password-stdin]",
+	"cross-signing setup|status|reset [--password-stdin]\n[options] "
+	"cross-signing setup|import [--recovery-key-stdin | --passphrase-file "
+	"FILE]",
 	"Verify another device by comparing emoji (SAS) or its fingerprint, "
 	"check the signatures of signed Matrix JSON, and set up "
 	"cross-signing.",
@@ -88,8 +102,8 @@ static const struct mx_cli cli = {
 
 struct opt {
 	long timeout_ms;
-	int json, decimal, have_timeout, password_stdin;
-	const char *key, *server;
+	int json, decimal, have_timeout, password_stdin, recovery_key_stdin;
+	const char *key, *server, *passphrase_file;
 };
 
 static int
@@ -115,6 +129,12 @@ opt_fn(void *u, int id, const char *arg)
 		break;
 	case O_PASSWORD_STDIN:
 		o->password_stdin = 1;
+		break;
+	case O_RECOVERY_KEY_STDIN:
+		o->recovery_key_stdin = 1;
+		break;
+	case O_PASSPHRASE_FILE:
+		o->passphrase_file = arg;
 		break;
 	case O_JSON:
 		o->json = 1;
@@ -765,7 +785,107 @@ cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 /* ---- cross-signing ---------------------------------------------------------- */
 
-/* cross-signing setup|status|reset: this account's cross-signing keys. */
+/* The secret the person gives: the recovery key (stdin or typed) or
+ * secret storage's passphrase (its file, or typed: a line that is no
+ * recovery key). */
+static char *
+ssss_secret(const struct opt *o, int *is_pass, struct mx_err *e)
+{
+	uint8_t k[MX_BACKUP_KEY_LEN];
+	struct mx_err le;
+	char *s;
+
+	*is_pass = o->passphrase_file != NULL;
+	if (o->passphrase_file)
+		return mx_conf_read_secret_file(o->passphrase_file, e);
+	if (o->recovery_key_stdin)
+		return mx_cli_read_secret("recovery key", 1, e);
+	if (!isatty(STDIN_FILENO)) {
+		mx_err_set(e, MX_USAGE,
+		    "no terminal to ask for the key; use --recovery-key-stdin "
+		    "or --passphrase-file FILE");
+		return NULL;
+	}
+	s = mx_cli_read_secret("recovery key or secret storage passphrase", 0,
+	    e);
+	if (s != NULL) {
+		mx_err_clear(&le);
+		*is_pass = mx_recovery_key_decode(k, s, &le) != 0;
+		mx_wipe(k, sizeof(k));
+	}
+	return s;
+}
+
+/* The default key of secret storage (*id, caller frees) into key, from
+ * the secret the person gives. */
+static int
+ssss_open(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
+    struct mx_err *e)
+{
+	json_t *desc = NULL;
+	int is_pass, rc;
+	char *s;
+
+	/* Asked for the secret only when there is secret storage. */
+	rc = mx_secrets_default(&c->api, c->sess.user_id, id, &desc, e);
+	json_decref(desc);
+	free(*id);
+	*id = NULL;
+	if (rc <= 0)
+		return rc < 0 ? -1 :
+				mx_err_set(e, MX_LOCAL,
+				    "the account has no secret storage");
+	rc = -1;
+	if ((s = ssss_secret(o, &is_pass, e)) != NULL) {
+		rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key,
+		    id, e);
+		mx_secure_free(s);
+	}
+	return rc;
+}
+
+/* cross-signing import: the private keys from secret storage, opened
+ * with the default key (spec: "Storage of the cross-signing private
+ * keys"). */
+static int
+xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+    struct mx_err *e)
+{
+	uint8_t *key = mx_secure_alloc(32);
+	char *id = NULL;
+	int rc = -1;
+
+	if (ssss_open(c, o, key, &id, e) == 0)
+		rc = mx_xsign_import(x, c, id, key, e);
+	mx_secure_free(key);
+	free(id);
+	return rc;
+}
+
+/* cross-signing setup: new keys; with a secret for secret storage, kept
+ * there too (its key checked before anything is made). */
+static int
+xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+    struct mx_err *e)
+{
+	int ssss = o->recovery_key_stdin || o->passphrase_file;
+	uint8_t *key = mx_secure_alloc(32);
+	char *id = NULL;
+	int rc;
+
+	rc = ssss ? ssss_open(c, o, key, &id, e) : 0;
+	if (rc == 0)
+		rc = mx_xsign_setup(x, c, e);
+	if (rc == 0 && ssss && mx_xsign_to_secrets(c, id, key, e) != 0)
+		rc = mx_err_prefix(e,
+		    "cross-signing set up, but not kept in secret storage");
+	mx_secure_free(key);
+	free(id);
+	return rc;
+}
+
+/* cross-signing setup|status|reset|import: this account's cross-signing
+ * keys. */
 static int
 cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
     struct mx_err *e)
@@ -773,22 +893,32 @@ cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	struct mx_e2ee *x = NULL;
 	json_t *j = NULL;
 	int rc = -1, set = strcmp(argv[0], "setup") == 0,
-	    reset = strcmp(argv[0], "reset") == 0;
+	    reset = strcmp(argv[0], "reset") == 0,
+	    import = strcmp(argv[0], "import") == 0;
 
 	(void)argc;
-	if (!set && !reset && strcmp(argv[0], "status") != 0)
+	if (!set && !reset && !import && strcmp(argv[0], "status") != 0)
 		mx_cli_usage(&cli,
-		    "cross-signing takes setup, status or reset");
+		    "cross-signing takes setup, status, reset or import");
 	if (o->password_stdin && !set && !reset)
 		mx_cli_usage(&cli, "--password-stdin is for setup and reset");
+	if ((o->recovery_key_stdin || o->passphrase_file) && !import && !set)
+		mx_cli_usage(&cli,
+		    "--recovery-key-stdin and --passphrase-file are for "
+		    "setup and import");
+	if (o->password_stdin && o->recovery_key_stdin)
+		mx_cli_usage(&cli,
+		    "--password-stdin and --recovery-key-stdin both read "
+		    "stdin");
 	if (mx_ctx_open(c, OWN_STORE, e) != 0 || mx_e2ee_open(&x, c, e) != 0)
 		goto out;
 	/* After the store is open: its passphrase is never read from stdin
 	 * in place of the password. */
 	if (o->password_stdin)
 		c->ask = mx_cli_ask_stdin;
-	if ((set && mx_xsign_setup(x, c, e) != 0) ||
-	    (reset && mx_xsign_reset(x, c, e) != 0))
+	if ((set && xsign_setup(x, c, o, e) != 0) ||
+	    (reset && mx_xsign_reset(x, c, e) != 0) ||
+	    (import && xsign_import(x, c, o, e) != 0))
 		goto out;
 	if (mx_xsign_status(x, c, &j, e) == 0)
 		rc = mx_cli_print_json(j, e);
@@ -846,8 +976,16 @@ check_opts(const struct opt *o, const char *sub)
 	if (!sas && (o->json || o->decimal || o->have_timeout))
 		mx_cli_usage(&cli,
 		    "--json, --decimal and --timeout are for sas");
-	if (o->password_stdin && strcmp(sub, "cross-signing") != 0)
-		mx_cli_usage(&cli, "--password-stdin is for cross-signing");
+	if ((o->password_stdin || o->recovery_key_stdin ||
+		o->passphrase_file) &&
+	    strcmp(sub, "cross-signing") != 0)
+		mx_cli_usage(&cli,
+		    "--password-stdin, --recovery-key-stdin and "
+		    "--passphrase-file are for cross-signing");
+	if (o->recovery_key_stdin && o->passphrase_file)
+		mx_cli_usage(&cli,
+		    "--recovery-key-stdin and --passphrase-file exclude each "
+		    "other");
 	if ((o->key || o->server) && strcmp(sub, "json") != 0)
 		mx_cli_usage(&cli, "--key and --server are for json");
 	if (o->key && o->server)
@@ -858,7 +996,7 @@ int
 main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
-	struct opt o = { 120000, 0, 0, 0, 0, NULL, NULL };
+	struct opt o = { 120000, 0, 0, 0, 0, 0, NULL, NULL, NULL };
 	struct mx_err e;
 	size_t k;
 	int i, rc = MX_OK;

@@ -10,10 +10,13 @@ _mx_verify()
 		return ;;
 	--timeout|--key|--server)
 		return ;;
+	--passphrase-file)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
 	esac
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-p|--profile|--timeout|--key|--server) ((i++)) ;;
+		-p|--profile|--timeout|--key|--server|--passphrase-file) ((i++)) ;;
 		-*) ;;
 		*) sub=${COMP_WORDS[i]}; break ;;
 		esac
@@ -24,11 +27,12 @@ _mx_verify()
 		case $sub in
 		sas|'') opts="$opts --timeout --json --decimal" ;;
 		json) opts="$opts --key --server" ;;
-		cross-signing) opts="$opts --password-stdin" ;;
+		cross-signing) opts="$opts --password-stdin --recovery-key-stdin
+		    --passphrase-file" ;;
 		esac
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 	elif [[ $sub == cross-signing && $prev == cross-signing ]]; then
-		COMPREPLY=($(compgen -W 'setup status reset' -- "$cur"))
+		COMPREPLY=($(compgen -W 'setup status reset import' -- "$cur"))
 	elif [[ -z $sub ]]; then
 		COMPREPLY=($(compgen -W 'sas fingerprint json cross-signing' -- "$cur"))
 	fi

@@ -31,29 +31,8 @@
  * /room_keys/version answer, borrowed) auth_data.public_key, else 0. */
 int mx_keybackup_key_matches(const json_t *info, const uint8_t priv[32]);
 
-/*
- * Secret storage's default key (account data m.secret_storage.default_key,
- * then m.secret_storage.key.<id>): 1 and *key_id (caller frees) and *desc
- * (the key's description, caller's); 0 when the account has none or it is
- * not m.secret_storage.v1.aes-hmac-sha2; -1 with e.
- */
-int mx_keybackup_ssss_default(struct mx_api *a, const char *user,
-    char **key_id, json_t **desc, struct mx_err *e);
-
-/*
- * The secret-storage key of a passphrase, for the key description desc
- * (its m.pbkdf2 "passphrase" object), checked against desc's iv and mac.
- * 0, or -1 with e: MX_NO for a wrong passphrase, MX_LOCAL when desc has no
- * usable passphrase (or asks for more than MX_SSSS_MAX_ITERATIONS rounds:
- * refused before any work).
- */
-int mx_keybackup_ssss_pass_key(const json_t *desc, const char *pass,
-    uint8_t key[32], struct mx_err *e);
-
-/* 0 when key is the one desc describes (its iv and mac), else -1 and e
- * (MX_NO). */
-int mx_keybackup_ssss_key_check(const json_t *desc, const uint8_t key[32],
-    struct mx_err *e);
+/* Secret storage itself (its default key, a passphrase's key): see
+ * secrets.h. */
 
 /*
  * The backup key kept in secret storage (account data m.megolm_backup.v1,

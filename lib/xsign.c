@@ -9,8 +9,10 @@
 #include "api.h"
 #include "b64.h"
 #include "crypto.h"
+#include "devices.h"
 #include "e2ee.h"
 #include "json.h"
+#include "secrets.h"
 #include "signjson.h"
 #include "store.h"
 #include "util.h"
@@ -91,19 +93,28 @@ query_self(struct mx_ctx *c, json_t **q, struct mx_err *e)
 	return rc;
 }
 
+/* The published key of usage ("master", "self_signing", "user_signing")
+ * of user (borrowed from q, a /keys/query answer), or NULL. */
+static const char *
+published_key(const json_t *q, const char *usage, const char *user)
+{
+	char field[32];
+	const json_t *ck, *x;
+	const char *kid, *v;
+
+	snprintf(field, sizeof(field), "%s_keys", usage);
+	ck = json_object_get(json_object_get(q, field), user);
+	json_object_foreach((json_t *)json_object_get(ck, "keys"), kid, x)
+		if ((v = json_string_value(x)) != NULL)
+			return v;
+	return NULL;
+}
+
 /* The published master key (borrowed from q), or NULL. */
 static const char *
 published_master(const json_t *q, const char *user)
 {
-	const json_t *mk =
-	    json_object_get(json_object_get(q, "master_keys"), user);
-	const char *kid, *v;
-	const json_t *x;
-
-	json_object_foreach((json_t *)json_object_get(mk, "keys"), kid, x)
-		if ((v = json_string_value(x)) != NULL)
-			return v;
-	return NULL;
+	return published_key(q, "master", user);
 }
 
 /* Sign the keys of our device dev (as the server has them, checked to
@@ -269,6 +280,90 @@ mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 		    c->sess.user_id);
 	json_decref(q);
 	return rc == 0 ? make_keys(x, c, NULL, e) : -1;
+}
+
+/* The three seeds from secret storage into k, each checked against the
+ * published key of its name in q. */
+static int
+from_secrets(struct mx_ctx *c, const json_t *q, const char *key_id,
+    const uint8_t key[32], struct kp k[3], struct mx_err *e)
+{
+	const char *user = c->sess.user_id, *pub;
+	char name[64], what[64];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "m.cross_signing.%s", NAMES[i]);
+		snprintf(what, sizeof(what), "%s key", NAMES[i]);
+		if (mx_secrets_get32(&c->api, user, name, what, key_id, key,
+			k[i].seed, e) != 0)
+			return -1;
+		kp_from_seed(&k[i]);
+		/* spec: "Cross-signing": the account's key of this usage,
+		 * as /keys/query publishes it; a key from secret storage
+		 * that is not it is refused. */
+		pub = published_key(q, NAMES[i], user);
+		if (pub == NULL || strcmp(pub, k[i].b64) != 0)
+			return mx_err_set(e, MX_NO,
+			    "the %s key in secret storage is not the "
+			    "published one",
+			    NAMES[i]);
+	}
+	return 0;
+}
+
+int
+mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
+    const uint8_t key[32], struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(3 * sizeof(*k));
+	struct mx_devlist l = { 0 };
+	const char *me = c->sess.user_id;
+	json_t *q = NULL;
+	int rc;
+
+	rc = query_self(c, &q, e);
+	if (rc == 0)
+		rc = from_secrets(c, q, key_id, key, k, e);
+	if (rc == 0)
+		rc = store_all(c->store, k, e);
+	if (rc == 0)
+		rc = sign_device(x, c, &k[1], e);
+	/* Our own master key, now proved ours: pinned and verified, so that
+	 * the devices it cross-signs count as such. */
+	if (rc == 0)
+		rc = mx_devices_query(&c->api, c->store, &me, 1, &l, e);
+	if (rc == 0)
+		rc = mx_devices_verify_master(c->store, me, k[0].b64, e);
+	mx_devlist_release(&l);
+	json_decref(q);
+	mx_secure_free(k);
+	return rc;
+}
+
+int
+mx_xsign_to_secrets(struct mx_ctx *c, const char *key_id,
+    const uint8_t key[32], struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(sizeof(*k));
+	char name[64], what[64];
+	size_t i;
+	int rc = 1;
+
+	for (i = 0; i < 3 && rc == 1; i++) {
+		snprintf(name, sizeof(name), "m.cross_signing.%s", NAMES[i]);
+		snprintf(what, sizeof(what), "%s key", NAMES[i]);
+		rc = load(c->store, NAMES[i], k, e);
+		if (rc == 0)
+			rc = mx_err_set(e, MX_USAGE,
+			    "this profile holds no %s", what);
+		else if (rc == 1 &&
+		    mx_secrets_put32(&c->api, c->sess.user_id, name, what,
+			key_id, key, k->seed, e) != 0)
+			rc = -1;
+	}
+	mx_secure_free(k);
+	return rc < 0 ? -1 : 0;
 }
 
 int

@@ -4,10 +4,12 @@
  * pairs made here, published, and the current device signed with the
  * self-signing key.  The private halves (32-byte seeds) live sealed in
  * the store, namespace "xsign", keys "master", "self_signing",
- * "user_signing"; nothing else keeps them (no secret storage yet).
+ * "user_signing"; secret storage may keep them too (import).
  */
 #ifndef MX_XSIGN_H
 #define MX_XSIGN_H
+
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -26,6 +28,26 @@ struct mx_e2ee;
  * is MX_PERM); when publishing fails, the new keys are forgotten.
  */
 int mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
+
+/*
+ * Take the three private keys from secret storage (spec: "Storage of the
+ * cross-signing private keys": secrets m.cross_signing.master,
+ * .self_signing, .user_signing), opened with key, the default key key_id's.
+ * Each must be the private half of the key the server publishes (MX_NO
+ * otherwise, nothing kept); then they are kept as setup keeps them, this
+ * device is signed with the self-signing key and our master key marked
+ * verified (mx_devices_verify_master).
+ */
+int mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
+    const uint8_t key[32], struct mx_err *e);
+
+/*
+ * Store the three private keys this store holds in secret storage (spec:
+ * "Storage of the cross-signing private keys"), encrypted under key, the
+ * default key key_id's.  -1 with e (MX_USAGE when the store holds none).
+ */
+int mx_xsign_to_secrets(struct mx_ctx *c, const char *key_id,
+    const uint8_t key[32], struct mx_err *e);
 
 /*
  * The same without the refusals: new keys replace the account's (the

@@ -102,7 +102,8 @@ async function emitMessage(ev) {
 	if (ev.isEncrypted() && !ev.isDecryptionFailure()) {
 		try {
 			const info = await crypto.getEncryptionInfoForEvent(ev);
-			if (info) line.shield = { colour: info.shieldColour, reason: info.shieldReason };
+			if (info) line.shield = { colour: info.shieldColour, reason: info.shieldReason,
+				reason_name: sdk.Crypto.EventShieldReason[info.shieldReason] ?? null };
 		} catch (e) { line.shield_error = String(e); }
 	}
 	if (line.content?.file?.url) {
@@ -424,6 +425,24 @@ const commands = {
 		const r = await crypto.restoreKeyBackup();
 		const info = await crypto.getKeyBackupInfo();
 		return { total: r.total, imported: r.imported, version: info?.version ?? null };
+	},
+	// Secret storage alone (its key from c.passphrase), without
+	// cross-signing or a backup.
+	async bootstrap_ssss(c) {
+		const gen = await crypto.createRecoveryKeyFromPassphrase(c.passphrase);
+		await crypto.bootstrapSecretStorage({
+			createSecretStorageKey: async () => gen,
+			setupNewSecretStorage: true,
+		});
+		return { recovery_key: gen.encodedPrivateKey };
+	},
+	// Store c.value (a string) as the secret c.name in secret storage,
+	// encrypted with its default key (c.recovery_key), as any client may.
+	async ssss_store(c) {
+		const id = await client.secretStorage.getDefaultKeyId();
+		ssssKeys[id] = decodeRecoveryKey(c.recovery_key);
+		await client.secretStorage.store(c.name, c.value);
+		return {};
 	},
 	async quit() { return {}; },
 };
