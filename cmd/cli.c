@@ -17,9 +17,11 @@
 
 #include <sodium.h>
 
+#include "backup.h"
 #include "cli.h"
 #include "crypto.h"
 #include "json.h"
+#include "secrets.h"
 #include "util.h"
 #include "banned.h"
 
@@ -244,6 +246,62 @@ static char *
 ask_tty(const char *prompt, struct mx_err *e)
 {
 	return mx_cli_read_secret(prompt, 0, e);
+}
+
+char *
+mx_cli_recovery_secret(const char *passphrase_file, int recovery_key_stdin,
+    int *is_pass, struct mx_err *e)
+{
+	uint8_t k[MX_BACKUP_KEY_LEN];
+	struct mx_err le;
+	char *s;
+
+	*is_pass = passphrase_file != NULL;
+	if (passphrase_file != NULL)
+		return mx_conf_read_secret_file(passphrase_file, e);
+	if (recovery_key_stdin)
+		return mx_cli_read_secret("recovery key", 1, e);
+	if (!isatty(STDIN_FILENO)) {
+		mx_err_set(e, MX_USAGE,
+		    "no terminal to ask for the key; use --recovery-key-stdin "
+		    "or --passphrase-file FILE");
+		return NULL;
+	}
+	s = mx_cli_read_secret("recovery key or secret storage passphrase", 0,
+	    e);
+	/* A typed line that is no recovery key is the passphrase. */
+	if (s != NULL) {
+		mx_err_clear(&le);
+		*is_pass = mx_recovery_key_decode(k, s, &le) != 0;
+		mx_wipe(k, sizeof(k));
+	}
+	return s;
+}
+
+int
+mx_cli_ssss_open(struct mx_ctx *c, const char *passphrase_file,
+    int recovery_key_stdin, uint8_t key[32], char **id, struct mx_err *e)
+{
+	json_t *desc = NULL;
+	int is_pass, rc;
+	char *s;
+
+	/* Asked for the secret only when there is secret storage. */
+	rc = mx_secrets_default(&c->api, c->sess.user_id, id, &desc, e);
+	json_decref(desc);
+	free(*id);
+	*id = NULL;
+	if (rc <= 0)
+		return rc < 0 ? -1 :
+				mx_err_set(e, MX_LOCAL,
+				    "the account has no secret storage");
+	s = mx_cli_recovery_secret(passphrase_file, recovery_key_stdin,
+	    &is_pass, e);
+	if (s == NULL)
+		return -1;
+	rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key, id, e);
+	mx_secure_free(s);
+	return rc;
 }
 
 char *

@@ -107,6 +107,22 @@ int mx_cli_print_json(const json_t *v, struct mx_err *e);
  */
 char *mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e);
 
+/*
+ * The secret a person gives for secret storage or a key backup: the
+ * passphrase of passphrase_file, the recovery key from stdin
+ * (recovery_key_stdin), else typed on the terminal, where a line that is
+ * no recovery key is the passphrase.  *is_pass says which.  In secure
+ * memory (mx_secure_free), or NULL with e set (MX_USAGE: no terminal).
+ */
+char *mx_cli_recovery_secret(const char *passphrase_file,
+    int recovery_key_stdin, int *is_pass, struct mx_err *e);
+
+/* The default key of the account's secret storage into key (*id, caller
+ * frees), from the secret of mx_cli_recovery_secret, asked only when the
+ * account has secret storage (else MX_LOCAL). */
+int mx_cli_ssss_open(struct mx_ctx *c, const char *passphrase_file,
+    int recovery_key_stdin, uint8_t key[32], char **id, struct mx_err *e);
+
 /* An mx_ctx ask function for --password-stdin: the password, when the
  * server asks for it, from stdin (prompt unused). */
 char *mx_cli_ask_stdin(const char *prompt, struct mx_err *e);

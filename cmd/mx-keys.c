@@ -1702,38 +1702,6 @@ backup_key_ssss(struct mx_ctx *c, const uint8_t *raw, const char *pass,
 	return rc < 0 ? -1 : 0;
 }
 
-/* The secret typed or read: a recovery key (the backup's own, or secret
- * storage's) or secret storage's passphrase. */
-static char *
-backup_secret(const struct opt *o, int *is_pass, struct mx_err *e)
-{
-	char *s;
-
-	*is_pass = o->passphrase_file != NULL;
-	if (o->passphrase_file)
-		return mx_conf_read_secret_file(o->passphrase_file, e);
-	if (o->recovery_key_stdin)
-		return mx_cli_read_secret("recovery key", 1, e);
-	if (!isatty(STDIN_FILENO)) {
-		mx_err_set(e, MX_USAGE,
-		    "no terminal to ask for the key; use --recovery-key-stdin "
-		    "or --passphrase-file FILE");
-		return NULL;
-	}
-	s = mx_cli_read_secret("recovery key or secret storage passphrase", 0,
-	    e);
-	/* A typed line that is no recovery key is the passphrase. */
-	if (s != NULL) {
-		uint8_t k[MX_BACKUP_KEY_LEN];
-		struct mx_err le;
-
-		mx_err_clear(&le);
-		*is_pass = mx_recovery_key_decode(k, s, &le) != 0;
-		mx_wipe(k, sizeof(k));
-	}
-	return s;
-}
-
 /* The backup's private key into priv, from the user's secret, checked to
  * be the key of the backup info. */
 static int
@@ -1745,7 +1713,8 @@ backup_key(struct mx_ctx *c, const struct opt *o, const json_t *info,
 	int is_pass, rc = -1;
 	char *s;
 
-	if ((s = backup_secret(o, &is_pass, e)) == NULL)
+	if ((s = mx_cli_recovery_secret(o->passphrase_file,
+		 o->recovery_key_stdin, &is_pass, e)) == NULL)
 		return -1;
 	if (is_pass) {
 		rc = backup_key_ssss(c, NULL, s, priv, e);
@@ -1875,9 +1844,6 @@ out:
 	return rc;
 }
 
-static char *
-backup_secret(const struct opt *o, int *is_pass, struct mx_err *e);
-
 /* Whether the account has secret storage (errors count as no). */
 static int
 backup_ssss_exists(struct mx_ctx *c)
@@ -1890,32 +1856,6 @@ backup_ssss_exists(struct mx_ctx *c)
 	json_decref(desc);
 	free(id);
 	return rc == 1;
-}
-
-/* The key of secret storage (its default key, *id), from the recovery
- * key or the passphrase of the options. */
-static int
-ssss_key(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
-    struct mx_err *e)
-{
-	json_t *desc = NULL;
-	int is_pass, rc;
-	char *s;
-
-	/* Asked for the secret only when there is secret storage. */
-	rc = mx_secrets_default(&c->api, c->sess.user_id, id, &desc, e);
-	json_decref(desc);
-	free(*id);
-	*id = NULL;
-	if (rc <= 0)
-		return rc < 0 ? -1 :
-				mx_err_set(e, MX_LOCAL,
-				    "the account has no secret storage");
-	if ((s = backup_secret(o, &is_pass, e)) == NULL)
-		return -1;
-	rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key, id, e);
-	mx_secure_free(s);
-	return rc;
 }
 
 /* backup create: a new backup, its key printed once (and kept in secret
@@ -1947,7 +1887,8 @@ backup_create(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 	}
 	/* A wrong key for secret storage makes nothing. */
 	if ((o->passphrase_file || o->recovery_key_stdin) &&
-	    ssss_key(c, o, key, &id, e) != 0) {
+	    mx_cli_ssss_open(c, o->passphrase_file, o->recovery_key_stdin, key,
+		&id, e) != 0) {
 		rc = -1;
 		goto out;
 	}

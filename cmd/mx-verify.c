@@ -785,65 +785,6 @@ cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 /* ---- cross-signing ---------------------------------------------------------- */
 
-/* The secret the person gives: the recovery key (stdin or typed) or
- * secret storage's passphrase (its file, or typed: a line that is no
- * recovery key). */
-static char *
-ssss_secret(const struct opt *o, int *is_pass, struct mx_err *e)
-{
-	uint8_t k[MX_BACKUP_KEY_LEN];
-	struct mx_err le;
-	char *s;
-
-	*is_pass = o->passphrase_file != NULL;
-	if (o->passphrase_file)
-		return mx_conf_read_secret_file(o->passphrase_file, e);
-	if (o->recovery_key_stdin)
-		return mx_cli_read_secret("recovery key", 1, e);
-	if (!isatty(STDIN_FILENO)) {
-		mx_err_set(e, MX_USAGE,
-		    "no terminal to ask for the key; use --recovery-key-stdin "
-		    "or --passphrase-file FILE");
-		return NULL;
-	}
-	s = mx_cli_read_secret("recovery key or secret storage passphrase", 0,
-	    e);
-	if (s != NULL) {
-		mx_err_clear(&le);
-		*is_pass = mx_recovery_key_decode(k, s, &le) != 0;
-		mx_wipe(k, sizeof(k));
-	}
-	return s;
-}
-
-/* The default key of secret storage (*id, caller frees) into key, from
- * the secret the person gives. */
-static int
-ssss_open(struct mx_ctx *c, const struct opt *o, uint8_t key[32], char **id,
-    struct mx_err *e)
-{
-	json_t *desc = NULL;
-	int is_pass, rc;
-	char *s;
-
-	/* Asked for the secret only when there is secret storage. */
-	rc = mx_secrets_default(&c->api, c->sess.user_id, id, &desc, e);
-	json_decref(desc);
-	free(*id);
-	*id = NULL;
-	if (rc <= 0)
-		return rc < 0 ? -1 :
-				mx_err_set(e, MX_LOCAL,
-				    "the account has no secret storage");
-	rc = -1;
-	if ((s = ssss_secret(o, &is_pass, e)) != NULL) {
-		rc = mx_secrets_open(&c->api, c->sess.user_id, s, is_pass, key,
-		    id, e);
-		mx_secure_free(s);
-	}
-	return rc;
-}
-
 /* cross-signing import: the private keys from secret storage, opened
  * with the default key (spec: "Storage of the cross-signing private
  * keys"). */
@@ -855,7 +796,8 @@ xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 	char *id = NULL;
 	int rc = -1;
 
-	if (ssss_open(c, o, key, &id, e) == 0)
+	if (mx_cli_ssss_open(c, o->passphrase_file, o->recovery_key_stdin, key,
+		&id, e) == 0)
 		rc = mx_xsign_import(x, c, id, key, e);
 	mx_secure_free(key);
 	free(id);
@@ -873,7 +815,9 @@ xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 	char *id = NULL;
 	int rc;
 
-	rc = ssss ? ssss_open(c, o, key, &id, e) : 0;
+	rc = ssss ? mx_cli_ssss_open(c, o->passphrase_file,
+			o->recovery_key_stdin, key, &id, e) :
+		    0;
 	if (rc == 0)
 		rc = mx_xsign_setup(x, c, e);
 	if (rc == 0 && ssss && mx_xsign_to_secrets(c, id, key, e) != 0)
