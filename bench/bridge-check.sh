@@ -4,8 +4,9 @@
 # fake server (t/fakehs.py --state: canned answers; its /keys/query
 # answers no device, so the cost of checking device signatures is not in
 # these figures).  Prints (bench/run.sh's format):
-#   bridge-check-requests  requests the audit made (the reference: 3, one
-#                          whoami, one state fetch, one /keys/query)
+#   bridge-check-requests  requests the audit made (the reference: 4, one
+#                          whoami, one state fetch, one /keys/query, one
+#                          /messages page for the behalf check)
 #   bridge-check-time      wall ms, mx-bridge-check / curl fetching the same
 #                          state (median of interleaved runs)
 #   bridge-check-cpu       user+system CPU s of one audit (reference 1 s,
@@ -66,8 +67,8 @@ mx-bridge-check '!big:s0.example' >"$work/out" || st=$?
 test $st = 1
 test "$(tail -n 1 "$work/out" | jq -r .verdict)" = fail
 n=$(grep -c '^[A-Z]' "$work/fake.log")
-report bridge-check-requests "$n" 3 \
-	"HTTP requests of one audit of a 5,000-member room (state $(wc -c <"$work/state.json") bytes), against whoami + state + keys/query"
+report bridge-check-requests "$n" 4 \
+	"HTTP requests of one audit of a 5,000-member room (state $(wc -c <"$work/state.json") bytes), against whoami + state + keys/query + messages"
 
 printf 'header = "Authorization: Bearer x"\nsilent\nshow-error\n' >"$work/curlrc"
 mx_cmd="mx-bridge-check '!big:s0.example' >/dev/null; [ \$? = 1 ]"

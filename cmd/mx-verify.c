@@ -267,8 +267,9 @@ feed_inbox(struct run *r, struct mx_err *e)
 }
 
 /* A request in the inbox that we may accept (1), in *req (caller's); bad
- * and stale ones are dropped.  Spec: "Key verification framework" (a
- * request's age), "m.key.verification.request". */
+ * and stale ones are dropped.  Of two processes waiting on the profile,
+ * only the one that takes the row answers.  Spec: "Key verification
+ * framework" (a request's age), "m.key.verification.request". */
 static int
 take_request(struct run *r, json_t **req, struct mx_err *e)
 {
@@ -297,13 +298,15 @@ take_request(struct run *r, json_t **req, struct mx_err *e)
 		    rcv >= now - REQ_RECEIVED_MS &&
 		    !(strcmp(sender, r->c->sess.user_id) == 0 &&
 			strcmp(dev, r->c->sess.device_id) == 0);
-		if (ok)
-			*req = json_incref(it);
-		else
+		if (!ok)
 			mx_cli_note(r->c, 1,
 			    "ignoring a stale or malformed "
 			    "verification request");
-		rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"), e);
+		if ((rc = mx_inbox_take(r->c->store, mx_json_str(it, "id"),
+			 e)) == 1 &&
+		    ok)
+			*req = json_incref(it);
+		rc = rc < 0 ? -1 : 0;
 	}
 	json_decref(items);
 	return rc != 0 ? -1 : *req != NULL;

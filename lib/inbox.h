@@ -47,4 +47,8 @@ long mx_inbox_list(struct mx_store *s, long long now, json_t **items,
 /* Delete the event of this id (a consumer took it); absent is fine. */
 int mx_inbox_del(struct mx_store *s, const char *id, struct mx_err *e);
 
+/* Take the event of this id for this process alone: 1 when this call
+ * removed it, 0 when another process took it first, -1 with e. */
+int mx_inbox_take(struct mx_store *s, const char *id, struct mx_err *e);
+
 #endif

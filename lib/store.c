@@ -497,23 +497,29 @@ out:
 	return rc;
 }
 
+/* Write a row: replace one of the same key, or (keep) leave it and
+ * return 0, else 1 for a row added. */
 static int
 put_row(struct mx_store *s, const char *ns, const char *key, const void *val,
-    size_t len, int secret, struct mx_err *e)
+    size_t len, int secret, int keep, struct mx_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
-		"INSERT OR REPLACE INTO kv (ns, key, value, secret) VALUES "
-		"(?, ?, ?, ?)",
+		keep ? "INSERT OR IGNORE INTO kv (ns, key, value, secret) "
+		       "VALUES (?, ?, ?, ?)" :
+		       "INSERT OR REPLACE INTO kv (ns, key, value, secret) "
+		       "VALUES (?, ?, ?, ?)",
 		-1, &st, NULL) != SQLITE_OK)
 		return db_err(s, e, "insert");
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, len ? val : "", (int)len, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, secret);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, e, "insert");
+	rc = sqlite3_step(st) == SQLITE_DONE ?
+	    (keep ? sqlite3_changes(s->db) > 0 : 0) :
+	    db_err(s, e, "insert");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -675,11 +681,25 @@ int
 mx_store_put(struct mx_store *s, const char *ns, const char *key,
     const void *val, size_t len, struct mx_err *e)
 {
-	return put_row(s, ns, key, val, len, 0, e);
+	return put_row(s, ns, key, val, len, 0, 0, e);
+}
+
+int
+mx_store_add(struct mx_store *s, const char *ns, const char *key,
+    const void *val, size_t len, struct mx_err *e)
+{
+	return put_row(s, ns, key, val, len, 0, 1, e);
 }
 
 int
 mx_store_del(struct mx_store *s, const char *ns, const char *key,
+    struct mx_err *e)
+{
+	return mx_store_take(s, ns, key, e) < 0 ? -1 : 0;
+}
+
+int
+mx_store_take(struct mx_store *s, const char *ns, const char *key,
     struct mx_err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -691,7 +711,10 @@ mx_store_del(struct mx_store *s, const char *ns, const char *key,
 		return db_err(s, e, "delete");
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, e, "delete");
+	/* One statement: of two processes deleting the same row, one sees
+	 * it go and the other sees nothing. */
+	rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) > 0 :
+					       db_err(s, e, "delete");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -714,7 +737,7 @@ mx_store_put_secret(struct mx_store *s, const char *ns, const char *key,
 	int rc;
 
 	sealed = seal(s, ns, key, val, len, &n);
-	rc = put_row(s, ns, key, sealed, n, 1, e);
+	rc = put_row(s, ns, key, sealed, n, 1, 0, e);
 	free(sealed);
 	return rc;
 }

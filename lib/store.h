@@ -47,6 +47,14 @@ int mx_store_put(struct mx_store *s, const char *ns, const char *key,
     const void *val, size_t len, struct mx_err *e);
 int mx_store_del(struct mx_store *s, const char *ns, const char *key,
     struct mx_err *e);
+/* Write a row only when its key is new: 1 when this call added it, 0 when
+ * it was there (another process wrote it first), -1 on error. */
+int mx_store_add(struct mx_store *s, const char *ns, const char *key,
+    const void *val, size_t len, struct mx_err *e);
+/* Delete, telling who did: 1 when this call removed the row, 0 when it
+ * was not there (another process took it first), -1 on error. */
+int mx_store_take(struct mx_store *s, const char *ns, const char *key,
+    struct mx_err *e);
 
 /* Secret values: as above, sealed at rest.  get_secret returns a buffer
  * from mx_secure_alloc (free it with mx_secure_free). */

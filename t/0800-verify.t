@@ -215,6 +215,26 @@ test_expect_success 'a request that a running mx-sync -f took is still answered'
 	exit $st
 '
 
+test_expect_success 'two mx-verify waiting on one profile: one answers the request' '
+	rm -f w1.in w2.in w1.out w2.out w1.rc w2.rc && mkfifo w1.in w2.in || exit 1
+	{ mx-verify -p alice --json --timeout 25 sas <w1.in >w1.out 2>w1.err; echo $? >w1.rc; } &
+	{ mx-verify -p alice --json --timeout 25 sas <w2.in >w2.out 2>w2.err; echo $? >w2.rc; } &
+	exec 7>w1.in 8>w2.in &&
+	sleep 1 &&
+	txn=$(peer_do bob1 "{\"cmd\":\"verify_request\",\"user\":\"$alice_id\",\"device\":\"$alice_dev\"}" | jq -r .transaction_id) &&
+	peer_do bob1 "{\"cmd\":\"verify_start\",\"transaction_id\":\"$txn\"}" >/dev/null &&
+	i=0 && while ! grep -qs emoji w1.out w2.out && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done &&
+	if grep -qs emoji w1.out; then win=w1 lose=w2; echo yes >&7; else win=w2 lose=w1; echo yes >&8; fi &&
+	peer_do bob1 "{\"cmd\":\"verify_confirm\",\"transaction_id\":\"$txn\",\"match\":true}" >/dev/null &&
+	test "$(wait_rc $win.rc)" = 0 &&
+	peer_wait bob1 "select(.event == \"verified\" and .transaction_id == \"$txn\")" >/dev/null &&
+	i=0 && while [ ! -s $lose.rc ] && [ $i -lt 200 ]; do sleep 0.2; i=$((i + 1)); done &&
+	exec 7>&- 8>&- &&
+	test "$(cat $lose.rc)" = 1 &&
+	test ! -s $lose.out &&
+	grep "no verification request came" $lose.err
+'
+
 test_expect_success 'no request within --timeout: exit 1' '
 	test_expect_code 1 mx-verify -p alice --json --timeout 2 sas </dev/null >t.out 2>t.err &&
 	grep "no verification request came in 2 s" t.err

@@ -37,7 +37,13 @@ main(void)
 	ok(mx_inbox_put(s, "@b:hs", "m.secret.send", c, "CURVE", t0 + 1000,
 	       NULL) == 0,
 	    "put an encrypted one");
-	ok(mx_inbox_list(s, t0 + 2000, &items, NULL) == 2, "both listed");
+	ok(mx_inbox_put(s, "@b:hs", "m.key.verification.request", c, NULL,
+	       t0 + 500, NULL) == 0 &&
+		mx_inbox_put(s, "@b:hs", "m.secret.send", c, "CURVE",
+		    t0 + 1500, NULL) == 0,
+	    "the same events again (a second process synced them too)");
+	ok(mx_inbox_list(s, t0 + 2000, &items, NULL) == 2,
+	    "both listed, once each");
 	ok(strcmp(mx_json_str(json_array_get(items, 0), "type"),
 	       "m.key.verification.request") == 0 &&
 		mx_json_str(json_array_get(items, 0), "sender_key") == NULL &&
@@ -72,7 +78,8 @@ main(void)
 	ok(mx_inbox_list(s, t0 + MX_INBOX_TTL_MS + 500, &items, NULL) == 1,
 	    "the first expired");
 	json_decref(items);
-	ok(mx_inbox_del(s, id, NULL) == 0 &&
+	ok(mx_inbox_take(s, id, NULL) == 1 &&
+		mx_inbox_take(s, id, NULL) == 0 &&
 		mx_inbox_list(s, t0 + 2000, &items, NULL) == 0,
 	    "the second taken; the first is gone for good");
 	json_decref(items);
