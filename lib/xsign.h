@@ -47,9 +47,9 @@ mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e);
  * The published self-signing and user-signing keys must be signed by the
  * published master key (mx_xsign_check_published), and each secret the
  * private half of the key the server publishes (MX_NO otherwise, nothing
- * kept); then they are kept as setup keeps them, this
- * device is signed with the self-signing key and our master key marked
- * verified (mx_devices_verify_master).
+ * kept); then they are kept as setup keeps them, this device is signed
+ * with the self-signing key and our master key marked verified
+ * (mx_devices_verify_master).
  */
 int mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
     const uint8_t key[32], struct mx_err *e);
