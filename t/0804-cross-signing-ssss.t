@@ -68,6 +68,29 @@ test_expect_success 'another mx profile of alice'"'"'s imports the keys with the
 	jq -e ".master_key == \"$(jq -r .master_key s1.out)\" and .published and .device_signed and (.private_keys | length) == 3 and has(\"recovery_key\") == false" i1
 '
 
+# A server that passes off a self-signing key its master key never signed
+# (t/0306-proxy.py strips the signatures from /keys/query answers): import
+# takes nothing, though secret storage holds the key's private half.
+python3 "$MX_SRC/t/0306-proxy.py" "$MX_TEST_HOMESERVER" mode puts >port &
+proxy_pid=$!
+trap 'kill $proxy_pid 2>/dev/null; _peer_cleanup' EXIT
+i=0
+while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s port ] || setup_failed "the proxy t/0306-proxy.py did not start"
+proxy=http://127.0.0.1:$(cat port)
+
+test_expect_success 'import refuses a published self-signing key the master key did not sign: exit 1, nothing kept' '
+	printf "%s\n" "$alice_pw" | mx-keys -p alice3 login --homeserver "$proxy" -u "$alice_id" --password-stdin >/dev/null &&
+	echo unsigned-ssk >mode &&
+	test_expect_code 1 mx-verify -p alice3 cross-signing import --recovery-key-stdin <recovery.key 2>err &&
+	test "$(cat err)" = "mx-verify: the published self_signing key of $alice_id is not signed by its master key" &&
+	echo pass >mode &&
+	mx-verify -p alice3 cross-signing status >s3 &&
+	jq -e ".private_keys == [] and .device_signed == false" s3 &&
+	mx-verify -p alice3 cross-signing import --recovery-key-stdin <recovery.key >s4 &&
+	jq -e ".device_signed and (.private_keys | length) == 3" s4
+'
+
 printf 'bob horse battery\n' >bobpass
 printf 'bob wrong\n' >badpass
 
@@ -111,4 +134,5 @@ test_expect_success 'setup --recovery-key-stdin on an account without secret sto
 
 peer_stop a1
 peer_stop b1
+kill $proxy_pid 2>/dev/null
 test_done
