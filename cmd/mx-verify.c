@@ -78,11 +78,12 @@ static const struct mx_opt opts[] = {
 	{ O_PASSWORD_STDIN, "password-stdin", NULL,
 	    "cross-signing: read the account password from stdin", 0 },
 	{ O_RECOVERY_KEY_STDIN, "recovery-key-stdin", NULL,
-	    "cross-signing setup, import: read the recovery key from stdin",
+	    "cross-signing setup, import: read secret storage's recovery "
+	    "key from stdin",
 	    0 },
 	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
-	    "cross-signing setup, import: secret storage's passphrase is in "
-	    "FILE",
+	    "cross-signing setup, import: secret storage's passphrase, old "
+	    "or new, is in FILE",
 	    0 },
 	MX_OPT_END
 };
