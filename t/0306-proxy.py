@@ -17,7 +17,9 @@ PUT .../send/... or .../redact/... the first line of MODEFILE decides:
 For a POST .../keys/query, MODEFILE's "unsigned-ssk" makes the answer
 hostile: the self-signing keys lose their signatures (a server passing
 off a self-signing key the master key never signed), for
-t/0804-cross-signing-ssss.t.
+t/0804-cross-signing-ssss.t; "refuse-default-key" answers a PUT of the
+account data m.secret_storage.default_key 403 M_FORBIDDEN, without
+forwarding it.
 Each such PUT path is appended to LOG once the server has answered (at
 once for swallow), so a line there means the server has the event.  With
 SENDS, a JSON line {"path","request","status","answer"} is appended there
@@ -80,6 +82,10 @@ class H(http.server.BaseHTTPRequestHandler):
         sending = self.command == "PUT" and (
             "/send/" in self.path or "/redact/" in self.path)
         m = (mode().split() if sending else []) + ["pass"]
+        if (self.command == "PUT" and mode() == "refuse-default-key" and
+                "/account_data/m.secret_storage.default_key" in self.path):
+            return self.answer(403, "application/json",
+                               b'{"errcode":"M_FORBIDDEN","error":"no"}')
         if m[0] == "swallow":
             status, ctype = 200, "application/json"
             data = json.dumps({"event_id": "$swallowed-" +

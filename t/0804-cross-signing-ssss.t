@@ -91,6 +91,27 @@ test_expect_success 'import refuses a published self-signing key the master key 
 	jq -e ".device_signed and (.private_keys | length) == 3" s4
 '
 
+test_expect_success 'setup whose default key is refused: the keys published, no secret storage; setup again makes it' '
+	register_user dave &&
+	printf "%s\n" "$dave_pw" | mx-keys -p dave login --homeserver "$proxy" -u "$dave_id" --password-stdin >/dev/null &&
+	echo refuse-default-key >mode &&
+	test_expect_code 3 mx-verify -p dave cross-signing setup >d1 2>err &&
+	cat err && test ! -s d1 &&
+	grep "^mx-verify: cross-signing set up, but no secret storage made (setup again makes it): " err &&
+	echo pass >mode &&
+	mx-verify -p dave cross-signing status >d2 &&
+	jq -e ".published and .device_signed and (.private_keys | length) == 3" d2 &&
+	test_expect_code 22 acct "$dave_id" m.secret_storage.default_key "$dave_token" >/dev/null &&
+	mx-verify -p dave cross-signing setup >d3 &&
+	jq -e ".master_key == \"$(jq -r .master_key d2)\" and (.recovery_key | length) == 59" d3 &&
+	jq -r .recovery_key d3 >dave.key &&
+	printf "%s\n" "$dave_pw" | mx-keys -p dave2 login --homeserver "$MX_TEST_HOMESERVER" -u "$dave_id" --password-stdin >/dev/null &&
+	mx-verify -p dave2 cross-signing import --recovery-key-stdin <dave.key >d4 &&
+	jq -e ".master_key == \"$(jq -r .master_key d2)\" and .device_signed" d4 &&
+	test_expect_code 2 mx-verify -p dave cross-signing setup 2>err &&
+	grep "has cross-signing keys already" err
+'
+
 printf 'bob horse battery\n' >bobpass
 printf 'bob wrong\n' >badpass
 
