@@ -78,12 +78,12 @@ static const struct mx_opt opts[] = {
 	{ O_PASSWORD_STDIN, "password-stdin", NULL,
 	    "cross-signing: read the account password from stdin", 0 },
 	{ O_RECOVERY_KEY_STDIN, "recovery-key-stdin", NULL,
-	    "cross-signing setup, import: read secret storage's recovery "
-	    "key from stdin",
+	    "cross-signing setup, reset, import: read secret storage's "
+	    "recovery key from stdin",
 	    0 },
 	{ O_PASSPHRASE_FILE, "passphrase-file", "FILE",
-	    "cross-signing setup, import: secret storage's passphrase, old "
-	    "or new, is in FILE",
+	    "cross-signing setup, reset, import: secret storage's "
+	    "passphrase, old or new, is in FILE",
 	    0 },
 	MX_OPT_END
 };
@@ -93,7 +93,8 @@ static const struct mx_cli cli = {
 	"[options] sas [USER DEVICE]\n[options] fingerprint USER DEVICE "
 	"ED25519\n[options] json [--key ED25519 | --server NAME]\n[options] "
 	"cross-signing setup|status|reset [--password-stdin]\n[options] "
-	"cross-signing setup|import [--recovery-key-stdin | --passphrase-file "
+	"cross-signing setup|reset|import [--recovery-key-stdin | "
+	"--passphrase-file "
 	"FILE]",
 	"Verify another device by comparing emoji (SAS) or its fingerprint, "
 	"check the signatures of signed Matrix JSON, and set up "
@@ -941,6 +942,44 @@ xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 	return rc;
 }
 
+/* cross-signing reset: new keys; with the key of the account's secret
+ * storage (given, or asked on a terminal), they replace the old ones
+ * there too, that key checked before anything is made.  Without it, the
+ * old keys stay in secret storage, where they no longer open anything:
+ * said on stderr. */
+static int
+xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+    struct mx_err *e)
+{
+	int given = o->recovery_key_stdin || o->passphrase_file != NULL;
+	uint8_t *key = mx_secure_alloc(32);
+	char *id = NULL;
+	int rc, has;
+
+	has = mx_secrets_has_default(&c->api, c->sess.user_id, e);
+	rc = has < 0 ? -1 : 0;
+	if (rc == 0 && !has && given)
+		rc = mx_err_set(e, MX_USAGE,
+		    "the account has no secret storage");
+	if (rc == 0 && has && (given || isatty(STDIN_FILENO)))
+		rc = mx_cli_ssss_open(c, o->passphrase_file,
+		    o->recovery_key_stdin, key, &id, e);
+	if (rc == 0)
+		rc = mx_xsign_reset(x, c, e);
+	if (rc == 0 && id != NULL && mx_xsign_to_secrets(c, id, key, e) != 0)
+		rc = mx_err_prefix(e,
+		    "cross-signing reset, but the new keys are not in secret "
+		    "storage");
+	if (rc == 0 && has && id == NULL)
+		mx_cli_note(c, 0,
+		    "secret storage still holds the old cross-signing keys: "
+		    "reset with --recovery-key-stdin or --passphrase-file to "
+		    "replace them");
+	mx_secure_free(key);
+	free(id);
+	return rc;
+}
+
 /* cross-signing setup|status|reset|import: this account's cross-signing
  * keys. */
 static int
@@ -960,10 +999,11 @@ cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		    "cross-signing takes setup, status, reset or import");
 	if (o->password_stdin && !set && !reset)
 		mx_cli_usage(&cli, "--password-stdin is for setup and reset");
-	if ((o->recovery_key_stdin || o->passphrase_file) && !import && !set)
+	if ((o->recovery_key_stdin || o->passphrase_file) && !import && !set &&
+	    !reset)
 		mx_cli_usage(&cli,
 		    "--recovery-key-stdin and --passphrase-file are for "
-		    "setup and import");
+		    "setup, reset and import");
 	if (o->password_stdin && o->recovery_key_stdin)
 		mx_cli_usage(&cli,
 		    "--password-stdin and --recovery-key-stdin both read "
@@ -975,7 +1015,7 @@ cmd_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	if (o->password_stdin)
 		c->ask = mx_cli_ask_stdin;
 	if ((set && xsign_setup(x, c, o, rk, e) != 0) ||
-	    (reset && mx_xsign_reset(x, c, e) != 0) ||
+	    (reset && xsign_reset(x, c, o, e) != 0) ||
 	    (import && xsign_import(x, c, o, e) != 0))
 		goto out;
 	if (mx_xsign_status(x, c, &j, e) != 0)

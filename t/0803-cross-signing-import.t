@@ -69,9 +69,9 @@ test_expect_success 'import with the recovery key, on a third device' '
 	jq -e ".master_key == \"$master\" and .published and .device_signed" s3
 '
 
-test_expect_success 'options: setup and import only, one secret at a time' '
+test_expect_success 'options: setup, reset and import only, one secret at a time' '
 	test_expect_code 2 mx-verify -p alice cross-signing status --passphrase-file pass &&
-	test_expect_code 2 mx-verify -p alice cross-signing reset --recovery-key-stdin </dev/null &&
+	test_expect_code 2 mx-verify -p alice cross-signing reset --recovery-key-stdin --password-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice cross-signing setup --password-stdin --recovery-key-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice cross-signing import --passphrase-file pass --recovery-key-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice json --recovery-key-stdin </dev/null

@@ -143,6 +143,30 @@ test_expect_success 'another mx profile of bob'"'"'s imports with the passphrase
 	jq -e ".master_key == \"$(jq -r .master_key b1)\" and .device_signed" i2
 '
 
+test_expect_success 'reset --passphrase-file: the new keys replace the old ones in secret storage' '
+	printf "%s\n" "$bob_pw" | mx-verify -p bob cross-signing reset --password-stdin --passphrase-file bobpass >r1 2>err &&
+	test ! -s err &&
+	jq -e ".published and .device_signed and .master_key != \"$(jq -r .master_key b1)\"" r1 &&
+	printf "%s\n" "$bob_pw" | mx-keys -p bob3 login --homeserver "$MX_TEST_HOMESERVER" -u "$bob_id" --password-stdin >/dev/null &&
+	mx-verify -p bob3 cross-signing import --passphrase-file bobpass >i3 &&
+	jq -e ".master_key == \"$(jq -r .master_key r1)\" and .device_signed" i3
+'
+
+test_expect_success 'reset with a wrong passphrase: exit 1 before anything is made' '
+	printf "%s\n" "$bob_pw" | test_expect_code 1 mx-verify -p bob cross-signing reset --password-stdin --passphrase-file badpass 2>err &&
+	test "$(cat err)" = "mx-verify: wrong passphrase for secret storage" &&
+	mx-verify -p bob cross-signing status >r2 &&
+	jq -e ".master_key == \"$(jq -r .master_key r1)\" and .published" r2
+'
+
+test_expect_success 'reset without the key of secret storage: a warning; the old keys stay there, and import refuses them' '
+	printf "%s\n" "$bob_pw" | mx-verify -p bob cross-signing reset --password-stdin >r3 2>err &&
+	test "$(cat err)" = "mx-verify: secret storage still holds the old cross-signing keys: reset with --recovery-key-stdin or --passphrase-file to replace them" &&
+	printf "%s\n" "$bob_pw" | mx-keys -p bob4 login --homeserver "$MX_TEST_HOMESERVER" -u "$bob_id" --password-stdin >/dev/null &&
+	test_expect_code 1 mx-verify -p bob4 cross-signing import --passphrase-file bobpass 2>err &&
+	test "$(cat err)" = "mx-verify: the master key in secret storage is not the published one"
+'
+
 test_expect_success 'setup --recovery-key-stdin on an account without secret storage: exit 2, nothing made' '
 	register_user carol &&
 	printf "%s\n" "$carol_pw" | mx-keys -p carol login --homeserver "$MX_TEST_HOMESERVER" -u "$carol_id" --password-stdin >/dev/null &&
