@@ -945,8 +945,8 @@ xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 /* cross-signing reset: new keys; with the key of the account's secret
  * storage (given, or asked on a terminal), they replace the old ones
  * there too, that key checked before anything is made.  Without it, the
- * old keys stay in secret storage, where they no longer open anything:
- * said on stderr. */
+ * old keys, no longer the account's, stay in secret storage: said on
+ * stderr. */
 static int
 xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
     struct mx_err *e)
@@ -960,7 +960,8 @@ xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 	rc = has < 0 ? -1 : 0;
 	if (rc == 0 && !has && given)
 		rc = mx_err_set(e, MX_USAGE,
-		    "the account has no secret storage");
+		    "the account has no secret storage to keep the new keys "
+		    "in");
 	if (rc == 0 && has && (given || isatty(STDIN_FILENO)))
 		rc = mx_cli_ssss_open(c, o->passphrase_file,
 		    o->recovery_key_stdin, key, &id, e);

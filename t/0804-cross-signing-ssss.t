@@ -167,13 +167,15 @@ test_expect_success 'reset without the key of secret storage: a warning; the old
 	test "$(cat err)" = "mx-verify: the master key in secret storage is not the published one"
 '
 
-test_expect_success 'setup --recovery-key-stdin on an account without secret storage: exit 2, nothing made' '
+test_expect_success 'setup --recovery-key-stdin, reset with a key, on an account without secret storage: exit 2, nothing made' '
 	register_user carol &&
 	printf "%s\n" "$carol_pw" | mx-keys -p carol login --homeserver "$MX_TEST_HOMESERVER" -u "$carol_id" --password-stdin >/dev/null &&
 	test_expect_code 2 mx-verify -p carol cross-signing setup --recovery-key-stdin <recovery.key 2>err &&
 	test "$(cat err)" = "mx-verify: the account has no secret storage; setup without --recovery-key-stdin makes one" &&
 	mx-verify -p carol cross-signing status >c0 &&
 	jq -e ".master_key == null and .private_keys == []" c0 &&
+	test_expect_code 2 mx-verify -p carol cross-signing reset --passphrase-file bobpass 2>err &&
+	test "$(cat err)" = "mx-verify: the account has no secret storage to keep the new keys in" &&
 	test_expect_code 22 acct "$carol_id" m.secret_storage.default_key "$carol_token" >/dev/null
 '
 
