@@ -56,6 +56,22 @@ mx_secrets_default(struct mx_api *a, const char *user, char **key_id,
 }
 
 int
+mx_secrets_has_default(struct mx_api *a, const char *user, struct mx_err *e)
+{
+	json_t *def = NULL;
+	const char *id;
+	int rc;
+
+	rc = mx_api_get_account_data(a, user, "m.secret_storage.default_key",
+	    &def, e);
+	id = mx_json_str(def, "key");
+	if (rc == 1 && (id == NULL || id[0] == '\0'))
+		rc = 0;
+	json_decref(def);
+	return rc;
+}
+
+int
 mx_secrets_key_check(const json_t *desc, const uint8_t key[32],
     struct mx_err *e)
 {
@@ -209,4 +225,114 @@ mx_secrets_put32(struct mx_api *a, const char *user, const char *name,
 		return mx_err_prefix(e,
 		    "cannot store the %s in secret storage", what);
 	return 0;
+}
+
+/* n random characters of [A-Za-z0-9] and a NUL into out (n + 1 bytes):
+ * bytes of 248 and more are drawn again, so that each character is
+ * equally likely (248 = 4 * 62). */
+static void
+rand_alnum(char *out, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint8_t b;
+	size_t i = 0;
+
+	while (i < n) {
+		mx_random(&b, 1);
+		if (b < 248)
+			out[i++] = abc[b % 62];
+	}
+	out[n] = '\0';
+}
+
+/* The description of a new key: algorithm, and passphrase when from one
+ * (spec: "Key storage", "Deriving keys from passphrases"). */
+static json_t *
+new_desc(const char *salt)
+{
+	json_t *d = json_pack("{s:s}", "algorithm", SSSS_ALG);
+
+	if (salt != NULL)
+		json_object_set_new(d, "passphrase",
+		    json_pack("{s:s,s:s,s:i,s:i}", "algorithm", "m.pbkdf2",
+			"salt", salt, "iterations", MX_SECRETS_ITERATIONS,
+			"bits", 256));
+	return d;
+}
+
+int
+mx_secrets_new_key(const char *pass, uint8_t key[32], char **key_id,
+    json_t **desc, struct mx_err *e)
+{
+	char id[33], salt[33];
+	json_t *chk;
+
+	*key_id = NULL;
+	*desc = NULL;
+	/* The key ID is any name unique to the account; the salt a string,
+	 * used as its bytes.  Both as Element makes them: 32 characters. */
+	rand_alnum(id, 32);
+	if (pass != NULL) {
+		rand_alnum(salt, 32);
+		if (mx_ssss_passphrase_key(key, 32, pass, salt,
+			MX_SECRETS_ITERATIONS, e) != 0)
+			return -1;
+	} else
+		mx_random(key, 32);
+	/* spec: "Key storage": iv and mac are the encryption of 32 zero
+	 * bytes with the empty name, so a client can tell a wrong key. */
+	if ((chk = mx_ssss_key_check_make(key, e)) == NULL)
+		goto bad;
+	*desc = new_desc(pass != NULL ? salt : NULL);
+	json_object_update(*desc, chk);
+	json_decref(chk);
+	/* Checked as any client will check it, before anyone relies on it. */
+	if (mx_ssss_key_check(key, *desc, e) != 0)
+		goto bad;
+	*key_id = mx_xstrdup(id);
+	return 0;
+bad:
+	json_decref(*desc);
+	*desc = NULL;
+	mx_wipe(key, 32);
+	return mx_err_prefix(e, "cannot make a secret storage key");
+}
+
+int
+mx_secrets_put_key(struct mx_api *a, const char *user, const char *key_id,
+    const json_t *desc, struct mx_err *e)
+{
+	char *type = mx_xasprintf("m.secret_storage.key.%s", key_id);
+	int rc = mx_api_put_account_data(a, user, type, desc, e);
+
+	free(type);
+	return rc != 0 ?
+	    mx_err_prefix(e, "cannot publish the secret storage key") :
+	    0;
+}
+
+int
+mx_secrets_set_default(struct mx_api *a, const char *user, const char *key_id,
+    struct mx_err *e)
+{
+	json_t *body;
+	int rc;
+
+	/* Another client may have made secret storage since we looked:
+	 * replacing its default key would hide its secrets. */
+	rc = mx_secrets_has_default(a, user, e);
+	if (rc != 0)
+		return rc < 0 ? -1 :
+				mx_err_set(e, MX_PERM,
+				    "the account has gained secret storage "
+				    "meanwhile; it stays the default");
+	body = json_pack("{s:s}", "key", key_id);
+	rc = mx_api_put_account_data(a, user, "m.secret_storage.default_key",
+	    body, e);
+	json_decref(body);
+	return rc != 0 ?
+	    mx_err_prefix(e,
+		"cannot make the secret storage key the default") :
+	    0;
 }

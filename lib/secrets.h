@@ -29,6 +29,14 @@ int mx_secrets_default(struct mx_api *a, const char *user, char **key_id,
     json_t **desc, struct mx_err *e);
 
 /*
+ * Whether the account has a default key at all, of any algorithm (a
+ * pointer of m.secret_storage.default_key): 1, 0, or -1 with e.  A new
+ * default key would hide the secrets of the one there.
+ */
+int
+mx_secrets_has_default(struct mx_api *a, const char *user, struct mx_err *e);
+
+/*
  * The secret-storage key of a passphrase, for the key description desc
  * (its m.pbkdf2 "passphrase" object), checked against desc's iv and mac.
  * 0, or -1 with e: MX_NO for a wrong passphrase, MX_LOCAL when desc has no
@@ -68,5 +76,31 @@ int mx_secrets_get32(struct mx_api *a, const char *user, const char *name,
 int mx_secrets_put32(struct mx_api *a, const char *user, const char *name,
     const char *what, const char *key_id, const uint8_t key[32],
     const uint8_t v[32], struct mx_err *e);
+
+/*
+ * A new secret-storage key (spec: "Secret storage", "Key storage"),
+ * made here and sent nowhere: 32 random bytes, or, with pass, PBKDF2 of
+ * pass with a fresh random salt (the m.pbkdf2 "passphrase" object of
+ * the description, MX_SECRETS_ITERATIONS rounds).  0 with key, *key_id (a
+ * new random ID, caller frees) and *desc (the description of
+ * m.secret_storage.key.<ID>: algorithm, iv and mac of the key check,
+ * passphrase; caller's), checked against key before it is returned; -1
+ * with e (MX_LOCAL).
+ */
+int mx_secrets_new_key(const char *pass, uint8_t key[32], char **key_id,
+    json_t **desc, struct mx_err *e);
+/* The PBKDF2 rounds of a new passphrase: what Element asks for too. */
+#define MX_SECRETS_ITERATIONS 500000
+
+/* Publish desc (borrowed) as the description of key key_id (account data
+ * m.secret_storage.key.<key_id>).  -1 with e. */
+int mx_secrets_put_key(struct mx_api *a, const char *user, const char *key_id,
+    const json_t *desc, struct mx_err *e);
+
+/* Make key_id the default key (account data m.secret_storage.default_key),
+ * unless the account has gained a default key meanwhile (MX_PERM: another
+ * client made secret storage; it stays).  -1 with e. */
+int mx_secrets_set_default(struct mx_api *a, const char *user,
+    const char *key_id, struct mx_err *e);
 
 #endif

@@ -263,7 +263,7 @@ make_keys(struct mx_e2ee *x, struct mx_ctx *c, const struct kp *old,
 }
 
 int
-mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
+mx_xsign_setup_check(struct mx_ctx *c, struct mx_err *e)
 {
 	json_t *q = NULL;
 	char have[44];
@@ -279,7 +279,42 @@ mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 		    "%s has cross-signing keys made elsewhere",
 		    c->sess.user_id);
 	json_decref(q);
-	return rc == 0 ? make_keys(x, c, NULL, e) : -1;
+	return rc == 0 ? 0 : -1;
+}
+
+int
+mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
+{
+	return mx_xsign_setup_check(c, e) == 0 ? make_keys(x, c, NULL, e) : -1;
+}
+
+int
+mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e)
+{
+	static const char *const fields[2] = { "self_signing_keys",
+		"user_signing_keys" };
+	const char *mk = published_master(q, user), *usage;
+	const json_t *o;
+	uint8_t mpub[MX_ED25519_PUB_LEN];
+	size_t i;
+
+	if (mk == NULL || mx_b64_dec_exact(mpub, sizeof(mpub), mk) != 0)
+		return mx_err_set(e, MX_NO,
+		    "the server publishes no master key of %s", user);
+	/* spec: "Cross-signing": the self-signing and user-signing keys
+	 * are signed by the master key; one that is not may be the
+	 * server's own, and signs nothing of ours. */
+	for (i = 0; i < 2; i++) {
+		usage = NAMES[i + 1];
+		o = json_object_get(json_object_get(q, fields[i]), user);
+		if (o == NULL ||
+		    mx_signjson_verify(o, user, mk, mpub, NULL) != 0)
+			return mx_err_set(e, MX_NO,
+			    "the published %s key of %s is not signed by its "
+			    "master key",
+			    usage, user);
+	}
+	return 0;
 }
 
 /* The three seeds from secret storage into k, each checked against the
@@ -323,6 +358,8 @@ mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
 	int rc;
 
 	rc = query_self(c, &q, e);
+	if (rc == 0)
+		rc = mx_xsign_check_published(q, me, e);
 	if (rc == 0)
 		rc = from_secrets(c, q, key_id, key, k, e);
 	if (rc == 0)

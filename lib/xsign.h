@@ -28,15 +28,28 @@ struct mx_e2ee;
  * is MX_PERM); when publishing fails, the new keys are forgotten.
  */
 int mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
+/* Setup's refusals alone, asked of the store and the server; nothing
+ * made.  0, or -1 with e as mx_xsign_setup's. */
+int mx_xsign_setup_check(struct mx_ctx *c, struct mx_err *e);
+
+/*
+ * q, a /keys/query answer (borrowed), publishes a master key of user that
+ * signs its self-signing and user-signing keys: 0, else -1 with e
+ * (MX_NO).  Import asks it before it takes any key.
+ */
+int
+mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e);
 
 /*
  * Take the three private keys from secret storage (spec: "Storage of the
  * cross-signing private keys": secrets m.cross_signing.master,
  * .self_signing, .user_signing), opened with key, the default key key_id's.
- * Each must be the private half of the key the server publishes (MX_NO
- * otherwise, nothing kept); then they are kept as setup keeps them, this
- * device is signed with the self-signing key and our master key marked
- * verified (mx_devices_verify_master).
+ * The published self-signing and user-signing keys must be signed by the
+ * published master key (mx_xsign_check_published), and each secret the
+ * private half of the key the server publishes (MX_NO otherwise, nothing
+ * kept); then they are kept as setup keeps them, this device is signed
+ * with the self-signing key and our master key marked verified
+ * (mx_devices_verify_master).
  */
 int mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
     const uint8_t key[32], struct mx_err *e);

@@ -54,6 +54,7 @@ skip: waits for a request from Element; t/0800-verify.t runs the flow	mx-verify.
 skip: bash coproc with another device; t/0800-verify.t runs --json	mx-verify.1: $ coproc mx-verify --json sas @bob:example.org BOBDEVICE
 skip: a real device and key; t/0801-verify-json.t runs fingerprint	mx-verify.1: $ mx-verify fingerprint @bob:example.org BOBDEVICE \
 skip: names the server example.org; t/0801-verify-json.t runs it	mx-verify.1: $ curl -s https://matrix.example.org/_matrix/key/v2/server |
+xs_setup	mx-verify.1: $ umask 077
 skip: needs secret storage set up by Element; t/0803-cross-signing-import.t runs it with the js peer	mx-verify.1: $ mx-verify cross-signing import --passphrase-file ~/.ssss-pass |
 bot_seal	mx.7: $ mx-keys -p ci login -u @ci:example.org
 bot_send	mx.7: $ export MX_IDENTITY="$CI_MATRIX_IDENTITY"
@@ -476,6 +477,22 @@ keys_bk_restore() {
 	tail -n 1 out | jq -e '.restored == 0 and .rejected == 0' &&
 	mx-keys -p desk whoami | jq -r .user_id >got && echo "$ci_id" >want &&
 	test_cmp want got
+}
+
+# --- mx-verify(1) ----------------------------------------------------------------
+
+# xs_setup: the bot's account gets cross-signing and new secret storage;
+# the recovery key kept opens it for another profile of the bot's.
+xs_setup() {
+	login_as alertbot bot && run "$1" && test ! -s out &&
+	test $(wc -l <bot-recovery.txt) = 1 &&
+	grep -Eqx '([1-9A-HJ-NP-Za-km-z]{4} ){11}[1-9A-HJ-NP-Za-km-z]{4}' bot-recovery.txt &&
+	test "$(stat -c %a bot-recovery.txt)" = 600 &&
+	mx-verify -p bot cross-signing status |
+		jq -e '.published and .device_signed and (.private_keys | length) == 3' &&
+	login_as alertbot bot2 &&
+	mx-verify -p bot2 cross-signing import --recovery-key-stdin <bot-recovery.txt |
+		jq -e '.published and .device_signed'
 }
 
 # --- mx-room(1) -------------------------------------------------------------------

@@ -14,6 +14,12 @@ PUT .../send/... or .../redact/... the first line of MODEFILE decides:
   slow MS    forward, then answer as the server did MS milliseconds later
   swallow    never forward: answer 200 with a made-up event ID, so the
              client believes it sent what the server never saw
+For a POST .../keys/query, MODEFILE's "unsigned-ssk" makes the answer
+hostile: the self-signing keys lose their signatures (a server passing
+off a self-signing key the master key never signed), for
+t/0804-cross-signing-ssss.t; "refuse-default-key" answers a PUT of the
+account data m.secret_storage.default_key 403 M_FORBIDDEN, without
+forwarding it.
 Each such PUT path is appended to LOG once the server has answered (at
 once for swallow), so a line there means the server has the event.  With
 SENDS, a JSON line {"path","request","status","answer"} is appended there
@@ -76,12 +82,22 @@ class H(http.server.BaseHTTPRequestHandler):
         sending = self.command == "PUT" and (
             "/send/" in self.path or "/redact/" in self.path)
         m = (mode().split() if sending else []) + ["pass"]
+        if (self.command == "PUT" and mode() == "refuse-default-key" and
+                "/account_data/m.secret_storage.default_key" in self.path):
+            return self.answer(403, "application/json",
+                               b'{"errcode":"M_FORBIDDEN","error":"no"}')
         if m[0] == "swallow":
             status, ctype = 200, "application/json"
             data = json.dumps({"event_id": "$swallowed-" +
                                self.path.rsplit("/", 1)[-1]}).encode()
         else:
             status, ctype, data = self.forward(body)
+        if (self.command == "POST" and "/keys/query" in self.path and
+                status == 200 and mode() == "unsigned-ssk"):
+            q = json.loads(data)
+            for k in q.get("self_signing_keys", {}).values():
+                k.pop("signatures", None)
+            data = json.dumps(q).encode()
         if sending:
             if SENDS:
                 with open(SENDS, "a") as f:

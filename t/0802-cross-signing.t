@@ -19,10 +19,15 @@ test_expect_success 'status before: nothing set up' '
 	jq -e ".user_id == \"$alice_id\" and .master_key == null and .published == false and .private_keys == [] and .device_signed == false" s0
 '
 
-test_expect_success 'setup: keys published, this device signed' '
-	mx-verify -p alice cross-signing setup >s1 &&
-	jq -e ".published and .device_signed and .private_keys == [\"master\",\"self_signing\",\"user_signing\"] and (.master_key | length) == 43" s1 &&
-	mx-verify -p alice cross-signing status >s2 && test_cmp s1 s2
+test_expect_success 'setup: keys published, this device signed, secret storage made' '
+	mx-verify -p alice cross-signing setup >s1.out &&
+	test $(wc -l <s1.out) -eq 1 &&
+	jq -e ".published and .device_signed and .private_keys == [\"master\",\"self_signing\",\"user_signing\"] and (.master_key | length) == 43" s1.out &&
+	jq -e ".recovery_key | test(\"^([1-9A-HJ-NP-Za-km-z]{4} ){11}[1-9A-HJ-NP-Za-km-z]{4}\$\")" s1.out &&
+	jq -c "del(.recovery_key)" s1.out >s1 &&
+	mx-verify -p alice cross-signing status >s2 &&
+	jq -e "has(\"recovery_key\") | not" s2 &&
+	jq -c . s2 >s2.jq && test_cmp s1 s2.jq && test_cmp s1 s2
 '
 
 test_expect_success 'the server has them as mx says: the master key signs the self-signing key' '

@@ -69,9 +69,9 @@ test_expect_success 'import with the recovery key, on a third device' '
 	jq -e ".master_key == \"$master\" and .published and .device_signed" s3
 '
 
-test_expect_success 'options: setup and import only, one secret at a time' '
+test_expect_success 'options: setup, reset and import only, one secret at a time' '
 	test_expect_code 2 mx-verify -p alice cross-signing status --passphrase-file pass &&
-	test_expect_code 2 mx-verify -p alice cross-signing reset --recovery-key-stdin </dev/null &&
+	test_expect_code 2 mx-verify -p alice cross-signing reset --recovery-key-stdin --password-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice cross-signing setup --password-stdin --recovery-key-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice cross-signing import --passphrase-file pass --recovery-key-stdin </dev/null &&
 	test_expect_code 2 mx-verify -p alice json --recovery-key-stdin </dev/null
@@ -89,14 +89,25 @@ test_expect_success 'a key in secret storage that is not the published one: exit
 	jq -e ".private_keys == [] and .device_signed == false" s4
 '
 
-# setup --passphrase-file: an account with secret storage but no
-# cross-signing (bob); mx makes the keys and keeps them in secret storage,
-# where another device of bob's finds them.
+# setup on an account with secret storage but no cross-signing (bob): it
+# needs the key of that secret storage (a second default key would hide
+# the secrets under the first); with --passphrase-file, mx makes the keys
+# and keeps them there, where another device of bob's finds them.
 setup register_user bob
 setup peer_start b1 js "$bob_id" "$bob_pw"
 setup peer_do b1 '{"cmd":"bootstrap_ssss","passphrase":"bob pass"}'
 printf 'bob pass\n' >bobpass
 setup login_profile bob
+
+test_expect_success 'setup without the key of the account'"'"'s secret storage: exit 2, nothing made, its default key stays' '
+	api "$bob_token" GET "/_matrix/client/v3/user/$(urlenc "$bob_id")/account_data/m.secret_storage.default_key" >def0 &&
+	test_expect_code 2 mx-verify -p bob cross-signing setup </dev/null 2>err &&
+	test "$(cat err)" = "mx-verify: the account has secret storage: give its key with --recovery-key-stdin or --passphrase-file FILE" &&
+	mx-verify -p bob cross-signing status >b0 &&
+	jq -e ".master_key == null and .private_keys == []" b0 &&
+	api "$bob_token" GET "/_matrix/client/v3/user/$(urlenc "$bob_id")/account_data/m.secret_storage.default_key" >def1 &&
+	test_cmp def0 def1
+'
 
 test_expect_success 'setup with a wrong passphrase: exit 1, nothing made' '
 	test_expect_code 1 mx-verify -p bob cross-signing setup --passphrase-file badpass 2>err &&
@@ -120,11 +131,11 @@ test_expect_success 'another device of bob'"'"'s imports them' '
 	jq -e ".master_key == \"$(jq -r .master_key b1)\" and .published and .device_signed" b2
 '
 
-test_expect_success 'setup with a secret, for an account without secret storage: exit 5, nothing made' '
+test_expect_success 'setup --recovery-key-stdin, for an account without secret storage: exit 2, nothing made' '
 	register_user carol &&
 	printf "%s\n" "$carol_pw" | mx-keys -p carol login --homeserver "$MX_TEST_HOMESERVER" -u "$carol_id" --password-stdin >/dev/null &&
-	test_expect_code 5 mx-verify -p carol cross-signing setup --passphrase-file pass 2>err &&
-	test "$(cat err)" = "mx-verify: the account has no secret storage" &&
+	test_expect_code 2 mx-verify -p carol cross-signing setup --recovery-key-stdin <recovery.key 2>err &&
+	test "$(cat err)" = "mx-verify: the account has no secret storage; setup without --recovery-key-stdin makes one" &&
 	mx-verify -p carol cross-signing status >c0 &&
 	jq -e ".master_key == null" c0
 '

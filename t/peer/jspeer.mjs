@@ -4,8 +4,8 @@
 // PEER_AUTOJOIN); commands arrive as JSON lines on stdin, answers and
 // events leave as JSON lines on stdout (see t/peer/peer.sh).  Everything
 // else, the SDK's logging included, goes to stderr.
-import { createHash, createCipheriv, createDecipheriv, createHmac, pbkdf2Sync,
-	randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createCipheriv, createDecipheriv, createHmac, createPrivateKey,
+	createPublicKey, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
@@ -443,6 +443,41 @@ const commands = {
 		ssssKeys[id] = decodeRecoveryKey(c.recovery_key);
 		await client.secretStorage.store(c.name, c.value);
 		return {};
+	},
+	// Open secret storage with its key, the recovery key c.recovery_key or
+	// the key of the passphrase c.passphrase (PBKDF2-SHA-512 with the
+	// key description's salt and rounds, spec: "Deriving keys from
+	// passphrases"), as Element's "verify with your Security Key" does;
+	// then take the cross-signing keys from it (bootstrapCrossSigning
+	// reads them from secret storage when this device holds none) and
+	// say what the SDK makes of them.  master_in_ssss is the public key
+	// of the master seed found there, computed here.
+	async ssss_cross_signing(c) {
+		const found = await client.secretStorage.getKey();
+		if (!found) throw new Error("no secret storage");
+		const [id, info] = found;
+		const key = c.recovery_key ? decodeRecoveryKey(c.recovery_key)
+			: new Uint8Array(pbkdf2Sync(Buffer.from(c.passphrase, "utf8"),
+				Buffer.from(info.passphrase.salt, "utf8"),
+				info.passphrase.iterations, 32, "sha512"));
+		const key_ok = await client.secretStorage.checkKey(key, info);
+		if (!key_ok) return { key_ok };
+		ssssKeys[id] = key;
+		const seed = unb64(await client.secretStorage.get("m.cross_signing.master"));
+		// Ed25519 from a 32-byte seed: its PKCS#8 form is a fixed
+		// 16-byte header then the seed (RFC 8410).
+		const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
+		const jwk = createPublicKey(createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }))
+			.export({ format: "jwk" });
+		await crypto.getUserDeviceInfo([login.user_id], true);
+		await crypto.bootstrapCrossSigning({});
+		const st = await crypto.getCrossSigningStatus();
+		return { key_ok, key_id: id,
+			master_in_ssss: b64(unb64(jwk.x)),
+			master_key: await crypto.getCrossSigningKeyId(),
+			private_keys: st.privateKeysCachedLocally,
+			cross_signing_ready: await crypto.isCrossSigningReady(),
+			secret_storage_ready: await crypto.isSecretStorageReady() };
 	},
 	async quit() { return {}; },
 };
