@@ -33,13 +33,31 @@ int mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
  * Take the three private keys from secret storage (spec: "Storage of the
  * cross-signing private keys": secrets m.cross_signing.master,
  * .self_signing, .user_signing), opened with key, the default key key_id's.
- * Each must be the private half of the key the server publishes (MX_NO
- * otherwise, nothing kept); then they are kept as setup keeps them, this
- * device is signed with the self-signing key and our master key marked
- * verified (mx_devices_verify_master).
+ * All three must be there; then they go through mx_xsign_keep.
  */
 int mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
     const uint8_t key[32], struct mx_err *e);
+
+/*
+ * Check and keep our cross-signing private keys, got from elsewhere (from
+ * names where in errors: "in secret storage", "from device X"): seeds in
+ * the order master, self_signing, user_signing, NULL for one not given
+ * (borrowed, at least one).  Each must be the private half of the key the
+ * server publishes (MX_NO otherwise, nothing kept); the ones given are
+ * kept as setup keeps them, this device is signed with the self-signing
+ * key when it is given, and our master key is marked verified
+ * (mx_devices_verify_master) when its private half is given, or the
+ * self-signing key given is the one it signs.  The path of import and of
+ * the secrets a verified own device sends (gossip.h).
+ */
+int mx_xsign_keep(struct mx_e2ee *x, struct mx_ctx *c,
+    const uint8_t *const seeds[3], const char *from, struct mx_err *e);
+
+/* The private key (32-byte seed) of usage ("master", "self_signing",
+ * "user_signing") into seed when this store holds it: 1, else 0 (-1 on a
+ * store error).  The caller wipes seed. */
+int mx_xsign_seed(struct mx_ctx *c, const char *usage, uint8_t seed[32],
+    struct mx_err *e);
 
 /*
  * Store the three private keys this store holds in secret storage (spec:
