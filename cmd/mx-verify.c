@@ -270,7 +270,7 @@ feed_inbox(struct run *r, struct mx_err *e)
 			rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"),
 			    e);
 	}
-	json_decref(items);
+	mx_inbox_release(items);
 	return rc;
 }
 
@@ -313,7 +313,7 @@ take_request(struct run *r, json_t **req, struct mx_err *e)
 			    "verification request");
 		rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"), e);
 	}
-	json_decref(items);
+	mx_inbox_release(items);
 	return rc != 0 ? -1 : *req != NULL;
 }
 

@@ -293,17 +293,6 @@ dec32(uint8_t out[32], const char *s)
 	return mx_b64_dec(out, 32, &got, s, n) == 0 && got == 32 ? 0 : -1;
 }
 
-/* Wipe the secret string of an m.secret.send content in place: jansson
- * frees its copy without wiping. */
-static void
-wipe_secret(json_t *c)
-{
-	json_t *s = json_object_get(c, "secret");
-
-	if (json_is_string(s))
-		mx_wipe((char *)json_string_value(s), json_string_length(s));
-}
-
 /* An m.secret.send item: taken, refused or left. 1 when it leaves the
  * inbox. */
 static int
@@ -334,7 +323,7 @@ on_send(struct mx_gossip *g, json_t *it)
 		}
 		json_object_del(g->pending, mx_json_str(c, "request_id"));
 	}
-	wipe_secret(c);
+	mx_inbox_wipe_secret(c);
 	return v != MX_GOSSIP_IGNORE;
 }
 
@@ -361,7 +350,7 @@ give(struct mx_gossip *g, const json_t *it, const struct mx_device *to,
 		c = json_pack("{s:s,s:s}", "request_id",
 		    mx_json_str(rq, "request_id"), "secret", b);
 		rc = mx_todevice_send_olm(g->x, &t, 1, "m.secret.send", c, e);
-		wipe_secret(c);
+		mx_inbox_wipe_secret(c);
 		json_decref(c);
 	}
 	/* Never in the clear: a device Olm cannot reach gets nothing. */
@@ -387,15 +376,16 @@ on_request(struct mx_gossip *g, const json_t *it, const char *wait,
     struct mx_err *e)
 {
 	const json_t *c = json_object_get(it, "content");
-	const char *me = g->c->sess.user_id, *why;
+	const char *me = g->c->sess.user_id, *why,
+		   *sender = mx_json_str(it, "sender"),
+		   *dev = mx_json_str(c, "requesting_device_id");
 	const struct mx_device *to;
 	struct mx_devlist own = { 0 };
 	enum mx_gossip_verdict v;
 	int rc;
 
-	if (wait != NULL && strcmp(mx_json_str(it, "sender"), me) == 0 &&
-	    mx_json_str(c, "requesting_device_id") != NULL &&
-	    strcmp(mx_json_str(c, "requesting_device_id"), wait) == 0)
+	if (wait != NULL && sender != NULL && dev != NULL &&
+	    strcmp(sender, me) == 0 && strcmp(dev, wait) == 0)
 		return 0;
 	if (mx_devices_get(&g->c->api, g->c->store, &me, 1, &own, e) != 0)
 		return -1;
@@ -406,10 +396,7 @@ on_request(struct mx_gossip *g, const json_t *it, const char *wait,
 		mx_notice(&g->c->notice, 0,
 		    "refusing %s (%s from %s's device %s): nothing sent", why,
 		    mx_json_str(c, "name") ? mx_json_str(c, "name") : "?",
-		    mx_json_str(it, "sender"),
-		    mx_json_str(c, "requesting_device_id") ?
-			mx_json_str(c, "requesting_device_id") :
-			"?");
+		    sender ? sender : "?", dev ? dev : "?");
 	else if (v == MX_GOSSIP_TAKE && give(g, it, to, e) != 0)
 		rc = -1;
 	mx_devlist_release(&own);
@@ -442,7 +429,7 @@ mx_gossip_poll(struct mx_gossip *g, const char *wait, struct mx_err *e)
 			rc = mx_inbox_del(g->c->store, mx_json_str(it, "id"),
 			    e);
 	}
-	json_decref(items);
+	mx_inbox_release(items);
 	return rc;
 }
 
