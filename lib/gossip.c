@@ -306,7 +306,8 @@ on_send(struct mx_gossip *g, json_t *it)
 
 	if (v == MX_GOSSIP_REFUSE)
 		mx_notice(&g->c->notice, 0, "refusing %s (from %s)", why,
-		    mx_json_str(it, "sender"));
+		    mx_json_str(it, "sender") ? mx_json_str(it, "sender") :
+						"?");
 	if (v == MX_GOSSIP_TAKE) {
 		i = secret_index(name);
 		if (i < 0 ||
