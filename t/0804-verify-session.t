@@ -123,9 +123,16 @@ printf '%s\n' "$bob_pw" | mx-keys -p bobmx2 login --homeserver "$MX_TEST_HOMESER
 	setup_failed "mx logs in as a third device of bob"
 bobmx2_dev=$(mx-keys -p bobmx2 whoami | jq -r .device_id)
 
-test_expect_success 'a secret sent in the clear is refused; none came: exit 0, nothing kept' '
+bobmx2_ed=$(api "$bob_token" POST /_matrix/client/v3/keys/query "{\"device_keys\":{\"$bob_id\":[]}}" |
+	jq -r ".device_keys[\"$bob_id\"][\"$bobmx2_dev\"].keys[\"ed25519:$bobmx2_dev\"]")
+
+# The secret of a device not asked, though Olm-encrypted and trusted: mx's
+# first profile, which holds bob's keys and trusts bobmx2, answers a
+# request forged in the clear with the request_id bobmx2 sent bob3.
+test_expect_success 'a secret in the clear, and one from a device not asked, are refused; none came: exit 0, nothing kept' '
 	peer_do bob3 "{\"cmd\":\"devices\",\"user\":\"$bob_id\"}" >/dev/null &&
-	verify_bg v2 bobmx2 20 "$bob_id" "$bob3_device" &&
+	mx-keys -p bobmx trust "$bob_id" "$bobmx2_dev" "$bobmx2_ed" >/dev/null &&
+	verify_bg v2 bobmx2 30 "$bob_id" "$bob3_device" &&
 	exec 7>v2.in &&
 	mx_asks v2 bob3 &&
 	q=$(peer_wait bob3 "select(.event == \"to_device\" and .type == \"m.secret.request\" and .content.requesting_device_id == \"$bobmx2_dev\" and .content.name == \"m.cross_signing.self_signing\")") &&
@@ -133,10 +140,16 @@ test_expect_success 'a secret sent in the clear is refused; none came: exit 0, n
 	test "$(printf "%s" "$q" | jq -r .content.action)" = request &&
 	api "$bob_token" PUT "/_matrix/client/v3/sendToDevice/m.secret.send/clear$$" \
 		"{\"messages\":{\"$bob_id\":{\"$bobmx2_dev\":{\"request_id\":\"$rid\",\"secret\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\"}}}}" >/dev/null &&
+	api "$bob_token" PUT "/_matrix/client/v3/sendToDevice/m.secret.request/forged$$" \
+		"{\"messages\":{\"$bob_id\":{\"$bobmx_dev\":{\"action\":\"request\",\"name\":\"m.cross_signing.self_signing\",\"request_id\":\"$rid\",\"requesting_device_id\":\"$bobmx2_dev\"}}}}" >/dev/null &&
+	test_expect_code 1 mx-verify -v -p bobmx --json --timeout 8 sas </dev/null 2>gave.err &&
+	cat gave.err &&
+	grep "gave m.cross_signing.self_signing to device $bobmx2_dev" gave.err &&
 	test "$(wait_rc v2.rc)" = 0 &&
 	exec 7>&- &&
 	cat v2.err &&
 	grep "refusing a secret sent in the clear (from $bob_id)" v2.err &&
+	grep "refusing a secret from a device we did not ask (from $bob_id)" v2.err &&
 	grep "no secrets came from device $bob3_device" v2.err &&
 	tail -n 1 v2.out | jq -e ".verified and .secrets == []" &&
 	mx-verify -p bobmx2 cross-signing status >s2 &&
