@@ -7,8 +7,12 @@
  * any mx program on the profile keeps (lib/inbox.c), the prompt, and the
  * mark "verified" at the end (the store flag of mx-keys trust).
  *
+ * With our own other device, the secrets (cross-signing keys, backup key)
+ * are then asked for or given: lib/gossip.c (spec: "Sharing").
+ *
  * Exit 0 only when the verification completed and the device is marked;
- * 1 when it was refused, cancelled or timed out.
+ * 1 when it was refused, cancelled or timed out.  The secrets' exchange
+ * never changes it: the SAS verified the device already.
  */
 #include <stdio.h>
 #include <stdlib.h>
