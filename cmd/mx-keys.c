@@ -1819,7 +1819,10 @@ backup_restore(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		mx_err_prefix(e, "cannot fetch the backed-up keys");
 		goto out;
 	}
+	/* The key kept (sealed) too, for our own verified devices that ask
+	 * for it (mx-verify sas). */
 	if ((follow = backup_follow(c, info, e)) < 0 ||
+	    mx_keybackup_key_put(c->store, priv, e) != 0 ||
 	    mx_keybackup_restore(c->store, keys, priv, n, rej, e) != 0)
 		goto out;
 	if (follow)
@@ -1898,6 +1901,7 @@ backup_create(struct mx_ctx *c, const struct opt *o, struct mx_err *e)
 		goto out;
 	}
 	mx_err_clear(&fe);
+	(void)mx_keybackup_key_put(c->store, priv, &fe);
 	if (id == NULL && backup_ssss_exists(c))
 		mx_cli_note(c, 0,
 		    "the new backup key is not in secret storage: give its "

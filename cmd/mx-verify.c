@@ -7,8 +7,12 @@
  * any mx program on the profile keeps (lib/inbox.c), the prompt, and the
  * mark "verified" at the end (the store flag of mx-keys trust).
  *
+ * With our own other device, the secrets (cross-signing keys, backup key)
+ * are then asked for or given: lib/gossip.c (spec: "Sharing").
+ *
  * Exit 0 only when the verification completed and the device is marked;
- * 1 when it was refused, cancelled or timed out.
+ * 1 when it was refused, cancelled or timed out.  The secrets' exchange
+ * never changes it: the SAS verified the device already.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,7 @@
 #include "conf.h"
 #include "devices.h"
 #include "e2ee.h"
+#include "gossip.h"
 #include "inbox.h"
 #include "json.h"
 #include "msg.h"
@@ -62,6 +67,11 @@ enum {
 /* One long poll: short, since another process on the profile may take
  * the events and leave them in the inbox. */
 #define POLL_MS 2000
+/* After a SAS with our own other device: how long at most to stay
+ * answering its secret requests, and how long after the last secret
+ * given or taken nothing more is expected (all are asked for at once). */
+#define SHARE_MS (30LL * 1000)
+#define QUIET_MS (3LL * 1000)
 
 static const struct mx_opt opts[] = {
 	{ O_TIMEOUT, "timeout", "SECS",
@@ -160,9 +170,11 @@ struct run {
 	struct mx_verify *v;
 	char *txn;
 	long long started;
-	char master[44];   /* our master key when we hold it, else "" */
-	int signed_master; /* 1: we signed their master key */
-	int signed_device; /* 1: we signed our own other device */
+	char master[44];     /* our master key when we hold it, else "" */
+	int signed_master;   /* 1: we signed their master key */
+	int signed_device;   /* 1: we signed our own other device */
+	struct mx_gossip *g; /* secrets asked for and given */
+	json_t *secrets;     /* the names of the secrets received, or NULL */
 };
 
 /* ---- the other device --------------------------------------------------- */
@@ -264,7 +276,7 @@ feed_inbox(struct run *r, struct mx_err *e)
 			rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"),
 			    e);
 	}
-	json_decref(items);
+	mx_inbox_release(items);
 	return rc;
 }
 
@@ -310,7 +322,7 @@ take_request(struct run *r, json_t **req, struct mx_err *e)
 			*req = json_incref(it);
 		rc = rc < 0 ? -1 : 0;
 	}
-	json_decref(items);
+	mx_inbox_release(items);
 	return rc != 0 ? -1 : *req != NULL;
 }
 
@@ -414,6 +426,8 @@ result(struct run *r, struct mx_err *e)
 		json_object_set_new(j, "master_signed", json_true());
 	if (done && r->signed_device)
 		json_object_set_new(j, "device_signed", json_true());
+	if (done && r->secrets)
+		json_object_set(j, "secrets", r->secrets);
 	if (!done)
 		json_object_set_new(j, "cancel",
 		    json_pack("{s:s,s:s,s:s}", "code",
@@ -461,6 +475,71 @@ mark(struct run *r, struct mx_err *e)
 	return 0;
 }
 
+/* 1 when the other device is one of our own. */
+static int
+own(const struct run *r)
+{
+	return strcmp(r->them->user_id, r->c->sess.user_id) == 0;
+}
+
+/* A failure of the secrets' exchange: a warning, the SAS stands. */
+static void
+share_note(struct run *r, struct mx_err *fe)
+{
+	if (fe->status != MX_OK)
+		mx_cli_note(r->c, 0, "secrets: %s", fe->msg);
+	mx_err_clear(fe);
+}
+
+/* 1 when the exchange is over: what we asked for came (the two keys that
+ * sign, then a quiet while for the others), or we gave and it is quiet. */
+static int
+share_over(struct run *r, int asked)
+{
+	long long last = mx_gossip_last(r->g), quiet;
+
+	quiet = last > 0 && mx_time_ms() - last > QUIET_MS;
+	if (asked > 0)
+		return mx_gossip_pending(r->g) == 0 ||
+		    (mx_gossip_pending_needed(r->g) == 0 && quiet);
+	return mx_gossip_given(r->g) > 0 && quiet;
+}
+
+/* After a SAS with our own other device (spec: "Sharing"): ask it for
+ * the secrets this store lacks and wait for them, up to --timeout; and
+ * stay to answer its own requests (a new Element session asks at once),
+ * up to --timeout or SHARE_MS, whichever is shorter.  Failures are
+ * warnings: the SAS verified the device already. */
+static void
+share(struct run *r)
+{
+	long long end = mx_time_ms();
+	struct mx_err fe;
+	int asked, holds = 0;
+
+	mx_err_clear(&fe);
+	if ((asked = mx_gossip_ask(r->g, r->them, &fe)) >= 0)
+		holds = mx_gossip_holds(r->g, &fe);
+	share_note(r, &fe);
+	if (asked <= 0 && holds <= 0)
+		return;
+	end += asked > 0 ?
+	    r->o->timeout_ms :
+	    (r->o->timeout_ms < SHARE_MS ? r->o->timeout_ms : SHARE_MS);
+	while (mx_gossip_poll(r->g, NULL, &fe) == 0 && !share_over(r, asked) &&
+	    mx_time_ms() < end && pump(r, POLL_MS, &fe) == 0)
+		;
+	share_note(r, &fe);
+	if (asked <= 0)
+		return;
+	if (mx_gossip_finish(r->g, &r->secrets, &fe) != 0)
+		share_note(r, &fe);
+	if (json_array_size(r->secrets) == 0)
+		mx_cli_note(r->c, 0,
+		    "no secrets came from device %s; the device is verified",
+		    r->them->device_id);
+}
+
 /* Run the machine to its end: send what it queues, show the SAS when it
  * is there, feed it what arrives; cancel with m.timeout when the other
  * side is silent for --timeout or the flow takes longer than the spec
@@ -498,7 +577,9 @@ drive(struct run *r, struct mx_err *e)
 			continue;
 		}
 		was = st;
-		if (feed_inbox(r, e) != 0)
+		if (feed_inbox(r, e) != 0 ||
+		    mx_gossip_poll(r->g, own(r) ? r->them->device_id : NULL,
+			e) != 0)
 			return -1;
 		if (mx_verify_state(r->v) == was &&
 		    (pump(r, POLL_MS, e) != 0 || feed_inbox(r, e) != 0))
@@ -508,6 +589,8 @@ drive(struct run *r, struct mx_err *e)
 	}
 	if (mx_verify_state(r->v) == MX_VERIFY_DONE && mark(r, e) != 0)
 		return -1;
+	if (mx_verify_state(r->v) == MX_VERIFY_DONE && own(r))
+		share(r);
 	return result(r, e);
 }
 
@@ -582,7 +665,8 @@ sas_wait(struct run *r, struct mx_err *e)
 			return mx_err_set(e, MX_NO,
 			    "no verification request came in %ld s",
 			    r->o->timeout_ms / 1000);
-		if (pump(r, POLL_MS, e) != 0)
+		if (pump(r, POLL_MS, e) != 0 ||
+		    mx_gossip_poll(r->g, NULL, e) != 0)
 			return -1;
 	}
 	if (rc < 0)
@@ -1055,12 +1139,15 @@ cmd_sas(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	r.o = o;
 	rc = mx_ctx_open(c, OWN_STORE, e) != 0 ||
 		mx_e2ee_open(&r.x, c, e) != 0 ||
+		(r.g = mx_gossip_new(r.x, c)) == NULL ||
 		mx_xsign_master(c, r.master, e) < 0 ||
 		(argc == 2 ? sas_ask(&r, argv[0], argv[1], e) :
 			     sas_wait(&r, e)) != 0 ?
 	    -1 :
 	    0;
 	mx_verify_free(r.v);
+	mx_gossip_free(r.g);
+	json_decref(r.secrets);
 	free(r.txn);
 	mx_devlist_release(&r.devs);
 	mx_e2ee_close(r.x);

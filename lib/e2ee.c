@@ -164,6 +164,8 @@ to_device(struct mx_e2ee *x, const json_t *ev, struct mx_err *e)
 		/* m.forwarded_room_key answers requests we never make. */
 		mx_notice(&x->c->notice, 1, "ignoring an encrypted %s from %s",
 		    type, sender);
+	/* An m.secret.send carries a secret (kept sealed in the inbox). */
+	mx_inbox_wipe_secret(json_object_get(pl, "content"));
 	json_decref(pl);
 	return rc;
 }

@@ -191,3 +191,23 @@ mx_inbox_take(struct mx_store *s, const char *id, struct mx_err *e)
 {
 	return mx_store_take(s, NS, id, e);
 }
+
+void
+mx_inbox_wipe_secret(json_t *content)
+{
+	json_t *v = json_object_get(content, "secret");
+
+	if (json_is_string(v))
+		mx_wipe((char *)json_string_value(v), json_string_length(v));
+}
+
+void
+mx_inbox_release(json_t *items)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(items, i, it)
+		mx_inbox_wipe_secret(json_object_get(it, "content"));
+	json_decref(items);
+}

@@ -44,6 +44,14 @@ int mx_inbox_put(struct mx_store *s, const char *sender, const char *type,
 long mx_inbox_list(struct mx_store *s, long long now, json_t **items,
     struct mx_err *e);
 
+/* Release a list of mx_inbox_list (NULL is fine), the secrets of the
+ * m.secret.send events in it wiped first. */
+void mx_inbox_release(json_t *items);
+
+/* Wipe, in place, the secret of one m.secret.send content (jansson frees
+ * its strings without wiping them); other contents are left. */
+void mx_inbox_wipe_secret(json_t *content);
+
 /* Delete the event of this id (a consumer took it); absent is fine. */
 int mx_inbox_del(struct mx_store *s, const char *id, struct mx_err *e);
 

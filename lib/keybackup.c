@@ -460,3 +460,29 @@ out:
 	free(version);
 	return rc < 0 ? -1 : 0;
 }
+
+int
+mx_keybackup_key_put(struct mx_store *st, const uint8_t priv[32],
+    struct mx_err *e)
+{
+	return mx_store_put_secret(st, "keybackup", "private_key", priv, 32,
+	    e);
+}
+
+int
+mx_keybackup_key_get(struct mx_store *st, uint8_t priv[32], struct mx_err *e)
+{
+	char *v = NULL;
+	size_t n = 0;
+	int rc =
+	    mx_store_get_secret(st, "keybackup", "private_key", &v, &n, e);
+
+	if (rc == 1 && n != 32)
+		rc =
+		    mx_err_set(e, MX_LOCAL, "corrupt backup key in the store");
+	if (rc == 1)
+		memcpy(priv, v, 32);
+	if (v != NULL)
+		mx_secure_free(v);
+	return rc;
+}

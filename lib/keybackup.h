@@ -31,6 +31,17 @@
  * /room_keys/version answer, borrowed) auth_data.public_key, else 0. */
 int mx_keybackup_key_matches(const json_t *info, const uint8_t priv[32]);
 
+/*
+ * The backup's private key held by this profile, sealed in the store
+ * (namespace "keybackup", key "private_key"), so that it can be given to
+ * our own verified devices that ask for it (gossip.h).  put keeps priv;
+ * get copies it into priv: 1, 0 when none is held, -1 with e.
+ */
+int mx_keybackup_key_put(struct mx_store *st, const uint8_t priv[32],
+    struct mx_err *e);
+int
+mx_keybackup_key_get(struct mx_store *st, uint8_t priv[32], struct mx_err *e);
+
 /* Secret storage itself (its default key, a passphrase's key): see
  * secrets.h. */
 

@@ -283,12 +283,6 @@ mx_xsign_setup_check(struct mx_ctx *c, struct mx_err *e)
 }
 
 int
-mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
-{
-	return mx_xsign_setup_check(c, e) == 0 ? make_keys(x, c, NULL, e) : -1;
-}
-
-int
 mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e)
 {
 	static const char *const fields[2] = { "self_signing_keys",
@@ -317,64 +311,131 @@ mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e)
 	return 0;
 }
 
-/* The three seeds from secret storage into k, each checked against the
- * published key of its name in q. */
+/* Store the seeds of the keys of k that have is set, in one
+ * transaction. */
 static int
-from_secrets(struct mx_ctx *c, const json_t *q, const char *key_id,
-    const uint8_t key[32], struct kp k[3], struct mx_err *e)
+store_some(struct mx_store *st, const struct kp *k, const int has[3],
+    struct mx_err *e)
 {
-	const char *user = c->sess.user_id, *pub;
-	char name[64], what[64];
+	size_t i;
+	int rc = 0;
+
+	if (mx_store_begin(st, e) != 0)
+		return -1;
+	for (i = 0; i < 3 && rc == 0; i++)
+		if (has[i])
+			rc = mx_store_put_secret(st, NS, NAMES[i], k[i].seed,
+			    sizeof(k[i].seed), e);
+	if (rc != 0) {
+		mx_store_rollback(st);
+		return -1;
+	}
+	return mx_store_commit(st, e);
+}
+
+/* Our published master key mk, proved ours (we hold its private half, or
+ * a self-signing key it signs): pinned and marked verified, so that the
+ * devices it cross-signs count as such. */
+static int
+verify_own_master(struct mx_ctx *c, const char *mk, struct mx_err *e)
+{
+	struct mx_devlist l = { 0 };
+	const char *me = c->sess.user_id;
+	int rc;
+
+	rc = mx_devices_query(&c->api, c->store, &me, 1, &l, e);
+	if (rc == 0)
+		rc = mx_devices_verify_master(c->store, me, mk, e);
+	mx_devlist_release(&l);
+	return rc;
+}
+
+int
+mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
+{
+	char mk[44];
+
+	if (mx_xsign_setup_check(c, e) != 0 || make_keys(x, c, NULL, e) != 0)
+		return -1;
+	/* Made here: the new master key is ours. */
+	return mx_xsign_master(c, mk, e) == 1 ? verify_own_master(c, mk, e) :
+						-1;
+}
+
+int
+mx_xsign_keep(struct mx_e2ee *x, struct mx_ctx *c,
+    const uint8_t *const seeds[3], const char *from, struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(3 * sizeof(*k));
+	const char *me = c->sess.user_id, *pub;
+	json_t *q = NULL;
+	int has[3], rc, n = 0;
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
-		snprintf(name, sizeof(name), "m.cross_signing.%s", NAMES[i]);
-		snprintf(what, sizeof(what), "%s key", NAMES[i]);
-		if (mx_secrets_get32(&c->api, user, name, what, key_id, key,
-			k[i].seed, e) != 0)
-			return -1;
+	rc = query_self(c, &q, e);
+	if (rc == 0)
+		rc = mx_xsign_check_published(q, me, e);
+	for (i = 0; i < 3 && rc == 0; i++) {
+		if (!(has[i] = seeds[i] != NULL))
+			continue;
+		n++;
+		memcpy(k[i].seed, seeds[i], sizeof(k[i].seed));
 		kp_from_seed(&k[i]);
 		/* spec: "Cross-signing": the account's key of this usage,
-		 * as /keys/query publishes it; a key from secret storage
-		 * that is not it is refused. */
-		pub = published_key(q, NAMES[i], user);
+		 * as /keys/query publishes it; any other is refused. */
+		pub = published_key(q, NAMES[i], me);
 		if (pub == NULL || strcmp(pub, k[i].b64) != 0)
-			return mx_err_set(e, MX_NO,
-			    "the %s key in secret storage is not the "
-			    "published one",
-			    NAMES[i]);
+			rc = mx_err_set(e, MX_NO,
+			    "the %s key %s is not the published one", NAMES[i],
+			    from);
 	}
-	return 0;
+	if (rc == 0 && n == 0)
+		rc = mx_err_set(e, MX_USAGE, "no cross-signing key to keep");
+	if (rc == 0)
+		rc = store_some(c->store, k, has, e);
+	if (rc == 0 && has[1])
+		rc = sign_device(x, c, &k[1], e);
+	/* The master key signs the self-signing key (checked above): either
+	 * proves it ours. */
+	if (rc == 0 && (has[0] || has[1]))
+		rc = verify_own_master(c, published_master(q, me), e);
+	json_decref(q);
+	mx_secure_free(k);
+	return rc;
+}
+
+int
+mx_xsign_seed(struct mx_ctx *c, const char *usage, uint8_t seed[32],
+    struct mx_err *e)
+{
+	struct kp *k = mx_secure_alloc(sizeof(*k));
+	int rc = load(c->store, usage, k, e);
+
+	if (rc == 1)
+		memcpy(seed, k->seed, sizeof(k->seed));
+	mx_secure_free(k);
+	return rc;
 }
 
 int
 mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
     const uint8_t key[32], struct mx_err *e)
 {
-	struct kp *k = mx_secure_alloc(3 * sizeof(*k));
-	struct mx_devlist l = { 0 };
-	const char *me = c->sess.user_id;
-	json_t *q = NULL;
-	int rc;
+	uint8_t *s = mx_secure_alloc(3 * 32);
+	const uint8_t *seeds[3] = { s, s + 32, s + 64 };
+	char name[64], what[64];
+	size_t i;
+	int rc = 0;
 
-	rc = query_self(c, &q, e);
+	for (i = 0; i < 3 && rc == 0; i++) {
+		snprintf(name, sizeof(name), "m.cross_signing.%s", NAMES[i]);
+		snprintf(what, sizeof(what), "%s key", NAMES[i]);
+		rc = mx_secrets_get32(&c->api, c->sess.user_id, name, what,
+		    key_id, key, s + 32 * i, e);
+	}
 	if (rc == 0)
-		rc = mx_xsign_check_published(q, me, e);
-	if (rc == 0)
-		rc = from_secrets(c, q, key_id, key, k, e);
-	if (rc == 0)
-		rc = store_all(c->store, k, e);
-	if (rc == 0)
-		rc = sign_device(x, c, &k[1], e);
-	/* Our own master key, now proved ours: pinned and verified, so that
-	 * the devices it cross-signs count as such. */
-	if (rc == 0)
-		rc = mx_devices_query(&c->api, c->store, &me, 1, &l, e);
-	if (rc == 0)
-		rc = mx_devices_verify_master(c->store, me, k[0].b64, e);
-	mx_devlist_release(&l);
-	json_decref(q);
-	mx_secure_free(k);
+		rc = mx_xsign_keep(x, c, seeds, "in secret storage", e);
+	mx_secure_free(s);
 	return rc;
 }
 

@@ -25,7 +25,8 @@ struct mx_e2ee;
  * already, or (MX_PERM) when the account has a master key made elsewhere.
  * A server that asks for user-interactive authentication gets the
  * password c->ask gives (MX_USAGE when c->ask is NULL; a refused password
- * is MX_PERM); when publishing fails, the new keys are forgotten.
+ * is MX_PERM); when publishing fails, the new keys are forgotten.  Our
+ * new master key is then pinned and marked verified.
  */
 int mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
 /* Setup's refusals alone, asked of the store and the server; nothing
@@ -35,7 +36,7 @@ int mx_xsign_setup_check(struct mx_ctx *c, struct mx_err *e);
 /*
  * q, a /keys/query answer (borrowed), publishes a master key of user that
  * signs its self-signing and user-signing keys: 0, else -1 with e
- * (MX_NO).  Import asks it before it takes any key.
+ * (MX_NO).  mx_xsign_keep asks it before it takes any key.
  */
 int
 mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e);
@@ -44,15 +45,32 @@ mx_xsign_check_published(const json_t *q, const char *user, struct mx_err *e);
  * Take the three private keys from secret storage (spec: "Storage of the
  * cross-signing private keys": secrets m.cross_signing.master,
  * .self_signing, .user_signing), opened with key, the default key key_id's.
- * The published self-signing and user-signing keys must be signed by the
- * published master key (mx_xsign_check_published), and each secret the
- * private half of the key the server publishes (MX_NO otherwise, nothing
- * kept); then they are kept as setup keeps them, this device is signed
- * with the self-signing key and our master key marked verified
- * (mx_devices_verify_master).
+ * All three must be there; then they go through mx_xsign_keep.
  */
 int mx_xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const char *key_id,
     const uint8_t key[32], struct mx_err *e);
+
+/*
+ * Check and keep our cross-signing private keys, got from elsewhere (from
+ * names where in errors: "in secret storage", "from device X"): seeds in
+ * the order master, self_signing, user_signing, NULL for one not given
+ * (borrowed, at least one).  Each must be the private half of the key the
+ * server publishes, and the published master key must sign the published
+ * self-signing and user-signing keys (MX_NO otherwise, nothing kept); the
+ * ones given are kept as setup keeps them, this device is signed with the
+ * self-signing key when it is given, and our master key is marked
+ * verified (mx_devices_verify_master) when its private half or the
+ * self-signing key is given.  The path of import and of
+ * the secrets a verified own device sends (gossip.h).
+ */
+int mx_xsign_keep(struct mx_e2ee *x, struct mx_ctx *c,
+    const uint8_t *const seeds[3], const char *from, struct mx_err *e);
+
+/* The private key (32-byte seed) of usage ("master", "self_signing",
+ * "user_signing") into seed when this store holds it: 1, else 0 (-1 on a
+ * store error).  The caller wipes seed. */
+int mx_xsign_seed(struct mx_ctx *c, const char *usage, uint8_t seed[32],
+    struct mx_err *e);
 
 /*
  * Store the three private keys this store holds in secret storage (spec:

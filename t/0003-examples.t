@@ -55,6 +55,7 @@ skip: bash coproc with another device; t/0800-verify.t runs --json	mx-verify.1: 
 skip: a real device and key; t/0801-verify-json.t runs fingerprint	mx-verify.1: $ mx-verify fingerprint @bob:example.org BOBDEVICE \
 skip: names the server example.org; t/0801-verify-json.t runs it	mx-verify.1: $ curl -s https://matrix.example.org/_matrix/key/v2/server |
 xs_setup	mx-verify.1: $ umask 077
+skip: a person compares the emoji with their own Element session; t/0806-verify-session.t runs it with the js peer	mx-verify.1: $ mx-verify sas @me:example.org ELEMENTDEV
 skip: needs secret storage set up by Element; t/0803-cross-signing-import.t runs it with the js peer	mx-verify.1: $ mx-verify cross-signing import --passphrase-file ~/.ssss-pass |
 bot_seal	mx.7: $ mx-keys -p ci login -u @ci:example.org
 bot_send	mx.7: $ export MX_IDENTITY="$CI_MATRIX_IDENTITY"

@@ -161,6 +161,13 @@ test_expect_success 'mx with mx: alice2 verifies alice, same emoji; alice signs 
 	mx-verify json --key "$ssk" <dev2.json >v2 && jq -e .verified v2
 '
 
+test_expect_success 'alice2 asked alice for the keys after the SAS and holds them now' '
+	tail -n 1 b.out | jq -e ".secrets == [\"m.cross_signing.master\",\"m.cross_signing.self_signing\",\"m.cross_signing.user_signing\"]" &&
+	mx-verify -p alice2 cross-signing status >s5 &&
+	jq -e ".published and .device_signed and .private_keys == [\"master\",\"self_signing\",\"user_signing\"]" s5 &&
+	test "$(jq -r .master_key s5)" = "$(jq -r .master_key r3)"
+'
+
 peer_stop bob1
 peer_stop bob2
 test_done

@@ -181,6 +181,15 @@ const request = (c) => {
 	return r;
 };
 
+// To-device events as the SDK hands them on (after its crypto saw them),
+// for tests of secret sharing: a secret's value never leaves the peer.
+client.on(sdk.ClientEvent.ToDeviceEvent, (ev) => {
+	const content = { ...ev.getContent() };
+	if ("secret" in content) content.secret = "(redacted)";
+	out({ event: "to_device", type: ev.getType(), sender: ev.getSender(),
+		encrypted: ev.isEncrypted(), content });
+});
+
 client.startClient({ initialSyncLimit: 20 });
 await nextSync();
 const keys = await crypto.getOwnDeviceKeys();
@@ -366,6 +375,14 @@ const commands = {
 		const st = await crypto.getDeviceVerificationStatus(c.user, c.device);
 		return { verified: !!st?.isVerified(), locally: !!st?.localVerified,
 			cross_signing: !!st?.crossSigningVerified };
+	},
+	// Which cross-signing private keys and backup key this device holds
+	// (its own cache: what secret sharing or secret storage gave it).
+	async cross_signing_status() {
+		const st = await crypto.getCrossSigningStatus();
+		return { ...st.privateKeysCachedLocally,
+			public_keys: st.publicKeysOnDevice,
+			backup_key: !!(await crypto.getSessionBackupPrivateKey()) };
 	},
 	async wait_sync() {
 		const n = syncs;

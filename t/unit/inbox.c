@@ -85,6 +85,13 @@ main(void)
 	json_decref(items);
 	free(id);
 	json_decref(c);
+	c = json_pack("{s:s,s:s}", "request_id", "r1", "secret", "c2VjcmV0");
+	mx_inbox_wipe_secret(c);
+	ok(memcmp(json_string_value(json_object_get(c, "secret")),
+	       "\0\0\0\0\0\0\0\0", 8) == 0 &&
+		strcmp(mx_json_str(c, "request_id"), "r1") == 0,
+	    "an m.secret.send's secret is wiped in place, the rest kept");
+	json_decref(c);
 	mx_store_close(s);
 	return done();
 }
