@@ -111,11 +111,52 @@ void mx_audit_release(struct mx_audit_room *r);
 /*
  * The checks of the state, in this order: encryption, history, join,
  * bridge, servers, power, bridge-like, irc, integrations (mx_audit_upgrade
- * comes after the program's devices and behalf checks).
+ * comes after the program's devices and behalf checks, as the findings
+ * are listed in mx-bridge-check(1)).  The order matters: the encryption
+ * check sets r->encrypted, the bridge check r->bots and r->bridged, which
+ * the later checks read.
  */
 void mx_audit_state(struct mx_audit_room *r);
 
-/* The upgrade check: m.room.tombstone. */
+/* Each check alone (auditroom.c, auditbridge.c), numbered as in
+ * mx-bridge-check(1), CHECKS. */
+
+/* 1: m.room.encryption (spec: "End-to-End Encryption"): any such state
+ * means encrypted, whatever its content; the algorithm, key rotation. */
+void mx_audit_encryption(struct mx_audit_room *r);
+
+/* 2: m.room.history_visibility. */
+void mx_audit_history(struct mx_audit_room *r);
+
+/* 3: m.room.join_rules and m.room.guest_access. */
+void mx_audit_join(struct mx_audit_room *r);
+
+/* 4: the servers of the joined and invited members and of bridge bots
+ * that are not members, against the rules' globs; m.federate; a server
+ * ACL allowing every server. */
+void mx_audit_servers(struct mx_audit_room *r);
+
+/* 5: who can invite, who can change what lets readers in, bots with
+ * power, creators with unlimited power (spec: m.room.power_levels; room
+ * version 12). */
+void mx_audit_power(struct mx_audit_room *r);
+
+/* 6: m.bridge and uk.half-shot.bridge (MSC2346): confirmed when the bot
+ * is a joined member, stale when it left, else claimed. */
+void mx_audit_bridges(struct mx_audit_room *r);
+
+/* 7: members who look like bridge bots or puppets (the rules' patterns)
+ * without a bridge event that explains them; service members
+ * (io.element.functional_members, MSC4171). */
+void mx_audit_bridge_like(struct mx_audit_room *r);
+
+/* 9: matrix-appservice-irc's connection and config state. */
+void mx_audit_irc(struct mx_audit_room *r);
+
+/* 10: widgets, pending third-party invites, a policy server. */
+void mx_audit_integrations(struct mx_audit_room *r);
+
+/* 12: m.room.tombstone. */
 void mx_audit_upgrade(struct mx_audit_room *r);
 
 /*
@@ -131,6 +172,10 @@ json_t *mx_audit_add(struct mx_audit_room *r, const char *check,
 const json_t *mx_audit_event(const struct mx_audit_room *r, const char *type,
     const char *key);
 
+/* user's membership ("join", "invite", ...), or NULL (borrowed). */
+const char *
+mx_audit_membership(const struct mx_audit_room *r, const char *user);
+
 /* 1 when user is a joined member (or invited, with invited_too). */
 int mx_audit_member(const struct mx_audit_room *r, const char *user,
     int invited_too);
@@ -143,6 +188,13 @@ const char *mx_audit_server(const char *user);
 
 /* Evidence: the event's type, state key and ID (a new object). */
 json_t *mx_audit_ref(const json_t *ev);
+
+/* Evidence: [mx_audit_ref(ev)], or [] for a NULL ev (a new array). */
+json_t *mx_audit_refs(const json_t *ev);
+
+/* The first of the rules' patterns that user matches, or NULL. */
+const struct mx_audit_pattern *
+mx_audit_match(const struct mx_audit_rules *ru, const char *user);
 
 /* The users whose devices the devices check judges, the joined and
  * invited members (a new array of strings borrowed from r; *n their
