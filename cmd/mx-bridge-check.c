@@ -10,8 +10,6 @@
  * fetches; this file reads the options and files, asks the server,
  * and prints.  --probe is in bridge-probe.c.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include "api.h"
 #include "audit.h"
 #include "bridge-probe.h"
+#include "bridge-rules.h"
 #include "cli.h"
 #include "conf.h"
 #include "devices.h"
@@ -183,95 +182,6 @@ opt_fn(void *u, int id, const char *arg)
 	return 0;
 }
 
-/* The next line of f without its comment and surrounding blanks, in *line
- * (reused); 0 at the end. */
-static int
-next_line(FILE *f, char **line, size_t *cap, char **text)
-{
-	char *s, *end;
-
-	if (getline(line, cap, f) < 0)
-		return 0;
-	s = *line;
-	if ((end = strchr(s, '#')) != NULL &&
-	    (end == s || isspace((unsigned char)end[-1])))
-		*end = '\0';
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	*text = s;
-	return 1;
-}
-
-/* --allow FILE: one CHECK[:SUBJECT] a line, # comments. */
-static int
-read_allow(struct opt *o, struct mx_err *e)
-{
-	FILE *f = fopen(o->allow, "r");
-	char *line = NULL, *s;
-	size_t cap = 0, n = 0;
-	int rc = 0;
-
-	if (f == NULL)
-		return mx_err_set(e, MX_LOCAL, "cannot read '%s': %s",
-		    o->allow, strerror(errno));
-	while (rc == 0 && next_line(f, &line, &cap, &s)) {
-		n++;
-		if (*s != '\0' && mx_audit_rules_ignore(&o->ru, s) != 0)
-			rc = mx_err_set(e, MX_LOCAL,
-			    "%s:%zu: '%s' names no check", o->allow, n, s);
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-/* A patterns file: "bot|puppet NAME REGEX" a line (POSIX ERE, matched
- * without case against the whole user ID), # comments. */
-static int
-read_patterns(struct opt *o, const char *file, struct mx_err *e)
-{
-	FILE *f = fopen(file, "r");
-	char *line = NULL, *s, *kind, *name;
-	size_t cap = 0, n = 0;
-	int rc = 0;
-
-	if (f == NULL)
-		return mx_err_set(e, MX_LOCAL, "cannot read patterns '%s': %s",
-		    file, strerror(errno));
-	while (rc == 0 && next_line(f, &line, &cap, &s)) {
-		n++;
-		if (*s == '\0')
-			continue;
-		kind = s;
-		s += strcspn(s, " \t");
-		name = s + strspn(s, " \t");
-		*s = '\0';
-		s = name + strcspn(name, " \t");
-		if (*s != '\0')
-			*s++ = '\0';
-		s += strspn(s, " \t");
-		if ((strcmp(kind, "bot") != 0 &&
-			strcmp(kind, "puppet") != 0) ||
-		    *name == '\0' || *s == '\0') {
-			rc = mx_err_set(e, MX_LOCAL,
-			    "%s:%zu: not 'bot|puppet NAME REGEX'", file, n);
-			break;
-		}
-		if (mx_audit_rules_pattern(&o->ru, kind[0] == 'b', name, s) !=
-		    0) {
-			rc = mx_err_set(e, MX_LOCAL,
-			    "%s:%zu: bad regular expression", file, n);
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
 /* The shipped patterns: $MX_BRIDGE_PATTERNS, else the installed file,
  * else, for a program run from the build tree (not installed yet), the
  * tree's data/bridge-patterns beside it.  buf holds the path. */
@@ -304,38 +214,13 @@ load_files(struct opt *o, struct mx_err *e)
 {
 	char buf[4096];
 
-	if (o->patterns != NULL && read_patterns(o, o->patterns, e) != 0)
+	if (o->patterns != NULL &&
+	    bridge_rules_patterns(&o->ru, o->patterns, e) != 0)
 		return -1;
-	if (read_patterns(o, shipped_patterns(buf, sizeof(buf)), e) != 0)
+	if (bridge_rules_patterns(&o->ru, shipped_patterns(buf, sizeof(buf)),
+		e) != 0)
 		return -1;
-	return o->allow != NULL ? read_allow(o, e) : 0;
-}
-
-/* --servers: an argument with a '/' is a file of globs, one a line. */
-static int
-load_servers(struct opt *o, struct mx_err *e)
-{
-	char *line = NULL, *s;
-	size_t i, cap = 0;
-	FILE *f;
-
-	for (i = 0; i < o->nservers; i++) {
-		if (strchr(o->servers[i], '/') == NULL) {
-			mx_audit_rules_server(&o->ru, o->servers[i]);
-			continue;
-		}
-		if ((f = fopen(o->servers[i], "r")) == NULL) {
-			free(line);
-			return mx_err_set(e, MX_LOCAL, "cannot read '%s': %s",
-			    o->servers[i], strerror(errno));
-		}
-		while (next_line(f, &line, &cap, &s))
-			if (*s != '\0')
-				mx_audit_rules_server(&o->ru, s);
-		fclose(f);
-	}
-	free(line);
-	return 0;
+	return o->allow != NULL ? bridge_rules_allow(&o->ru, o->allow, e) : 0;
 }
 
 static void
@@ -875,7 +760,8 @@ main(int argc, char **argv)
 	 * its pins last this run only. */
 	if (getenv("MX_ACCESS_TOKEN") == NULL)
 		flags |= MX_CTX_STORE;
-	if (load_files(&o, &e) != 0 || load_servers(&o, &e) != 0 ||
+	if (load_files(&o, &e) != 0 ||
+	    bridge_rules_servers(&o.ru, o.servers, o.nservers, &e) != 0 ||
 	    mx_ctx_open(&c, flags, &e) != 0 ||
 	    (c.store == NULL && mx_store_open_memory(&c.store, &e) != 0) ||
 	    mx_ctx_whoami(&c, &e) != 0 ||
