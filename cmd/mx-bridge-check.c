@@ -108,6 +108,8 @@ struct opt {
 	struct mx_audit_rules ru; /* filled from the options and files */
 };
 
+/* --- options -------------------------------------------------------------- */
+
 static int
 opt_fn(void *u, int id, const char *arg)
 {
