@@ -68,12 +68,17 @@ lib/libmx.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-cmd/cli.o: cmd/cli.c cmd/cli.h $(HDRS) | $(DEPS_STAMP)
+# The parts of programs kept in files of their own: cli.o goes into every
+# program, the others into those that list them below.
+CMD_OBJ = cmd/cli.o cmd/bridge-probe.o cmd/bridge-rules.o
+$(CMD_OBJ): cmd/%.o: cmd/%.c cmd/*.h $(HDRS) | $(DEPS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+mx-bridge-check: cmd/bridge-probe.o cmd/bridge-rules.o
 
 mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a $(HDRS) cmd/*.h
 	$(CC) $(ALL_CFLAGS) -Icmd -DMX_DATADIR='"$(DATADIR)"' -o $@ $< \
-		cmd/cli.o lib/libmx.a $(LDFLAGS) $(PROG_LIBS) -lm
+		$(filter cmd/%.o,$^) lib/libmx.a $(LDFLAGS) $(PROG_LIBS) -lm
 
 # Unit tests that compare against libolm link it; nothing else ever does.
 # libolm-dev is a test dependency: on a fresh machine it is installed first.
