@@ -956,6 +956,11 @@ sas_ask_user(struct run *r, const char *user, struct mx_err *e)
 	    encrypted_dm(r, user, &r->room, e) < 0)
 		return -1;
 	r->rooms = r->room != NULL;
+	if (r->room == NULL)
+		mx_cli_note(r->c, 1,
+		    "no encrypted DM with %s: asking each of "
+		    "their devices",
+		    user);
 	/* Our position first, so the answers come after it. */
 	if (pump(r, 0, e) != 0)
 		return -1;
