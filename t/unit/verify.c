@@ -622,6 +622,45 @@ test_room_cancel(void)
 	mx_verify_free(b);
 }
 
+/* To-device, to a user: the device pinned from the first ready; a ready
+ * of another device after it is ignored. */
+static void
+test_user_todevice(void)
+{
+	struct mx_verify_party user_b = B;
+	struct mx_verify *a, *b;
+	json_t *q;
+
+	user_b.device = NULL;
+	user_b.ed = NULL;
+	a = mx_verify_new(&A, &user_b, TXN, 1, 1000);
+	b = mx_verify_new(&B, &A, TXN, 0, 1000);
+	json_decref(mx_verify_take(a));
+	q = mx_verify_take(b);
+	ok(mx_verify_input(a, B.user, "m.key.verification.ready",
+	       json_object_get(json_array_get(q, 0), "content")) == 0,
+	    "user: a ready before the pin is ignored");
+	ok(mx_verify_pin(a, B.device, B.ed) == 0 &&
+		mx_verify_input(a, B.user, "m.key.verification.ready",
+		    json_object_get(json_array_get(q, 0), "content")) == 1 &&
+		mx_verify_state(a) == MX_VERIFY_STARTED,
+	    "user: pinned, the ready starts");
+	json_decref(q);
+	ok(feed(a, B.user, "m.key.verification.ready",
+	       "{\"from_device\":\"CCCC\",\"methods\":[\"m.sas.v1\"]}") == 0 &&
+		mx_verify_state(a) == MX_VERIFY_STARTED,
+	    "user: another device's ready is ignored");
+	pass(a, A.user, b);
+	pass(b, B.user, a);
+	pass(a, A.user, b);
+	pass(b, B.user, a);
+	ok(mx_verify_state(a) == MX_VERIFY_SHOW &&
+		mx_verify_state(b) == MX_VERIFY_SHOW,
+	    "user: both show the SAS");
+	mx_verify_free(a);
+	mx_verify_free(b);
+}
+
 int
 main(void)
 {
@@ -642,5 +681,6 @@ main(void)
 	test_master(1);
 	test_room();
 	test_room_cancel();
+	test_user_todevice();
 	return done();
 }
