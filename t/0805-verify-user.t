@@ -116,7 +116,7 @@ test_expect_success 'the DM is encrypted and in m.direct on both sides' '
 	mx-room -p alice state "$dm" m.room.encryption >enc.out &&
 	jq -e .algorithm enc.out &&
 	mx-room -p alice list >list.out &&
-	jq -e "select(.room_id == \"$dm\") | .dm_with == \"$bob_id\"" list.out
+	jq -se "map(select(.room_id == \"$dm\")) | length == 1 and .[0].dm_with == \"$bob_id\"" list.out
 '
 
 test_expect_success 'in-room: the peer asks (Verify user), mx accepts; same emoji; both yes' '
