@@ -62,7 +62,7 @@ probe_send(const struct bridge_probe *u, const char *room, const char *cmd,
 {
 	json_t *content =
 		   json_pack("{s:s,s:s}", "msgtype", "m.text", "body", cmd),
-	       *enc = NULL, *env = NULL;
+	       *enc = NULL;
 	char *txn = mx_msg_txn_new();
 	int rc = mx_e2ee_room_encryption(u->c, room, &enc, e);
 
@@ -71,11 +71,9 @@ probe_send(const struct bridge_probe *u, const char *room, const char *cmd,
 		    "'%s' is encrypted: --probe needs a profile's keys, not "
 		    "MX_ACCESS_TOKEN",
 		    room);
-	else if (rc > 0 && (rc = mx_e2ee_refresh(u->x, room, e)) == 0 &&
-	    (rc = mx_e2ee_encrypt(u->x, room, enc, MX_E2EE_TOFU,
-		 "m.room.message", content, &env, e)) == 0)
-		rc = mx_api_send(&u->c->api, room, "m.room.encrypted", txn,
-		    env, eid, e);
+	else if (rc >= 0 && u->x != NULL)
+		rc = mx_e2ee_send(u->x, room, MX_E2EE_TOFU, "m.room.message",
+		    content, eid, e);
 	else if (rc == 0)
 		rc = mx_api_send(&u->c->api, room, "m.room.message", txn,
 		    content, eid, e);
@@ -83,7 +81,6 @@ probe_send(const struct bridge_probe *u, const char *room, const char *cmd,
 		mx_err_prefix(e, "cannot send the probe to '%s'", room);
 	json_decref(content);
 	json_decref(enc);
-	json_decref(env);
 	free(txn);
 	return rc != 0 ? -1 : 0;
 }

@@ -2,10 +2,12 @@
  * mx-verify: verify another device interactively with the Short
  * Authentication String (spec: Client-Server API, "Key verification
  * framework", "Short Authentication String (SAS) verification"), over
- * to-device messages.  The protocol is lib/verify.c's state machine; this
- * file does the I/O: the /sync loop, the inbox of to-device events that
- * any mx program on the profile keeps (lib/inbox.c), the prompt, and the
- * mark "verified" at the end (the store flag of mx-keys trust).
+ * to-device messages, or in-room in an encrypted direct-message room
+ * (the form Element's "Verify user" takes).  The protocol is
+ * lib/verify.c's state machine; this file does the I/O: the /sync loop,
+ * the inbox of to-device events that any mx program on the profile keeps
+ * (lib/inbox.c), the DM's timeline decrypted, the prompt, and the mark
+ * "verified" at the end (the store flag of mx-keys trust).
  *
  * With our own other device, the secrets (cross-signing keys, backup key)
  * are then asked for or given: lib/gossip.c (spec: "Sharing").
@@ -31,6 +33,7 @@
 #include "inbox.h"
 #include "json.h"
 #include "msg.h"
+#include "room.h"
 #include "b64.h"
 #include "backup.h"
 #include "crypto.h"
@@ -100,7 +103,7 @@ static const struct mx_opt opts[] = {
 
 static const struct mx_cli cli = {
 	"mx-verify",
-	"[options] sas [USER DEVICE]\n[options] fingerprint USER DEVICE "
+	"[options] sas [USER [DEVICE]]\n[options] fingerprint USER DEVICE "
 	"ED25519\n[options] json [--key ED25519 | --server NAME]\n[options] "
 	"cross-signing setup|status|reset [--password-stdin]\n[options] "
 	"cross-signing setup|reset|import [--recovery-key-stdin | "
@@ -165,10 +168,15 @@ struct run {
 	struct mx_ctx *c;
 	const struct opt *o;
 	struct mx_e2ee *x;
-	struct mx_devlist devs; /* the other user's devices */
-	const struct mx_device *them;
+	struct mx_devlist devs;	      /* the other user's devices */
+	const struct mx_device *them; /* NULL until a user's device answers */
+	const char *user;	      /* the other user */
 	struct mx_verify *v;
 	char *txn;
+	char *room;	/* in-room: the encrypted DM of the flow, else NULL */
+	int rooms;	/* /sync takes rooms' timelines (room, or all) */
+	json_t *later;	/* in-room events not decrypted yet: [{room, ev}] */
+	json_t *events; /* in-room events decrypted, not yet looked at */
 	long long started;
 	char master[44];     /* our master key when we hold it, else "" */
 	int signed_master;   /* 1: we signed their master key */
@@ -207,29 +215,203 @@ find_device(struct run *r, const char *user, const char *device,
 
 /* ---- sending and receiving ---------------------------------------------- */
 
-/* Send what the machine queued, in order, to the other device. */
+/* 1 when d is one the request to a user goes to: not this device, not
+ * one whose keys changed. */
+static int
+is_target(const struct run *r, const struct mx_device *d)
+{
+	return d->trust != MX_TRUST_MISMATCH &&
+	    !(strcmp(d->user_id, r->c->sess.user_id) == 0 &&
+		strcmp(d->device_id, r->c->sess.device_id) == 0);
+}
+
+/* Send type and content in the clear to the other device, or, before one
+ * answered a request to the user, to each of theirs but skip (spec: "Key
+ * verification framework": a request to a user goes to all of their
+ * devices). */
+static int
+send_devices(struct run *r, const char *type, const json_t *content,
+    const struct mx_device *skip, struct mx_err *e)
+{
+	struct mx_todevice_target *t;
+	size_t i, n = 0;
+	int rc;
+
+	if (r->them != NULL) {
+		struct mx_todevice_target one = { r->them, 0 };
+
+		return mx_todevice_send_clear(r->x, &one, 1, type, content, e);
+	}
+	t = mx_xcalloc(r->devs.n + 1, sizeof(*t));
+	for (i = 0; i < r->devs.n; i++)
+		if (is_target(r, &r->devs.v[i]) && &r->devs.v[i] != skip)
+			t[n++].dev = &r->devs.v[i];
+	rc = n == 0 ? 0 : mx_todevice_send_clear(r->x, t, n, type, content, e);
+	free(t);
+	return rc;
+}
+
+/* Send what the machine queued, in order: into the room, encrypted, or
+ * to the other device(s). */
 static int
 flush(struct run *r, struct mx_err *e)
 {
-	struct mx_todevice_target t = { r->them, 0 };
 	json_t *q = mx_verify_take(r->v), *m;
+	const char *type;
 	size_t i;
 	int rc = 0;
 
 	json_array_foreach(q, i, m) {
-		if (rc == 0)
-			rc = mx_todevice_send_clear(r->x, &t, 1,
-			    json_string_value(json_object_get(m, "type")),
-			    json_object_get(m, "content"), e);
+		type = json_string_value(json_object_get(m, "type"));
+		if (rc == 0 && r->room != NULL)
+			rc = mx_e2ee_send(r->x, r->room, MX_E2EE_TOFU, type,
+			    json_object_get(m, "content"), NULL, e);
+		else if (rc == 0)
+			rc = send_devices(r, type,
+			    json_object_get(m, "content"), NULL, e);
 	}
 	json_decref(q);
 	return rc;
+}
+
+/* Their device d answered a request to the user first: it is the one
+ * verified, and the others are told (spec: "Key verification framework":
+ * m.key.verification.cancel with code m.accepted). */
+static int
+pin(struct run *r, const struct mx_device *d, struct mx_err *e)
+{
+	json_t *c;
+	int rc = 0;
+
+	if (mx_verify_pin(r->v, d->device_id, d->ed) != 0)
+		return 0;
+	if (r->room == NULL) {
+		c = json_pack("{s:s,s:s,s:s}", "code", "m.accepted", "reason",
+		    "another device answered", "transaction_id", r->txn);
+		rc = send_devices(r, "m.key.verification.cancel", c, d, e);
+		json_decref(c);
+	}
+	r->them = d;
+	mx_cli_note(r->c, 1, "%s's device %s answered", d->user_id,
+	    d->device_id);
+	return rc;
+}
+
+/* The device of the other user named device among the ones asked, or
+ * NULL. */
+static const struct mx_device *
+asked_device(const struct run *r, const char *device)
+{
+	size_t i;
+
+	for (i = 0; device != NULL && i < r->devs.n; i++)
+		if (strcmp(r->devs.v[i].device_id, device) == 0 &&
+		    is_target(r, &r->devs.v[i]))
+			return &r->devs.v[i];
+	return NULL;
 }
 
 /* The /sync filter: no rooms, only to-device events and device lists. */
 static const char FILTER[] =
     "{\"room\":{\"rooms\":[]},\"presence\":{\"not_types\":[\"*\"]},"
     "\"account_data\":{\"not_types\":[\"*\"]}}";
+
+/* With rooms: the events of the timeline of room (all rooms when NULL)
+ * that may be verification events, encrypted or not, no state; caller
+ * frees. */
+static char *
+room_filter(const char *room)
+{
+	json_t *f = json_pack("{s:{s:[s]},s:{s:[s]},s:{s:{s:i,s:[s,s,s]},"
+			      "s:{s:[]},s:{s:[s]},s:{s:[s]}}}",
+	    "presence", "not_types", "*", "account_data", "not_types", "*",
+	    "room", "timeline", "limit", 50, "types", "m.room.encrypted",
+	    "m.room.message", "m.key.verification.*", "state", "types",
+	    "ephemeral", "not_types", "*", "account_data", "not_types", "*");
+	char *s;
+
+	if (room != NULL)
+		json_object_set_new(json_object_get(f, "room"), "rooms",
+		    json_pack("[s]", room));
+	s = mx_json_compact(f);
+	json_decref(f);
+	return s;
+}
+
+/* The undecrypted room events kept for a later try, at most this many. */
+#define LATER_MAX 64
+
+/* Decrypt the events kept in r->later: the ones decrypted from a session
+ * of their sender (the verdict says so), and the ones sent in the clear,
+ * go to r->events; the ones whose key has not come yet stay (it may come
+ * with the next sync).  In the clear: matrix-js-sdk with its Rust crypto
+ * (Element Web) sends its in-room verification events so, even in an
+ * encrypted room; nothing there needs secrecy, and what proves the
+ * other device is the SAS and its MAC, not the Megolm session. */
+static int
+decrypt_later(struct run *r, struct mx_err *e)
+{
+	json_t *keep = json_array(), *it, *out, *mx;
+	const char *err;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(r->later, i, it) {
+		out = NULL;
+		if (rc == 0 &&
+		    (rc = mx_e2ee_event(r->x, mx_json_str(it, "room"),
+			 json_object_get(it, "ev"), 0, &out, e)) != 0)
+			break;
+		mx = json_object_get(out, "mx");
+		err = mx_json_str(mx, "error");
+		if ((json_is_true(json_object_get(mx, "decrypted")) ||
+			json_is_false(json_object_get(mx, "encrypted"))) &&
+		    err == NULL &&
+		    !json_is_true(json_object_get(mx, "relates_to_mismatch")))
+			json_array_append(r->events, out);
+		else if (err != NULL && strcmp(err, "no key") == 0 &&
+		    json_array_size(keep) < LATER_MAX)
+			json_array_append(keep, it);
+		else
+			mx_cli_note(r->c, 2, "dropping room event %s: %s",
+			    mx_json_str(json_object_get(it, "ev"), "event_id"),
+			    err ? err : "not authenticated");
+		json_decref(out);
+	}
+	json_decref(r->later);
+	r->later = keep;
+	return rc;
+}
+
+/* The timeline events of a /sync answer in the rooms we watch, from
+ * others, kept to be decrypted. */
+static int
+take_rooms(struct run *r, const json_t *resp, struct mx_err *e)
+{
+	const json_t *join = json_object_get(json_object_get(resp, "rooms"),
+			 "join"),
+		     *room, *ev;
+	const char *id, *sender;
+	size_t i;
+
+	json_object_foreach((json_t *)join, id, room) {
+		if (r->room != NULL && strcmp(id, r->room) != 0)
+			continue;
+		json_array_foreach(json_object_get(json_object_get(room,
+						       "timeline"),
+				       "events"),
+		    i, ev) {
+			sender = mx_json_str(ev, "sender");
+			if (sender != NULL &&
+			    strcmp(sender, r->c->sess.user_id) != 0 &&
+			    json_array_size(r->later) < 4 * LATER_MAX)
+				json_array_append_new(r->later,
+				    json_pack("{s:s,s:O}", "room", id, "ev",
+					ev));
+		}
+	}
+	return decrypt_later(r, e);
+}
 
 /* One /sync (a long poll of up to POLL_MS) from our own position: its
  * to-device events land in the inbox, like any mx program's. */
@@ -242,12 +424,18 @@ pump(struct run *r, long poll_ms, struct mx_err *e)
 	const char *nb;
 	int rc;
 
+	char *filter = r->rooms ? room_filter(r->room) : NULL;
+
 	rc = mx_store_get(st, "e2ee", "verify_pos", &since, NULL, e);
 	if (rc >= 0)
-		rc = mx_api_sync(&r->c->api, since, FILTER,
+		rc = mx_api_sync(&r->c->api, since, filter ? filter : FILTER,
 		    since ? poll_ms : 0, &resp, e);
+	free(filter);
 	if (rc == 0)
 		rc = mx_e2ee_sync(r->x, resp, e);
+	/* After the to-device events: the room keys came with them. */
+	if (rc == 0 && r->rooms)
+		rc = take_rooms(r, resp, e);
 	if (rc == 0 && (nb = mx_sync_next_batch(resp)) != NULL)
 		rc = mx_store_put(st, "e2ee", "verify_pos", nb, strlen(nb), e);
 	json_decref(resp);
@@ -261,6 +449,7 @@ static int
 feed_inbox(struct run *r, struct mx_err *e)
 {
 	json_t *items = NULL, *it;
+	const struct mx_device *d;
 	const char *type;
 	size_t i;
 	int rc = 0;
@@ -271,6 +460,17 @@ feed_inbox(struct run *r, struct mx_err *e)
 		type = mx_json_str(it, "type");
 		if (rc != 0 || !mx_startswith(type, "m.key.verification."))
 			continue;
+		/* A request to a user: the first of their devices ready. */
+		if (r->them == NULL && r->room == NULL &&
+		    strcmp(type, "m.key.verification.ready") == 0 &&
+		    mx_json_str(it, "sender") != NULL &&
+		    strcmp(mx_json_str(it, "sender"), r->user) == 0 &&
+		    mx_verify_of(r->v, json_object_get(it, "content")) &&
+		    (d = asked_device(r,
+			 mx_json_str(json_object_get(it, "content"),
+			     "from_device"))) != NULL &&
+		    (rc = pin(r, d, e)) != 0)
+			continue;
 		if (mx_verify_input(r->v, mx_json_str(it, "sender"), type,
 			json_object_get(it, "content")) == 1)
 			rc = mx_inbox_del(r->c->store, mx_json_str(it, "id"),
@@ -278,6 +478,150 @@ feed_inbox(struct run *r, struct mx_err *e)
 	}
 	mx_inbox_release(items);
 	return rc;
+}
+
+/* The in-room events of the flow, in order, to the machine: in its room,
+ * from the other user, relating to the request, and, when encrypted, by
+ * the device verified (the session's device, as the verdict proves it;
+ * while that device is unknown, the one its ready names).  The rest is
+ * dropped: hostile or not ours. */
+static int
+feed_room(struct run *r, struct mx_err *e)
+{
+	const json_t *ev, *c;
+	const char *type, *sender, *dev, *fd, *want;
+	const struct mx_device *d;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(r->events, i, ev) {
+		type = mx_json_str(ev, "type");
+		sender = mx_json_str(ev, "sender");
+		c = json_object_get(ev, "content");
+		dev = mx_json_str(json_object_get(ev, "mx"), "device_id");
+		fd = mx_json_str(c, "from_device");
+		want = mx_verify_their_device(r->v);
+		if (rc != 0 || r->room == NULL || type == NULL ||
+		    sender == NULL ||
+		    strcmp(mx_json_str(ev, "room_id"), r->room) != 0 ||
+		    strcmp(sender, r->user) != 0 ||
+		    !mx_startswith(type, "m.key.verification.") ||
+		    !mx_verify_of(r->v, c))
+			continue;
+		if (*want == '\0' &&
+		    strcmp(type, "m.key.verification.ready") == 0 &&
+		    fd != NULL && (dev == NULL || strcmp(fd, dev) == 0) &&
+		    (d = asked_device(r, fd)) != NULL)
+			rc = pin(r, d, e);
+		want = mx_verify_their_device(r->v);
+		if (rc == 0 &&
+		    (*want == '\0' || dev == NULL || strcmp(dev, want) == 0))
+			mx_verify_input(r->v, sender, type, c);
+	}
+	json_array_clear(r->events);
+	return rc;
+}
+
+/* What arrived, to the machine: to-device events and in-room ones. */
+static int
+feed(struct run *r, struct mx_err *e)
+{
+	if (feed_inbox(r, e) != 0)
+		return -1;
+	return r->room != NULL ? feed_room(r, e) : 0;
+}
+
+/* 1 when one of evs after index from ends or answers the request id: a
+ * cancel or done relating to it, or a ready from another of our devices
+ * (spec: "Key verification framework": whoever is ready first takes it). */
+static int
+request_taken(const struct run *r, const json_t *evs, size_t from,
+    const char *id)
+{
+	const json_t *ev, *c, *rel;
+	const char *t, *fd;
+	size_t i;
+
+	for (i = from; i < json_array_size(evs); i++) {
+		ev = json_array_get(evs, i);
+		t = mx_json_str(ev, "type");
+		c = json_object_get(ev, "content");
+		rel = json_object_get(c, "m.relates_to");
+		fd = mx_json_str(c, "from_device");
+		if (t == NULL || mx_json_str(rel, "event_id") == NULL ||
+		    strcmp(mx_json_str(rel, "event_id"), id) != 0)
+			continue;
+		if (strcmp(t, "m.key.verification.cancel") == 0 ||
+		    strcmp(t, "m.key.verification.done") == 0 ||
+		    (strcmp(t, "m.key.verification.ready") == 0 &&
+			(fd == NULL || strcmp(fd, r->c->sess.device_id) != 0)))
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when ev is an in-room request we may accept (spec: "Key verification
+ * framework", in-room: an m.room.message of msgtype
+ * m.key.verification.request to us, at most 10 minutes old and 5 ahead
+ * of our clock), when encrypted sent by the device it names, in a room
+ * our m.direct lists as the sender's DM. */
+static int
+room_request_ok(struct run *r, const json_t *ev, struct mx_err *e)
+{
+	const json_t *c = json_object_get(ev, "content");
+	const char *type = mx_json_str(ev, "type"),
+		   *mt = mx_json_str(c, "msgtype"), *to = mx_json_str(c, "to"),
+		   *fd = mx_json_str(c, "from_device"),
+		   *dev = mx_json_str(json_object_get(ev, "mx"), "device_id"),
+		   *sender = mx_json_str(ev, "sender");
+	long long now = mx_time_ms(),
+		  ts = json_integer_value(
+		      json_object_get(ev, "origin_server_ts"));
+
+	if (type == NULL || strcmp(type, "m.room.message") != 0 ||
+	    mt == NULL || strcmp(mt, "m.key.verification.request") != 0)
+		return 0;
+	if (to == NULL || strcmp(to, r->c->sess.user_id) != 0 ||
+	    sender == NULL || strcmp(sender, r->c->sess.user_id) == 0 ||
+	    fd == NULL || (dev != NULL && strcmp(fd, dev) != 0) ||
+	    mx_json_str(ev, "event_id") == NULL ||
+	    !json_is_array(json_object_get(c, "methods")) ||
+	    ts < now - REQ_PAST_MS || ts > now + REQ_FUTURE_MS) {
+		mx_cli_note(r->c, 1,
+		    "ignoring a stale or malformed in-room verification "
+		    "request");
+		return 0;
+	}
+	return mx_room_is_dm(r->c, sender, mx_json_str(ev, "room_id"), e);
+}
+
+/* An in-room request to us among the events decrypted (1): *req, a new
+ * reference; the events after it stay for the flow. */
+static int
+take_room_request(struct run *r, json_t **req, struct mx_err *e)
+{
+	json_t *rest;
+	size_t i;
+	int rc = 0;
+
+	*req = NULL;
+	for (i = 0; i < json_array_size(r->events) && rc == 0; i++)
+		if ((rc = room_request_ok(r, json_array_get(r->events, i),
+			 e)) > 0 &&
+		    request_taken(r, r->events, i + 1,
+			mx_json_str(json_array_get(r->events, i), "event_id")))
+			rc = 0;
+	if (rc <= 0) {
+		json_array_clear(r->events);
+		return rc;
+	}
+	*req = json_incref(json_array_get(r->events, i - 1));
+	rest = json_array();
+	for (; i < json_array_size(r->events); i++)
+		json_array_append(rest, json_array_get(r->events, i));
+	json_decref(r->events);
+	r->events = rest;
+	return 1;
 }
 
 /* A request in the inbox that we may accept (1), in *req (caller's); bad
@@ -414,11 +758,14 @@ static int
 result(struct run *r, struct mx_err *e)
 {
 	int done = mx_verify_state(r->v) == MX_VERIFY_DONE;
-	json_t *j = json_pack("{s:s,s:s,s:s,s:b}", "transaction_id", r->txn,
-	    "other_user", r->them->user_id, "other_device", r->them->device_id,
+	json_t *j = json_pack("{s:s,s:s,s:o,s:b}", "transaction_id", r->txn,
+	    "other_user", r->user, "other_device",
+	    r->them ? json_string(r->them->device_id) : json_null(),
 	    "verified", done);
 	int rc;
 
+	if (r->room != NULL)
+		json_object_set_new(j, "room_id", json_string(r->room));
 	if (done)
 		json_object_set_new(j, "master_verified",
 		    json_boolean(mx_verify_master_verified(r->v)));
@@ -479,7 +826,7 @@ mark(struct run *r, struct mx_err *e)
 static int
 own(const struct run *r)
 {
-	return strcmp(r->them->user_id, r->c->sess.user_id) == 0;
+	return strcmp(r->user, r->c->sess.user_id) == 0;
 }
 
 /* A failure of the secrets' exchange: a warning, the SAS stands. */
@@ -577,12 +924,15 @@ drive(struct run *r, struct mx_err *e)
 			continue;
 		}
 		was = st;
-		if (feed_inbox(r, e) != 0 ||
-		    mx_gossip_poll(r->g, own(r) ? r->them->device_id : NULL,
+		/* Our own device's secret requests wait for the end of its
+		 * verification. */
+		if (feed(r, e) != 0 ||
+		    mx_gossip_poll(r->g,
+			own(r) && r->them != NULL ? r->them->device_id : NULL,
 			e) != 0)
 			return -1;
 		if (mx_verify_state(r->v) == was &&
-		    (pump(r, POLL_MS, e) != 0 || feed_inbox(r, e) != 0))
+		    (pump(r, POLL_MS, e) != 0 || feed(r, e) != 0))
 			return -1;
 		if (mx_verify_state(r->v) != was)
 			last = mx_time_ms();
@@ -594,13 +944,20 @@ drive(struct run *r, struct mx_err *e)
 	return result(r, e);
 }
 
-/* Their pinned master key, when it is settled (not changed since). */
+/* The pinned master key of d's owner, when it is settled (not changed
+ * since); NULL without d. */
+static const char *
+master_of(const struct mx_device *d)
+{
+	return d != NULL && d->master[0] && !d->identity_changed ? d->master :
+								   NULL;
+}
+
+/* Their pinned master key, when it is settled. */
 static const char *
 their_master(const struct run *r)
 {
-	return r->them->master[0] && !r->them->identity_changed ?
-	    r->them->master :
-	    NULL;
+	return master_of(r->them);
 }
 
 /* Our side: user, device, Ed25519 key. */
@@ -619,6 +976,7 @@ sas_ask(struct run *r, const char *user, const char *device, struct mx_err *e)
 {
 	struct mx_verify_party me, them;
 
+	r->user = user;
 	if (find_device(r, user, device, e) != 0)
 		return -1;
 	if (strcmp(user, r->c->sess.user_id) == 0 &&
@@ -637,6 +995,84 @@ sas_ask(struct run *r, const char *user, const char *device, struct mx_err *e)
 	return drive(r, e);
 }
 
+/* The encrypted DM with user we are joined to: 1 and *room (caller's),
+ * 0 when there is none (spec: "Direct Messaging", m.direct). */
+static int
+encrypted_dm(struct run *r, const char *user, char **room, struct mx_err *e)
+{
+	json_t *enc = NULL;
+	int rc;
+
+	*room = NULL;
+	if (mx_room_resolve(r->c, user, 0, room, e) != 0) {
+		if (e->status != MX_PERM)
+			return -1;
+		mx_err_clear(e);
+		return 0;
+	}
+	rc = mx_e2ee_room_encryption(r->c, *room, &enc, e);
+	json_decref(enc);
+	if (rc <= 0) {
+		free(*room);
+		*room = NULL;
+	}
+	return rc;
+}
+
+/* sas USER: verify the user (Element's "Verify user"), in-room in our
+ * encrypted DM with them, else by a request to each of their devices;
+ * their device is the one that answers (spec: "Key verification
+ * framework"). */
+static int
+sas_ask_user(struct run *r, const char *user, struct mx_err *e)
+{
+	struct mx_verify_party me = us(r), them = { user, NULL, NULL, NULL };
+	json_t *req;
+	size_t i, n = 0;
+	int rc;
+
+	r->user = user;
+	if (mx_devices_get(&r->c->api, r->c->store, &user, 1, &r->devs, e) !=
+	    0)
+		return -1;
+	for (i = 0; i < r->devs.n; i++)
+		if (is_target(r, &r->devs.v[i])) {
+			n++;
+			them.master = master_of(&r->devs.v[i]);
+		}
+	if (n == 0)
+		return mx_err_set(e, MX_PERM, "%s has no device to verify",
+		    user);
+	if (strcmp(user, r->c->sess.user_id) != 0 &&
+	    encrypted_dm(r, user, &r->room, e) < 0)
+		return -1;
+	r->rooms = r->room != NULL;
+	if (r->room == NULL)
+		mx_cli_note(r->c, 1,
+		    "no encrypted DM with %s: asking each of "
+		    "their devices",
+		    user);
+	/* Our position first, so the answers come after it. */
+	if (pump(r, 0, e) != 0)
+		return -1;
+	r->started = mx_time_ms();
+	if (r->room == NULL) {
+		r->txn = mx_msg_txn_new();
+		r->v = mx_verify_new(&me, &them, r->txn, 1, r->started);
+		return drive(r, e);
+	}
+	req = mx_verify_room_request(r->c->sess.device_id, user);
+	rc = mx_e2ee_send(r->x, r->room, MX_E2EE_TOFU, "m.room.message", req,
+	    &r->txn, e);
+	json_decref(req);
+	if (rc != 0)
+		return mx_err_prefix(e, "cannot send the request to '%s'",
+		    r->room);
+	mx_cli_note(r->c, 1, "request %s in %s", r->txn, r->room);
+	r->v = mx_verify_new_room(&me, &them, r->txn, 1);
+	return drive(r, e);
+}
+
 /* 1 when a request's methods include m.sas.v1. */
 static int
 offers_sas(const json_t *methods)
@@ -651,16 +1087,59 @@ offers_sas(const json_t *methods)
 	return 0;
 }
 
-/* sas: wait --timeout for a request, then accept it. */
+/* Accept the request req (to-device, or in-room when room): ready, and
+ * the flow to its end. */
+static int
+accept_request(struct run *r, const json_t *req, const char *room,
+    struct mx_err *e)
+{
+	const json_t *c = json_object_get(req, "content");
+	struct mx_verify_party me, them;
+
+	if (find_device(r, mx_json_str(req, "sender"),
+		mx_json_str(c, "from_device"), e) != 0)
+		return -1;
+	me = us(r);
+	them = (struct mx_verify_party){ r->them->user_id, r->them->device_id,
+		r->them->ed, their_master(r) };
+	r->user = r->them->user_id;
+	r->txn = mx_xstrdup(room ? mx_json_str(req, "event_id") :
+				   mx_json_str(c, "transaction_id"));
+	r->started = mx_time_ms();
+	mx_cli_note(r->c, 1, "request %s from %s's device %s%s%s", r->txn,
+	    them.user, them.device, room ? " in " : "", room ? room : "");
+	if (room != NULL) {
+		r->room = mx_xstrdup(room);
+		r->rooms = 1;
+		r->v = mx_verify_new_room(&me, &them, r->txn, 0);
+	} else {
+		r->rooms = 0;
+		json_array_clear(r->events);
+		r->v = mx_verify_new(&me, &them, r->txn, 0, r->started);
+	}
+	if (!offers_sas(json_object_get(c, "methods")))
+		mx_verify_cancel(r->v, "m.unknown_method",
+		    "only m.sas.v1 is supported");
+	return drive(r, e);
+}
+
+/* sas: wait --timeout for a request, to-device or in-room in a DM (what
+ * Element's "Verify user" sends), then accept it. */
 static int
 sas_wait(struct run *r, struct mx_err *e)
 {
 	long long end = mx_time_ms() + r->o->timeout_ms;
-	struct mx_verify_party me, them;
-	json_t *req = NULL, *c;
-	int rc;
+	json_t *req = NULL;
+	int rc, in_room = 0;
 
-	while ((rc = take_request(r, &req, e)) == 0) {
+	r->rooms = 1;
+	for (;;) {
+		if ((rc = take_request(r, &req, e)) != 0)
+			break;
+		if ((rc = take_room_request(r, &req, e)) != 0) {
+			in_room = 1;
+			break;
+		}
 		if (mx_time_ms() >= end)
 			return mx_err_set(e, MX_NO,
 			    "no verification request came in %ld s",
@@ -671,23 +1150,8 @@ sas_wait(struct run *r, struct mx_err *e)
 	}
 	if (rc < 0)
 		return -1;
-	c = json_object_get(req, "content");
-	rc = find_device(r, mx_json_str(req, "sender"),
-	    mx_json_str(c, "from_device"), e);
-	if (rc == 0) {
-		me = us(r);
-		them = (struct mx_verify_party){ r->them->user_id,
-			r->them->device_id, r->them->ed, their_master(r) };
-		r->txn = mx_xstrdup(mx_json_str(c, "transaction_id"));
-		r->started = mx_time_ms();
-		mx_cli_note(r->c, 1, "request %s from %s's device %s", r->txn,
-		    them.user, them.device);
-		r->v = mx_verify_new(&me, &them, r->txn, 0, r->started);
-		if (!offers_sas(json_object_get(c, "methods")))
-			mx_verify_cancel(r->v, "m.unknown_method",
-			    "only m.sas.v1 is supported");
-		rc = drive(r, e);
-	}
+	rc = accept_request(r, req,
+	    in_room ? mx_json_str(req, "room_id") : NULL, e);
 	json_decref(req);
 	return rc;
 }
@@ -1131,24 +1595,30 @@ cmd_sas(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	struct run r = { 0 };
 	int rc;
 
-	if (argc == 1)
-		mx_cli_usage(&cli, "sas takes USER and DEVICE, or nothing");
+	if (argc >= 1 && (argv[0][0] != '@' || strchr(argv[0], ':') == NULL))
+		mx_cli_usage(&cli, "sas takes a user ID (@user:server)");
 	if (!o->json && !isatty(STDIN_FILENO))
 		mx_cli_usage(&cli, "no terminal to ask on: use --json");
 	r.c = c;
 	r.o = o;
+	r.later = json_array();
+	r.events = json_array();
 	rc = mx_ctx_open(c, OWN_STORE, e) != 0 ||
 		mx_e2ee_open(&r.x, c, e) != 0 ||
 		(r.g = mx_gossip_new(r.x, c)) == NULL ||
 		mx_xsign_master(c, r.master, e) < 0 ||
-		(argc == 2 ? sas_ask(&r, argv[0], argv[1], e) :
-			     sas_wait(&r, e)) != 0 ?
+		(argc == 2	  ? sas_ask(&r, argv[0], argv[1], e) :
+			argc == 1 ? sas_ask_user(&r, argv[0], e) :
+				    sas_wait(&r, e)) != 0 ?
 	    -1 :
 	    0;
 	mx_verify_free(r.v);
 	mx_gossip_free(r.g);
 	json_decref(r.secrets);
 	free(r.txn);
+	free(r.room);
+	json_decref(r.later);
+	json_decref(r.events);
 	mx_devlist_release(&r.devs);
 	mx_e2ee_close(r.x);
 	return rc;

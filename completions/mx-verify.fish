@@ -1,6 +1,6 @@
 # fish completion for mx-verify(1)
 complete -c mx-verify -f
-complete -c mx-verify -n "not __fish_seen_subcommand_from sas fingerprint json cross-signing" -a sas -d 'verify a device by comparing emoji'
+complete -c mx-verify -n "not __fish_seen_subcommand_from sas fingerprint json cross-signing" -a sas -d 'verify a device or a user by comparing emoji'
 complete -c mx-verify -n "not __fish_seen_subcommand_from sas fingerprint json cross-signing" -a fingerprint -d 'verify a device by its Ed25519 key'
 complete -c mx-verify -n "not __fish_seen_subcommand_from sas fingerprint json cross-signing" -a json -d 'check the signatures of JSON on stdin'
 complete -c mx-verify -n "not __fish_seen_subcommand_from sas fingerprint json cross-signing" -a cross-signing -d "set up, show, reset or import this account's cross-signing"

@@ -104,6 +104,17 @@ int mx_e2ee_encrypt(struct mx_e2ee *x, const char *room_id, const json_t *enc,
     json_t **out, struct mx_err *e);
 
 /*
+ * Send an event of type (content borrowed) into room_id as mx-send does:
+ * when the room is encrypted (mx_e2ee_room_encryption), refreshed and
+ * encrypted under policy and sent as m.room.encrypted, else in the
+ * clear; a fresh transaction ID.  *event_id (caller's) when event_id is
+ * not NULL.
+ */
+int mx_e2ee_send(struct mx_e2ee *x, const char *room_id,
+    enum mx_e2ee_policy policy, const char *type, const json_t *content,
+    char **event_id, struct mx_err *e);
+
+/*
  * The output form of a room event ev of room_id (borrowed): *out, a copy
  * with "room_id", and, for an m.room.encrypted event, the clear type and
  * content in place of the envelope and the verdict under "mx": encrypted,

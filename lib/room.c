@@ -79,6 +79,23 @@ find_dm(struct mx_ctx *c, const char *me, const char *user, char **room_id,
 	return rc;
 }
 
+int
+mx_room_is_dm(struct mx_ctx *c, const char *user, const char *room_id,
+    struct mx_err *e)
+{
+	const char *me = self(c, e);
+	json_t *direct = NULL;
+	int rc;
+
+	if (me == NULL)
+		return -1;
+	rc = mx_api_get_account_data(&c->api, me, "m.direct", &direct, e);
+	if (rc > 0)
+		rc = in_rooms(json_object_get(direct, user), room_id);
+	json_decref(direct);
+	return rc;
+}
+
 /* Add room_id to user's list in m.direct, re-reading it first so that a
  * concurrent change by another client is kept. */
 static int

@@ -28,4 +28,11 @@ int mx_room_resolve(struct mx_ctx *c, const char *arg, unsigned flags,
 int mx_room_record_dm(struct mx_ctx *c, const char *user, const char *room_id,
     struct mx_err *e);
 
+/*
+ * Whether our m.direct account data lists room_id as a direct-message
+ * room with user (spec: "Direct Messaging"): 1, 0, or -1 on error.
+ */
+int mx_room_is_dm(struct mx_ctx *c, const char *user, const char *room_id,
+    struct mx_err *e);
+
 #endif

@@ -32,6 +32,7 @@ struct mx_verify {
 	int master_ok;
 	char *txn;
 	int we_ask;
+	int room; /* the in-room form: txn is the request's event ID */
 	enum mx_verify_state st;
 	struct mx_sas *sas;
 	json_t *start; /* the start content, as sent or received */
@@ -54,11 +55,26 @@ dup_or_empty(const char *s)
 	return mx_xstrdup(s ? s : "");
 }
 
-/* Queue an event; content stolen, transaction_id added. */
+/* Name the flow in content: to-device, its transaction_id; in-room
+ * (spec: "Key verification framework", in-room verification), a
+ * reference to the request event and no transaction_id. */
+static void
+tag(struct mx_verify *v, json_t *content)
+{
+	if (v->room)
+		json_object_set_new(content, "m.relates_to",
+		    json_pack("{s:s,s:s}", "rel_type", "m.reference",
+			"event_id", v->txn));
+	else
+		json_object_set_new(content, "transaction_id",
+		    json_string(v->txn));
+}
+
+/* Queue an event; content stolen, tagged with the flow. */
 static void
 queue(struct mx_verify *v, const char *type, json_t *content)
 {
-	json_object_set_new(content, "transaction_id", json_string(v->txn));
+	tag(v, content);
 	json_array_append_new(v->out,
 	    json_pack("{s:s,s:o}", "type", type, "content", content));
 }
@@ -118,7 +134,7 @@ send_start(struct mx_verify *v)
 		"hashes", HASH, "message_authentication_codes", MAC,
 		"short_authentication_string", "decimal", "emoji");
 
-	json_object_set_new(c, "transaction_id", json_string(v->txn));
+	tag(v, c);
 	json_decref(v->start);
 	v->start = json_deep_copy(c);
 	v->we_start = 1;
@@ -126,10 +142,10 @@ send_start(struct mx_verify *v)
 	v->st = MX_VERIFY_STARTED;
 }
 
-struct mx_verify *
-mx_verify_new(const struct mx_verify_party *us,
-    const struct mx_verify_party *them, const char *txn, int we_ask,
-    long long now_ms)
+/* The common part of both forms; nothing queued yet. */
+static struct mx_verify *
+make(const struct mx_verify_party *us, const struct mx_verify_party *them,
+    const char *txn, int we_ask, int room)
 {
 	struct mx_verify *v = mx_xcalloc(1, sizeof(*v));
 
@@ -143,20 +159,92 @@ mx_verify_new(const struct mx_verify_party *us,
 	v->their_master = dup_or_empty(them->master);
 	v->txn = dup_or_empty(txn);
 	v->we_ask = we_ask;
+	v->room = room;
 	v->out = json_array();
 	v->seen = json_object();
-	if (we_ask) {
-		queue(v, "m.key.verification.request",
-		    json_pack("{s:s,s:[s],s:I}", "from_device", v->our_dev,
-			"methods", METHOD, "timestamp", (json_int_t)now_ms));
-		v->st = MX_VERIFY_REQUESTED;
-	} else {
+	v->st = we_ask ? MX_VERIFY_REQUESTED : MX_VERIFY_READY;
+	if (!we_ask)
 		queue(v, "m.key.verification.ready",
 		    json_pack("{s:s,s:[s]}", "from_device", v->our_dev,
 			"methods", METHOD));
-		v->st = MX_VERIFY_READY;
-	}
 	return v;
+}
+
+struct mx_verify *
+mx_verify_new(const struct mx_verify_party *us,
+    const struct mx_verify_party *them, const char *txn, int we_ask,
+    long long now_ms)
+{
+	struct mx_verify *v = make(us, them, txn, we_ask, 0);
+
+	if (we_ask)
+		queue(v, "m.key.verification.request",
+		    json_pack("{s:s,s:[s],s:I}", "from_device", v->our_dev,
+			"methods", METHOD, "timestamp", (json_int_t)now_ms));
+	return v;
+}
+
+struct mx_verify *
+mx_verify_new_room(const struct mx_verify_party *us,
+    const struct mx_verify_party *them, const char *request_id, int we_ask)
+{
+	return make(us, them, request_id, we_ask, 1);
+}
+
+/* Spec: "Key verification framework", m.key.verification.request in a
+ * room: an m.room.message whose body is a fallback for clients that do
+ * not know the msgtype. */
+json_t *
+mx_verify_room_request(const char *our_device, const char *to_user)
+{
+	char *body = mx_xasprintf("%s is asking to verify your device with "
+				  "emoji, which this client does not "
+				  "support.",
+	    our_device);
+	json_t *c = json_pack("{s:s,s:s,s:s,s:[s],s:s}", "msgtype",
+	    "m.key.verification.request", "body", body, "from_device",
+	    our_device, "methods", METHOD, "to", to_user);
+
+	free(body);
+	return c;
+}
+
+int
+mx_verify_pin(struct mx_verify *v, const char *device, const char *ed)
+{
+	if (v->their_dev[0] != '\0' || device == NULL || *device == '\0' ||
+	    ed == NULL)
+		return -1;
+	free(v->their_dev);
+	free(v->their_ed);
+	v->their_dev = mx_xstrdup(device);
+	v->their_ed = mx_xstrdup(ed);
+	return 0;
+}
+
+const char *
+mx_verify_their_device(const struct mx_verify *v)
+{
+	return v->their_dev;
+}
+
+int
+mx_verify_of(const struct mx_verify *v, const json_t *content)
+{
+	const json_t *rel;
+	const char *id;
+
+	if (!json_is_object(content))
+		return 0;
+	if (!v->room) {
+		id = mx_json_str(content, "transaction_id");
+		return id != NULL && strcmp(id, v->txn) == 0;
+	}
+	rel = json_object_get(content, "m.relates_to");
+	id = mx_json_str(rel, "event_id");
+	return mx_json_str(rel, "rel_type") != NULL &&
+	    strcmp(mx_json_str(rel, "rel_type"), "m.reference") == 0 &&
+	    id != NULL && strcmp(id, v->txn) == 0;
 }
 
 void
@@ -558,13 +646,13 @@ int
 mx_verify_input(struct mx_verify *v, const char *sender, const char *type,
     const json_t *c)
 {
-	const char *txn = mx_json_str(c, "transaction_id"), *fd;
+	const char *fd;
 
-	if (sender == NULL || type == NULL || !json_is_object(c) ||
-	    txn == NULL || strcmp(txn, v->txn) != 0 ||
+	if (sender == NULL || type == NULL || !mx_verify_of(v, c) ||
 	    strcmp(sender, v->their_user) != 0)
 		return 0;
-	/* Events that name their device must name the one we verify. */
+	/* Events that name their device must name the one we verify (not
+	 * known yet: the caller pins it first, mx_verify_pin). */
 	fd = mx_json_str(c, "from_device");
 	if ((strcmp(type, "m.key.verification.ready") == 0 ||
 		strcmp(type, "m.key.verification.start") == 0) &&

@@ -1,7 +1,8 @@
 /*
  * verify: the SAS verification of one device, as a state machine with no
  * I/O (spec: Client-Server API, "Key verification framework", "Short
- * Authentication String (SAS) verification", to-device form).  The caller
+ * Authentication String (SAS) verification", to-device and in-room
+ * forms).  The caller
  * feeds it the events of the other side and the user's answer, and sends
  * the events it queues; the maths is sas.c's.
  *
@@ -59,7 +60,41 @@ struct mx_verify *mx_verify_new(const struct mx_verify_party *us,
 void mx_verify_free(struct mx_verify *v);
 
 /*
- * One to-device event from sender.  Returns 1 when it was taken (the
+ * The in-room form (spec: "Key verification framework", in-room
+ * verification, as in an encrypted DM): request_id, the event ID of the
+ * request (an m.room.message), is the transaction ID of the SAS and MAC
+ * info; the events queued carry "m.relates_to" (m.reference to it) and
+ * no transaction_id, and the events fed must carry the same.  we_ask:
+ * the caller sent the request itself (mx_verify_room_request); else
+ * ready is queued.  Caller frees (mx_verify_free).
+ */
+struct mx_verify *mx_verify_new_room(const struct mx_verify_party *us,
+    const struct mx_verify_party *them, const char *request_id, int we_ask);
+
+/* The content of an in-room request from our_device to to_user (an
+ * m.room.message with msgtype m.key.verification.request).  Caller's. */
+json_t *mx_verify_room_request(const char *our_device, const char *to_user);
+
+/*
+ * A flow made with them->device NULL (we asked a user, not a device: to
+ * each of their devices, or in a room) learns it from the ready's
+ * from_device: the caller, having found that device and its checked
+ * Ed25519 key, pins both before feeding that ready.  0, or -1 when the
+ * device is known already.  Until then their ready and start are
+ * ignored.
+ */
+int mx_verify_pin(struct mx_verify *v, const char *device, const char *ed);
+
+/* Their device ID ("" while unknown, borrowed). */
+const char *mx_verify_their_device(const struct mx_verify *v);
+
+/* 1 when content names this flow: its transaction_id (to-device) or its
+ * m.reference to the request (in-room). */
+int mx_verify_of(const struct mx_verify *v, const json_t *content);
+
+/*
+ * One event (to-device, or in-room: its clear type and content) from
+ * sender.  Returns 1 when it was taken (the
  * state may have moved, events may be queued), 0 when it is not for this
  * verification and was ignored (another transaction or sender, or a
  * malformed one that names none).

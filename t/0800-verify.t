@@ -240,8 +240,9 @@ test_expect_success 'no request within --timeout: exit 1' '
 	grep "no verification request came in 2 s" t.err
 '
 
-test_expect_success 'usage: one operand, no terminal without --json' '
-	test_expect_code 2 mx-verify -p alice --json sas "$bob_id" </dev/null &&
+test_expect_success 'usage: an operand that is no user ID, no terminal without --json' '
+	test_expect_code 2 mx-verify -p alice --json sas bob </dev/null &&
+	test_expect_code 2 mx-verify -p alice --json sas bob DEVICE </dev/null &&
 	test_expect_code 2 mx-verify -p alice sas </dev/null 2>u.err &&
 	grep "use --json" u.err
 '

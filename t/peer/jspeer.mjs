@@ -173,7 +173,8 @@ function trackRequest(req) {
 client.on(sdk.Crypto.CryptoEvent.VerificationRequestReceived, (req) => {
 	trackRequest(req);
 	out({ event: "verification_request", transaction_id: req.transactionId,
-		other_user: req.otherUserId, other_device: req.otherDeviceId });
+		other_user: req.otherUserId, other_device: req.otherDeviceId,
+		room_id: req.roomId ?? null });
 });
 const request = (c) => {
 	const r = requests.get(c.transaction_id);
@@ -346,6 +347,24 @@ const commands = {
 		return { transaction_id: req.transactionId };
 	},
 	async verify_accept(c) { await request(c).accept(); return {}; },
+	// In-room verification of c.user in their DM c.room (Element's
+	// "Verify user"): the request's event ID is the transaction ID.
+	async verify_request_dm(c) {
+		await knownRoom(c.room);
+		await crypto.getUserDeviceInfo([c.user], true);
+		const req = trackRequest(await crypto.requestVerificationDM(c.user, c.room));
+		return { transaction_id: req.transactionId };
+	},
+	async verify_cancel(c) { await request(c).cancel(); return {}; },
+	// Record c.room as a DM with c.user in m.direct (spec: "Direct
+	// Messaging"), keeping what is there.
+	async set_dm(c) {
+		const ev = client.getAccountData("m.direct");
+		const d = { ...(ev ? ev.getContent() : {}) };
+		d[c.user] = [...(d[c.user] || []), c.room];
+		await client.setAccountData("m.direct", d);
+		return {};
+	},
 	async verify_start(c) {
 		const r = request(c);
 		for (let i = 0; i < 600 && r.phase < sdk.Crypto.VerificationPhase.Ready; i++)

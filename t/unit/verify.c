@@ -3,7 +3,10 @@
  * agree), and every cancel path: out of turn, unknown method, wrong
  * commitment, wrong SAS, wrong MAC, a bad key, the other side's cancel,
  * and the inputs it must ignore (another transaction, another sender,
- * another device).
+ * another device); and the in-room form: a whole flow between two
+ * machines with the request's event ID as transaction, the device learned
+ * from the ready, and what it ignores (another relation, a relation of
+ * another kind, another sender).
  */
 #include <string.h>
 
@@ -456,6 +459,208 @@ test_ignored(void)
 	mx_verify_free(v);
 }
 
+/* ---- in-room form ------------------------------------------------------- */
+
+static const char REQ[] = "$request:hs";
+
+/* 1 when every queued event of q is tagged in-room, with no
+ * transaction_id. */
+static int
+room_tagged(const json_t *q)
+{
+	const json_t *m, *c, *rel;
+	size_t i;
+
+	json_array_foreach((json_t *)q, i, m) {
+		c = json_object_get(m, "content");
+		rel = json_object_get(c, "m.relates_to");
+		if (json_object_get(c, "transaction_id") != NULL ||
+		    mx_json_str(rel, "rel_type") == NULL ||
+		    strcmp(mx_json_str(rel, "rel_type"), "m.reference") != 0 ||
+		    mx_json_str(rel, "event_id") == NULL ||
+		    strcmp(mx_json_str(rel, "event_id"), REQ) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Hand from's queue to to (checked in-room); 0 when one was untagged. */
+static int
+pass_room(struct mx_verify *from, const char *sender, struct mx_verify *to)
+{
+	json_t *q = mx_verify_take(from), *m;
+	size_t i;
+	int good = room_tagged(q);
+
+	json_array_foreach(q, i, m)
+		mx_verify_input(to, sender,
+		    json_string_value(json_object_get(m, "type")),
+		    json_object_get(m, "content"));
+	json_decref(q);
+	return good;
+}
+
+/* Feed v an in-room event with content json and a reference to id. */
+static int
+feed_room(struct mx_verify *v, const char *sender, const char *type,
+    const char *json, const char *rel_type, const char *id)
+{
+	json_t *c = json_loads(json, 0, NULL);
+	int rc;
+
+	json_object_set_new(c, "m.relates_to",
+	    json_pack("{s:s,s:s}", "rel_type", rel_type, "event_id", id));
+	rc = mx_verify_input(v, sender, type, c);
+	json_decref(c);
+	return rc;
+}
+
+static void
+test_room(void)
+{
+	struct mx_verify_party user_b = B;
+	struct mx_verify *a, *b;
+	json_t *req, *q;
+	int ea[7], eb[7], da[3], db[3], good = 1;
+
+	req = mx_verify_room_request(A.device, B.user);
+	ok(strcmp(mx_json_str(req, "msgtype"), "m.key.verification.request") ==
+		    0 &&
+		strcmp(mx_json_str(req, "to"), B.user) == 0 &&
+		strcmp(mx_json_str(req, "from_device"), A.device) == 0 &&
+		mx_json_str(req, "body") != NULL &&
+		json_object_get(req, "transaction_id") == NULL,
+	    "room: the request is an m.room.message to the user");
+	json_decref(req);
+	/* alice asks bob the user: his device comes with his ready */
+	user_b.device = NULL;
+	user_b.ed = NULL;
+	a = mx_verify_new_room(&A, &user_b, REQ, 1);
+	b = mx_verify_new_room(&B, &A, REQ, 0);
+	q = mx_verify_take(a);
+	ok(json_array_size(q) == 0 &&
+		mx_verify_state(a) == MX_VERIFY_REQUESTED,
+	    "room: nothing queued for a request the caller sent");
+	json_decref(q);
+	ok(*mx_verify_their_device(a) == '\0', "room: their device unknown");
+	q = mx_verify_take(b);
+	ok(room_tagged(q) && json_array_size(q) == 1, "room: ready tagged");
+	ok(feed_room(a, B.user, "m.key.verification.ready",
+	       "{\"from_device\":\"BBBB\",\"methods\":[\"m.sas.v1\"]}",
+	       "m.reference", REQ) == 0 &&
+		mx_verify_state(a) == MX_VERIFY_REQUESTED,
+	    "room: a ready before the device is pinned is ignored");
+	ok(mx_verify_pin(a, B.device, B.ed) == 0 &&
+		strcmp(mx_verify_their_device(a), "BBBB") == 0,
+	    "room: the device pinned");
+	ok(mx_verify_pin(a, "CCCC", B.ed) == -1, "room: pinned once only");
+	ok(mx_verify_input(a, B.user, "m.key.verification.ready",
+	       json_object_get(json_array_get(q, 0), "content")) == 1 &&
+		mx_verify_state(a) == MX_VERIFY_STARTED,
+	    "room: their ready taken, our start sent");
+	json_decref(q);
+	good &= pass_room(a, A.user, b); /* start -> accept */
+	good &= pass_room(b, B.user, a); /* accept -> key */
+	good &= pass_room(a, A.user, b); /* key -> key */
+	good &= pass_room(b, B.user, a); /* key */
+	ok(mx_verify_state(a) == MX_VERIFY_SHOW &&
+		mx_verify_state(b) == MX_VERIFY_SHOW,
+	    "room: both show the SAS");
+	ok(mx_verify_sas(a, ea, da) == 3 && mx_verify_sas(b, eb, db) == 3 &&
+		memcmp(ea, eb, sizeof(ea)) == 0 &&
+		memcmp(da, db, sizeof(da)) == 0,
+	    "room: same emoji and numbers on both sides");
+	/* what it must ignore: another relation, a reply, another sender, a
+	 * to-device form naming the event ID */
+	ok(feed_room(a, B.user, "m.key.verification.cancel",
+	       "{\"code\":\"m.user\"}", "m.reference", "$other:hs") == 0,
+	    "room: a relation to another event is ignored");
+	ok(feed_room(a, B.user, "m.key.verification.cancel",
+	       "{\"code\":\"m.user\"}", "m.annotation", REQ) == 0,
+	    "room: a relation of another kind is ignored");
+	ok(feed_room(a, "@mallory:hs", "m.key.verification.cancel",
+	       "{\"code\":\"m.user\"}", "m.reference", REQ) == 0,
+	    "room: another sender is ignored");
+	ok(feed(a, B.user, "m.key.verification.cancel",
+	       "{\"code\":\"m.user\",\"transaction_id\":\"$request:hs\"}") ==
+		0,
+	    "room: a transaction_id in place of the relation is ignored");
+	ok(mx_verify_state(a) == MX_VERIFY_SHOW, "room: still showing");
+	mx_verify_confirm(a, 1);
+	mx_verify_confirm(b, 1);
+	good &= pass_room(a, A.user, b);
+	good &= pass_room(b, B.user, a);
+	good &= pass_room(a, A.user, b);
+	ok(mx_verify_state(a) == MX_VERIFY_DONE &&
+		mx_verify_state(b) == MX_VERIFY_DONE,
+	    "room: both done");
+	ok(good, "room: every event sent tagged with the relation");
+	mx_verify_free(a);
+	mx_verify_free(b);
+}
+
+/* In-room: "no" on one side cancels the other (the cancel relates to
+ * the request too). */
+static void
+test_room_cancel(void)
+{
+	struct mx_verify *a = mx_verify_new_room(&A, &B, REQ, 1),
+			 *b = mx_verify_new_room(&B, &A, REQ, 0);
+
+	pass_room(b, B.user, a);
+	pass_room(a, A.user, b);
+	pass_room(b, B.user, a);
+	pass_room(a, A.user, b);
+	pass_room(b, B.user, a);
+	mx_verify_confirm(b, 0);
+	ok(pass_room(b, B.user, a) &&
+		mx_verify_state(a) == MX_VERIFY_CANCELLED &&
+		mx_verify_cancelled_by_them(a) &&
+		strcmp(mx_verify_cancel_code(a), "m.mismatched_sas") == 0,
+	    "room: their no cancels us with m.mismatched_sas");
+	mx_verify_free(a);
+	mx_verify_free(b);
+}
+
+/* To-device, to a user: the device pinned from the first ready; a ready
+ * of another device after it is ignored. */
+static void
+test_user_todevice(void)
+{
+	struct mx_verify_party user_b = B;
+	struct mx_verify *a, *b;
+	json_t *q;
+
+	user_b.device = NULL;
+	user_b.ed = NULL;
+	a = mx_verify_new(&A, &user_b, TXN, 1, 1000);
+	b = mx_verify_new(&B, &A, TXN, 0, 1000);
+	json_decref(mx_verify_take(a));
+	q = mx_verify_take(b);
+	ok(mx_verify_input(a, B.user, "m.key.verification.ready",
+	       json_object_get(json_array_get(q, 0), "content")) == 0,
+	    "user: a ready before the pin is ignored");
+	ok(mx_verify_pin(a, B.device, B.ed) == 0 &&
+		mx_verify_input(a, B.user, "m.key.verification.ready",
+		    json_object_get(json_array_get(q, 0), "content")) == 1 &&
+		mx_verify_state(a) == MX_VERIFY_STARTED,
+	    "user: pinned, the ready starts");
+	json_decref(q);
+	ok(feed(a, B.user, "m.key.verification.ready",
+	       "{\"from_device\":\"CCCC\",\"methods\":[\"m.sas.v1\"]}") == 0 &&
+		mx_verify_state(a) == MX_VERIFY_STARTED,
+	    "user: another device's ready is ignored");
+	pass(a, A.user, b);
+	pass(b, B.user, a);
+	pass(a, A.user, b);
+	pass(b, B.user, a);
+	ok(mx_verify_state(a) == MX_VERIFY_SHOW &&
+		mx_verify_state(b) == MX_VERIFY_SHOW,
+	    "user: both show the SAS");
+	mx_verify_free(a);
+	mx_verify_free(b);
+}
+
 int
 main(void)
 {
@@ -474,5 +679,8 @@ main(void)
 	test_ignored();
 	test_master(0);
 	test_master(1);
+	test_room();
+	test_room_cancel();
+	test_user_todevice();
 	return done();
 }
