@@ -16,6 +16,7 @@
  * 1 when it was refused, cancelled or timed out.  The secrets' exchange
  * never changes it: the SAS verified the device already.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,31 @@ struct run {
 	struct mx_gossip *g; /* secrets asked for and given */
 	json_t *secrets;     /* the names of the secrets received, or NULL */
 };
+
+/* SIGINT, SIGTERM or SIGHUP came: the flow is cancelled (m.user), so
+ * that the other side stops at once rather than after its timeout. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/* Without SA_RESTART: the prompt's read returns, and the loops look at
+ * interrupted within one poll. */
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 /* ---- the other device --------------------------------------------------- */
 
@@ -873,8 +899,9 @@ share(struct run *r)
 	end += asked > 0 ?
 	    r->o->timeout_ms :
 	    (r->o->timeout_ms < SHARE_MS ? r->o->timeout_ms : SHARE_MS);
-	while (mx_gossip_poll(r->g, NULL, &fe) == 0 && !share_over(r, asked) &&
-	    mx_time_ms() < end && pump(r, POLL_MS, &fe) == 0)
+	while (!interrupted && mx_gossip_poll(r->g, NULL, &fe) == 0 &&
+	    !share_over(r, asked) && mx_time_ms() < end &&
+	    pump(r, POLL_MS, &fe) == 0)
 		;
 	share_note(r, &fe);
 	if (asked <= 0)
@@ -890,9 +917,9 @@ share(struct run *r)
 /* Run the machine to its end: send what it queues, show the SAS when it
  * is there, feed it what arrives; cancel with m.timeout when the other
  * side is silent for --timeout or the flow takes longer than the spec
- * allows. */
+ * allows, with m.user when interrupted. */
 static int
-drive(struct run *r, struct mx_err *e)
+flow(struct run *r, struct mx_err *e)
 {
 	long long last = mx_time_ms(), now;
 	enum mx_verify_state st, was;
@@ -904,13 +931,18 @@ drive(struct run *r, struct mx_err *e)
 		st = mx_verify_state(r->v);
 		if (st == MX_VERIFY_DONE || st == MX_VERIFY_CANCELLED)
 			break;
+		if (interrupted) {
+			mx_verify_cancel(r->v, "m.user", "interrupted");
+			continue;
+		}
 		if (st == MX_VERIFY_SHOW) {
 			a = r->o->json ? ask_json(r, e) : ask_terminal(r);
 			if (a < 0 && e->status != MX_OK)
 				return -1;
 			if (a < 0)
 				mx_verify_cancel(r->v, "m.user",
-				    "no answer from the user");
+				    interrupted ? "interrupted" :
+						  "no answer from the user");
 			else
 				mx_verify_confirm(r->v, a);
 			last = mx_time_ms();
@@ -942,6 +974,26 @@ drive(struct run *r, struct mx_err *e)
 	if (mx_verify_state(r->v) == MX_VERIFY_DONE && own(r))
 		share(r);
 	return result(r, e);
+}
+
+/* The flow; when it fails on our side mid-way (the network, the store,
+ * stdout), the other side is told with a cancel, as far as it can be
+ * sent, rather than left waiting for its timeout. */
+static int
+drive(struct run *r, struct mx_err *e)
+{
+	enum mx_verify_state st;
+	struct mx_err fe;
+
+	if (flow(r, e) == 0)
+		return 0;
+	st = mx_verify_state(r->v);
+	if (st == MX_VERIFY_DONE || st == MX_VERIFY_CANCELLED)
+		return -1;
+	mx_verify_cancel(r->v, "m.user", "an error on the other side");
+	mx_err_clear(&fe);
+	(void)flush(r, &fe);
+	return -1;
 }
 
 /* The pinned master key of d's owner, when it is settled (not changed
@@ -1144,6 +1196,9 @@ sas_wait(struct run *r, struct mx_err *e)
 			return mx_err_set(e, MX_NO,
 			    "no verification request came in %ld s",
 			    r->o->timeout_ms / 1000);
+		if (interrupted)
+			return mx_err_set(e, MX_NO,
+			    "interrupted while waiting for a request");
 		if (pump(r, POLL_MS, e) != 0 ||
 		    mx_gossip_poll(r->g, NULL, e) != 0)
 			return -1;
@@ -1601,6 +1656,7 @@ cmd_sas(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 		mx_cli_usage(&cli, "no terminal to ask on: use --json");
 	r.c = c;
 	r.o = o;
+	catch_signals();
 	r.later = json_array();
 	r.events = json_array();
 	rc = mx_ctx_open(c, OWN_STORE, e) != 0 ||

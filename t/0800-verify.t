@@ -215,6 +215,23 @@ test_expect_success 'a request that a running mx-sync -f took is still answered'
 	exit $st
 '
 
+test_expect_success 'SIGTERM mid-flow: the peer is told (m.user), exit 1, nothing marked' '
+	req="select(.event == \"verification_request\")" &&
+	n0=$(peer_count bob3 "$req") &&
+	verify_bg in6 "$bob_id" "$bob3_device" &&
+	exec 7>in6.in &&
+	i=0 && while [ "$(peer_count bob3 "$req")" -le "$n0" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done &&
+	txn=$(jq -c "$req" bob3.out | tail -n 1 | jq -r .transaction_id) &&
+	peer_do bob3 "{\"cmd\":\"verify_accept\",\"transaction_id\":\"$txn\"}" >/dev/null &&
+	wait_line in6.out "select(.emoji)" >/dev/null &&
+	pkill -TERM -f "sas $bob_id $bob3_device" &&
+	test "$(wait_rc in6.rc)" = 1 &&
+	exec 7>&- &&
+	tail -n 1 in6.out | jq -e ".verified == false and .cancel.code == \"m.user\" and .cancel.reason == \"interrupted\"" &&
+	peer_wait bob3 "select(.event == \"verification_cancelled\" and .transaction_id == \"$txn\" and .code == \"m.user\")" &&
+	test "$(trust_of "$bob3_device")" != verified
+'
+
 test_expect_success 'two mx-verify waiting on one profile: one answers the request' '
 	rm -f w1.in w2.in w1.out w2.out w1.rc w2.rc && mkfifo w1.in w2.in || exit 1
 	{ mx-verify -p alice --json --timeout 25 sas <w1.in >w1.out 2>w1.err; echo $? >w1.rc; } &
