@@ -179,9 +179,10 @@ struct run {
 	json_t *later;	/* in-room events not decrypted yet: [{room, ev}] */
 	json_t *events; /* in-room events decrypted, not yet looked at */
 	long long started;
-	char master[44];     /* our master key when we hold it, else "" */
-	int signed_master;   /* 1: we signed their master key */
-	int signed_device;   /* 1: we signed our own other device */
+	char *pos;	   /* this process's /sync position, once it has one */
+	char master[44];   /* our master key when we hold it, else "" */
+	int signed_master; /* 1: we signed their master key */
+	int signed_device; /* 1: we signed our own other device */
 	struct mx_gossip *g; /* secrets asked for and given */
 	json_t *secrets;     /* the names of the secrets received, or NULL */
 };
@@ -440,7 +441,10 @@ take_rooms(struct run *r, const json_t *resp, struct mx_err *e)
 }
 
 /* One /sync (a long poll of up to POLL_MS) from our own position: its
- * to-device events land in the inbox, like any mx program's. */
+ * to-device events land in the inbox, like any mx program's.  The first
+ * starts where the last mx-verify on the profile stopped; then this
+ * process keeps its own, so that two of them running at once both see
+ * every room event (to-device ones are shared through the inbox). */
 static int
 pump(struct run *r, long poll_ms, struct mx_err *e)
 {
@@ -448,11 +452,12 @@ pump(struct run *r, long poll_ms, struct mx_err *e)
 	char *since = NULL;
 	json_t *resp = NULL;
 	const char *nb;
+	char *filter = r->rooms ? room_filter(r->room) : NULL;
 	int rc;
 
-	char *filter = r->rooms ? room_filter(r->room) : NULL;
-
-	rc = mx_store_get(st, "e2ee", "verify_pos", &since, NULL, e);
+	rc = r->pos != NULL ?
+	    (since = mx_xstrdup(r->pos)) != NULL :
+	    mx_store_get(st, "e2ee", "verify_pos", &since, NULL, e);
 	if (rc >= 0)
 		rc = mx_api_sync(&r->c->api, since, filter ? filter : FILTER,
 		    since ? poll_ms : 0, &resp, e);
@@ -462,8 +467,11 @@ pump(struct run *r, long poll_ms, struct mx_err *e)
 	/* After the to-device events: the room keys came with them. */
 	if (rc == 0 && r->rooms)
 		rc = take_rooms(r, resp, e);
-	if (rc == 0 && (nb = mx_sync_next_batch(resp)) != NULL)
+	if (rc == 0 && (nb = mx_sync_next_batch(resp)) != NULL) {
+		free(r->pos);
+		r->pos = mx_xstrdup(nb);
 		rc = mx_store_put(st, "e2ee", "verify_pos", nb, strlen(nb), e);
+	}
 	json_decref(resp);
 	free(since);
 	return rc;
@@ -1672,6 +1680,7 @@ cmd_sas(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 	mx_gossip_free(r.g);
 	json_decref(r.secrets);
 	free(r.txn);
+	free(r.pos);
 	free(r.room);
 	json_decref(r.later);
 	json_decref(r.events);
