@@ -350,16 +350,33 @@ verify_own_master(struct mx_ctx *c, const char *mk, struct mx_err *e)
 	return rc;
 }
 
+/* After setup or reset: the master key made here is ours, pinned in place
+ * of any other seen before and marked verified. */
+static int
+own_new_master(struct mx_ctx *c, struct mx_err *e)
+{
+	struct mx_devlist l = { 0 };
+	const char *me = c->sess.user_id;
+	char mk[44];
+	int rc;
+
+	if ((rc = mx_xsign_master(c, mk, e)) != 1)
+		return rc < 0 ? -1 : mx_err_set(e, MX_LOCAL, "no master key");
+	rc = mx_devices_query(&c->api, c->store, &me, 1, &l, e);
+	if (rc == 0 && mx_devices_accept(c->store, me, e) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = mx_devices_verify_master(c->store, me, mk, e);
+	mx_devlist_release(&l);
+	return rc;
+}
+
 int
 mx_xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 {
-	char mk[44];
-
 	if (mx_xsign_setup_check(c, e) != 0 || make_keys(x, c, NULL, e) != 0)
 		return -1;
-	/* Made here: the new master key is ours. */
-	return mx_xsign_master(c, mk, e) == 1 ? verify_own_master(c, mk, e) :
-						-1;
+	return own_new_master(c, e);
 }
 
 int
@@ -477,7 +494,7 @@ mx_xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
 	if (rc >= 0)
 		rc = make_keys(x, c, held == 3 ? old : NULL, e);
 	mx_secure_free(old);
-	return rc < 0 ? -1 : rc;
+	return rc < 0 ? -1 : own_new_master(c, e);
 }
 
 /* 1 when the server's copy of our device carries a valid signature of

@@ -83,7 +83,8 @@ int mx_xsign_to_secrets(struct mx_ctx *c, const char *key_id,
 /*
  * The same without the refusals: new keys replace the account's (the
  * server asks for the password).  When publishing fails, the keys this
- * store held before are kept.
+ * store held before are kept.  Our new master key is pinned in place of
+ * the old one (mx_devices_accept) and marked verified.
  */
 int mx_xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e);
 

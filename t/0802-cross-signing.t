@@ -30,6 +30,11 @@ test_expect_success 'setup: keys published, this device signed, secret storage m
 	jq -c . s2 >s2.jq && test_cmp s1 s2.jq && test_cmp s1 s2
 '
 
+test_expect_success 'setup: our own new master key is pinned and verified here' '
+	mx-keys -p alice devices "$alice_id" >own &&
+	jq -e -s "length > 0 and all(.[]; .master_key == \"$(jq -r .master_key s1)\" and .master_verified)" own
+'
+
 test_expect_success 'the server has them as mx says: the master key signs the self-signing key' '
 	api "$bob_token" POST /_matrix/client/v3/keys/query "{\"device_keys\":{\"$alice_id\":[]}}" >q &&
 	mk=$(jq -r .master_key s1) &&
@@ -129,7 +134,9 @@ test_expect_success 'reset with the password: new keys, published, this device s
 	printf "%s\n" "$alice_pw" | mx-verify -p alice cross-signing reset --password-stdin >r3 &&
 	jq -e ".published and .device_signed and (.private_keys | length) == 3" r3 &&
 	test "$(jq -r .master_key r3)" != "$(jq -r .master_key r0)" &&
-	mx-verify -p alice cross-signing status >r4 && test_cmp r3 r4
+	mx-verify -p alice cross-signing status >r4 && test_cmp r3 r4 &&
+	mx-keys -p alice devices "$alice_id" >own2 &&
+	jq -e -s "length > 0 and all(.[]; .master_key == \"$(jq -r .master_key r3)\" and .master_verified and (.identity_changed | not))" own2
 '
 
 test_expect_success '--password-stdin is for setup and reset only' '
