@@ -14,91 +14,13 @@
 #include "api.h"
 #include "cli.h"
 #include "devices.h"
+#include "devreport.h"
 #include "e2ee.h"
 #include "json.h"
 #include "keys.h"
 #include "room.h"
 #include "util.h"
 #include "banned.h"
-
-static int
-is_current(const struct mx_ctx *c, const struct mx_device *d)
-{
-	return c->sess.device_id != NULL &&
-	    strcmp(d->device_id, c->sess.device_id) == 0 &&
-	    strcmp(d->user_id, c->sess.user_id) == 0;
-}
-
-static const char *
-trust_of(const struct mx_device *d)
-{
-	return d->forged ? "forged" : mx_trust_name(d->trust);
-}
-
-/* Neither verified by us nor cross-signed by a master key we verified
- * (forged and mismatched devices are neither); this device is us. */
-static int
-unverified(const struct mx_ctx *c, const struct mx_device *d)
-{
-	return !is_current(c, d) &&
-	    (d->forged ||
-		(d->trust != MX_TRUST_VERIFIED &&
-		    d->trust != MX_TRUST_CROSS_SIGNED));
-}
-
-/* Our own devices' entry of GET /devices (mine), or NULL. */
-static const json_t *
-seen_entry(const json_t *mine, const char *device_id)
-{
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(mine, i, v)
-		if (mx_json_str(v, "device_id") != NULL &&
-		    strcmp(mx_json_str(v, "device_id"), device_id) == 0)
-			return v;
-	return NULL;
-}
-
-/* One audit line; mine: GET /devices of our user (NULL: not asked). */
-static json_t *
-device_json(const struct mx_ctx *c, const struct mx_device *d,
-    const json_t *mine)
-{
-	char *fp = keys_fingerprint(d->ed);
-	const json_t *seen;
-	json_t *j =
-	    json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:b,s:b,s:s?,s:b,s:s,s:b}",
-		"user_id", d->user_id, "device_id", d->device_id,
-		"display_name", d->name, "curve25519", d->curve, "ed25519",
-		d->ed, "fingerprint", fp, "self_signed", !d->forged,
-		"cross_signed", d->xsigned, "master_key",
-		d->master[0] ? d->master : NULL, "master_verified",
-		d->master_verified, "trust", trust_of(d), "identity_changed",
-		d->identity_changed);
-
-	free(fp);
-	if (json_object_get(j, "display_name") == NULL)
-		json_object_set_new(j, "display_name", json_null());
-	if (json_object_get(j, "master_key") == NULL)
-		json_object_set_new(j, "master_key", json_null());
-	json_object_set_new(j, "first_seen",
-	    d->first_seen ? json_integer(d->first_seen) : json_null());
-	if (strcmp(d->user_id, c->sess.user_id) == 0 && mine != NULL) {
-		seen = seen_entry(mine, d->device_id);
-		json_object_set(j, "last_seen_ts",
-		    json_is_integer(json_object_get(seen, "last_seen_ts")) ?
-			json_object_get(seen, "last_seen_ts") :
-			json_null());
-		json_object_set(j, "last_seen_ip",
-		    json_is_string(json_object_get(seen, "last_seen_ip")) ?
-			json_object_get(seen, "last_seen_ip") :
-			json_null());
-	}
-	if (is_current(c, d))
-		json_object_set_new(j, "current", json_true());
-	return j;
-}
 
 /* Characters of UTF-8 text s (for aligning columns). */
 static size_t
@@ -128,7 +50,7 @@ print_table(const struct mx_devlist *l, struct mx_err *e)
 	for (k = 0; k < 5; k++)
 		w[k] = width(head[k]);
 	for (i = 0; i < l->n; i++) {
-		fp[4 * i] = keys_fingerprint(l->v[i].ed);
+		fp[4 * i] = mx_devreport_fingerprint(l->v[i].ed);
 		fp[4 * i + 1] = mx_cli_printable(l->v[i].user_id);
 		fp[4 * i + 2] = mx_cli_printable(l->v[i].device_id);
 		fp[4 * i + 3] =
@@ -149,7 +71,7 @@ print_table(const struct mx_devlist *l, struct mx_err *e)
 			col[1] = fp[4 * (i - 1) + 2];
 			col[2] = fp[4 * (i - 1) + 3];
 			col[3] = fp[4 * (i - 1)];
-			col[4] = trust_of(&l->v[i - 1]);
+			col[4] = mx_devreport_trust(&l->v[i - 1]);
 		}
 		for (k = 0; k < 4; k++)
 			printf("%s%*s  ", col[k], (int)(w[k] - width(col[k])),
@@ -327,7 +249,8 @@ print_devices(struct mx_ctx *c, const struct keys_opt *o,
 		mx_cli_note(c, 0, "cannot list our devices' last use: %s",
 		    le.msg);
 	for (i = 0; i < l->n && rc == 0; i++) {
-		j = device_json(c, &l->v[i], mine);
+		j = mx_devreport_json(&l->v[i], c->sess.user_id,
+		    c->sess.device_id, mine);
 		rc = mx_cli_print_json(j, e);
 		json_decref(j);
 	}
@@ -363,7 +286,8 @@ keys_devices(struct mx_ctx *c, const struct keys_opt *o, int argc, char **argv,
 	for (i = 0; i < (size_t)argc && rc == 0; i++)
 		rc = no_devices(c, &l, argv[i], e);
 	for (i = 0; i < l.n; i++)
-		bad += unverified(c, &l.v[i]);
+		bad += mx_devreport_unverified(&l.v[i], c->sess.user_id,
+		    c->sess.device_id);
 	changed = rc == 0 ? changed_identities(&l) : 0;
 	if (rc == 0 && changed)
 		rc = mx_err_set(e, MX_NO,

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "crypto.h"
+#include "devreport.h"
 #include "e2ee.h"
 #include "json.h"
 #include "keys.h"
@@ -357,23 +358,6 @@ keys_logout(struct mx_ctx *c, const struct keys_opt *o, int argc, char **argv,
 	return keys_forget_session(c, e);
 }
 
-/* The Ed25519 key in groups of four characters, as Element shows a
- * session key to be read out (caller frees). */
-char *
-keys_fingerprint(const char *ed)
-{
-	struct mx_buf b = { 0 };
-	size_t i;
-
-	mx_buf_adds(&b, "");
-	for (i = 0; ed[i] != '\0'; i++) {
-		if (i > 0 && i % 4 == 0)
-			mx_buf_add(&b, " ", 1);
-		mx_buf_add(&b, ed + i, 1);
-	}
-	return mx_buf_detach(&b);
-}
-
 /* Our device's fingerprint (from mine, the account's Ed25519 key, when
  * the profile holds it) and our master key (when there is one), from the
  * server's /keys/query answer, added to the whoami line j. */
@@ -410,7 +394,7 @@ add_own_keys(struct mx_ctx *c, const char *mine, json_t *j, struct mx_err *e)
 	if (mine != NULL)
 		ed = mine;
 	if (ed != NULL) {
-		fp = keys_fingerprint(ed);
+		fp = mx_devreport_fingerprint(ed);
 		json_object_set_new(j, "fingerprint", json_string(fp));
 		free(fp);
 	}

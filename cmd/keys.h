@@ -49,10 +49,6 @@ int keys_whoami(struct mx_ctx *c, const struct keys_opt *o, int argc,
  * in one transaction: a later login is a new device with new keys. */
 int keys_forget_session(struct mx_ctx *c, struct mx_err *e);
 
-/* The Ed25519 key in groups of four characters, as Element shows a
- * session key to be read out (caller frees). */
-char *keys_fingerprint(const char *ed);
-
 /* keys-devices.c */
 int keys_devices(struct mx_ctx *c, const struct keys_opt *o, int argc,
     char **argv, struct mx_err *e);
