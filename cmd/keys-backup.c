@@ -11,65 +11,15 @@
 
 #include "api.h"
 #include "backup.h"
+#include "backupkey.h"
 #include "cli.h"
 #include "crypto.h"
 #include "e2ee.h"
 #include "json.h"
 #include "keybackup.h"
 #include "keys.h"
-#include "secrets.h"
 #include "util.h"
 #include "banned.h"
-
-/* The server's current backup, of the one algorithm there is: 0 and
- * *info; -1 with e (MX_NO when there is none). */
-static int
-backup_info(struct mx_ctx *c, json_t **info, struct mx_err *e)
-{
-	const char *alg;
-	int rc;
-
-	if ((rc = mx_api_backup_version(&c->api, info, e)) < 0)
-		return mx_err_prefix(e, "cannot read the key backup");
-	if (rc == 0)
-		return mx_err_set(e, MX_NO, "the account has no key backup");
-	if (mx_json_str(*info, "version") == NULL) {
-		json_decref(*info);
-		*info = NULL;
-		return mx_err_set(e, MX_TEMP,
-		    "a key backup without a version");
-	}
-	alg = mx_json_str(*info, "algorithm");
-	if (alg != NULL && strcmp(alg, MX_KEYBACKUP_ALG) == 0)
-		return 0;
-	mx_err_set(e, MX_LOCAL,
-	    "key backup %s uses the unknown algorithm '%s'",
-	    mx_json_str(*info, "version"), alg ? alg : "");
-	json_decref(*info);
-	*info = NULL;
-	return -1;
-}
-
-/* Whether secret storage's default key holds a backup key (status only:
- * errors count as no). */
-static int
-backup_in_ssss(struct mx_ctx *c)
-{
-	json_t *desc = NULL, *sec = NULL;
-	char *id = NULL;
-	int in = 0;
-
-	if (mx_secrets_default(&c->api, c->sess.user_id, &id, &desc, NULL) ==
-		1 &&
-	    mx_api_get_account_data(&c->api, c->sess.user_id,
-		MX_KEYBACKUP_SECRET, &sec, NULL) == 1)
-		in = json_is_object(
-		    json_object_get(json_object_get(sec, "encrypted"), id));
-	json_decref(sec);
-	json_decref(desc);
-	free(id);
-	return in;
-}
 
 /* backup status: the current backup and who vouches for it. */
 static int
@@ -82,7 +32,8 @@ backup_status(struct mx_ctx *c, struct mx_err *e)
 	size_t i;
 	int rc = -1, trusted = 0;
 
-	if (backup_info(c, &info, e) != 0 || mx_e2ee_open(&x, c, e) != 0 ||
+	if (mx_backupkey_current(&c->api, &info, e) != 0 ||
+	    mx_e2ee_open(&x, c, e) != 0 ||
 	    mx_devices_query(&c->api, c->store, &me, 1, &l, e) != 0)
 		goto out;
 	sigs = mx_keybackup_signatures(info, me, &l, c->sess.device_id,
@@ -96,7 +47,7 @@ backup_status(struct mx_ctx *c, struct mx_err *e)
 	    json_object_get(info, "etag"), "public_key",
 	    mx_json_str(json_object_get(info, "auth_data"), "public_key"),
 	    "signatures", sigs, "trusted", trusted, "in_secret_storage",
-	    backup_in_ssss(c));
+	    mx_backupkey_in_ssss(&c->api, c->sess.user_id));
 	rc = mx_cli_print_json(j, e);
 	json_decref(j);
 out:
@@ -107,86 +58,21 @@ out:
 	return rc;
 }
 
-/* The backup key from secret storage, opened with the secret-storage
- * key of a recovery key (raw) or of a passphrase (pass). */
-static int
-backup_key_ssss(struct mx_ctx *c, const uint8_t *raw, const char *pass,
-    uint8_t priv[32], struct mx_err *e)
-{
-	uint8_t *key = mx_secure_alloc(32);
-	json_t *desc = NULL;
-	char *id = NULL;
-	int rc;
-
-	rc = mx_secrets_default(&c->api, c->sess.user_id, &id, &desc, e);
-	if (rc == 0)
-		rc = mx_err_set(e, pass ? MX_LOCAL : MX_NO,
-		    pass ? "the account has no secret storage; restore needs "
-			   "the recovery key (--recovery-key-stdin)" :
-			   "the recovery key is not the backup's");
-	else if (rc > 0) {
-		if (raw != NULL) {
-			memcpy(key, raw, 32);
-			rc = mx_secrets_key_check(desc, key, e);
-			if (rc != 0)
-				mx_err_set(e, MX_NO,
-				    "the recovery key is neither the "
-				    "backup's nor the secret storage's");
-		} else
-			rc = mx_secrets_pass_key(desc, pass, key, e);
-		if (rc == 0)
-			rc = mx_keybackup_from_ssss(&c->api, c->sess.user_id,
-			    id, key, priv, e);
-	}
-	mx_secure_free(key);
-	json_decref(desc);
-	free(id);
-	return rc < 0 ? -1 : 0;
-}
-
 /* The backup's private key into priv, from the user's secret, checked to
  * be the key of the backup info. */
 static int
 backup_key(struct mx_ctx *c, const struct keys_opt *o, const json_t *info,
     uint8_t priv[32], struct mx_err *e)
 {
-	uint8_t *raw = NULL;
-	struct mx_err le;
-	int is_pass, rc = -1;
+	int is_pass, rc;
 	char *s;
 
 	if ((s = mx_cli_recovery_secret(o->passphrase_file,
 		 o->recovery_key_stdin, &is_pass, e)) == NULL)
 		return -1;
-	if (is_pass) {
-		rc = backup_key_ssss(c, NULL, s, priv, e);
-		goto check;
-	}
-	raw = mx_secure_alloc(MX_BACKUP_KEY_LEN);
-	mx_err_clear(&le);
-	if (mx_recovery_key_decode(raw, s, &le) != 0) {
-		mx_err_set(e, MX_NO, "not a recovery key: %s", le.msg);
-		goto out;
-	}
-	/* The backup's own key (older accounts), else secret storage's. */
-	if (mx_keybackup_key_matches(info, raw)) {
-		memcpy(priv, raw, 32);
-		rc = 0;
-		goto out;
-	}
-	rc = backup_key_ssss(c, raw, NULL, priv, e);
-check:
-	/* A key from secret storage must be the current backup's: the
-	 * server may show another backup than the one it holds the key of. */
-	if (rc == 0 && !mx_keybackup_key_matches(info, priv))
-		rc = mx_err_set(e, MX_NO,
-		    "the backup key in secret storage is not the key of "
-		    "backup %s",
-		    mx_json_str(info, "version"));
-out:
+	rc = mx_backupkey_open(&c->api, c->sess.user_id, info, s, is_pass,
+	    priv, e);
 	mx_secure_free(s);
-	if (raw != NULL)
-		mx_secure_free(raw);
 	return rc;
 }
 
@@ -253,7 +139,7 @@ backup_restore(struct mx_ctx *c, const struct keys_opt *o, struct mx_err *e)
 	json_t *info = NULL, *keys = NULL, *rej = json_array(), *j;
 	int rc = -1, follow = 0;
 
-	if (backup_info(c, &info, e) != 0 ||
+	if (mx_backupkey_current(&c->api, &info, e) != 0 ||
 	    backup_key(c, o, info, priv, e) != 0)
 		goto out;
 	if (mx_api_backup_keys(&c->api, mx_json_str(info, "version"), &keys,
@@ -287,20 +173,6 @@ out:
 	json_decref(info);
 	json_decref(rej);
 	return rc;
-}
-
-/* Whether the account has secret storage (errors count as no). */
-static int
-backup_ssss_exists(struct mx_ctx *c)
-{
-	json_t *desc = NULL;
-	char *id = NULL;
-	int rc =
-	    mx_secrets_default(&c->api, c->sess.user_id, &id, &desc, NULL);
-
-	json_decref(desc);
-	free(id);
-	return rc == 1;
 }
 
 /* backup create: a new backup, its key printed once (and kept in secret
@@ -344,7 +216,7 @@ backup_create(struct mx_ctx *c, const struct keys_opt *o, struct mx_err *e)
 	}
 	mx_err_clear(&fe);
 	(void)mx_keybackup_key_put(c->store, priv, &fe);
-	if (id == NULL && backup_ssss_exists(c))
+	if (id == NULL && mx_backupkey_ssss_exists(&c->api, c->sess.user_id))
 		mx_cli_note(c, 0,
 		    "the new backup key is not in secret storage: give its "
 		    "recovery key or passphrase to keep it there");
