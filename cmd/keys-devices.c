@@ -16,6 +16,7 @@
 #include "devices.h"
 #include "devreport.h"
 #include "e2ee.h"
+#include "file.h"
 #include "json.h"
 #include "keys.h"
 #include "room.h"
@@ -99,30 +100,10 @@ print_table(const struct mx_devlist *l, struct mx_err *e)
 static int
 write_snapshot(const char *file, const json_t *raw, struct mx_err *e)
 {
-	char *tmp = mx_xasprintf("%s.XXXXXX", file), *s = mx_json_compact(raw);
-	FILE *f = NULL;
-	int fd, rc = -1;
+	char *s = mx_json_compact(raw), *text = mx_xasprintf("%s\n", s);
+	int rc = mx_file_put(file, text, 1, e);
 
-	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		mx_err_set(e, MX_LOCAL, "cannot create '%s'", tmp);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	if (fprintf(f, "%s\n", s) < 0 || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0)
-		mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
-	else
-		rc = 0;
-	if (fclose(f) != 0 && rc == 0)
-		rc = mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
-	if (rc == 0 && rename(tmp, file) != 0)
-		rc = mx_err_set(e, MX_LOCAL, "cannot rename '%s' to '%s'", tmp,
-		    file);
-out:
-	if (rc != 0 && fd >= 0)
-		(void)unlink(tmp);
-	free(tmp);
+	free(text);
 	free(s);
 	return rc;
 }

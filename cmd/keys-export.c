@@ -3,7 +3,6 @@
  * MX_IDENTITY), and export and import of room keys in Element's format,
  * streamed (spec: "Key exports").
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "conf.h"
 #include "crypto.h"
 #include "e2ee.h"
+#include "file.h"
 #include "identity.h"
 #include "inbound.h"
 #include "json.h"
@@ -112,39 +112,6 @@ export_pass(const struct keys_opt *o, int twice, struct mx_err *e)
 	return p;
 }
 
-/* -o FILE: the text in a new file, 0600, whole or not at all (written to
- * a temporary file, then linked to FILE, which fails if FILE exists). */
-static int
-write_new_file(const char *file, const char *text, struct mx_err *e)
-{
-	char *tmp = mx_xasprintf("%s.XXXXXX", file);
-	FILE *f = NULL;
-	int fd, rc = -1;
-
-	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		mx_err_set(e, MX_LOCAL, "cannot create '%s'", tmp);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0)
-		mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
-	else
-		rc = 0;
-	if (fclose(f) != 0 && rc == 0)
-		rc = mx_err_set(e, MX_LOCAL, "cannot write '%s'", tmp);
-	if (rc == 0 && link(tmp, file) != 0)
-		rc = mx_err_set(e, MX_LOCAL,
-		    errno == EEXIST ? "'%s' exists; not overwriting it" :
-				      "cannot create '%s'",
-		    file);
-out:
-	if (fd >= 0)
-		(void)unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 /* The sessions of the --room rooms, or of all rooms, into arr. */
 static int
 export_sessions(struct mx_ctx *c, const struct keys_opt *o, json_t *arr,
@@ -193,7 +160,7 @@ keys_export(struct mx_ctx *c, const struct keys_opt *o, int argc, char **argv,
 	if (text == NULL)
 		goto out;
 	if (o->output) {
-		if (write_new_file(o->output, text, e) != 0)
+		if (mx_file_put(o->output, text, 0, e) != 0)
 			goto out;
 		j = json_pack("{s:I}", "exported",
 		    (json_int_t)json_array_size(arr));
