@@ -71,12 +71,12 @@ lib/libmx.a: $(LIB_OBJ)
 # The parts of programs kept in files of their own: cli.o goes into every
 # program, the others into those that list them below.
 CMD_OBJ = cmd/cli.o cmd/bridge-probe.o cmd/bridge-rules.o cmd/verify-io.o \
-	cmd/verify-sas.o cmd/verify-xsign.o
+	cmd/verify-sas.o cmd/verify-show.o cmd/verify-xsign.o
 $(CMD_OBJ): cmd/%.o: cmd/%.c cmd/*.h $(HDRS) | $(DEPS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 mx-bridge-check: cmd/bridge-probe.o cmd/bridge-rules.o
-mx-verify: cmd/verify-io.o cmd/verify-sas.o cmd/verify-xsign.o
+mx-verify: cmd/verify-io.o cmd/verify-sas.o cmd/verify-show.o cmd/verify-xsign.o
 
 mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a $(HDRS) cmd/*.h
 	$(CC) $(ALL_CFLAGS) -Icmd -DMX_DATADIR='"$(DATADIR)"' -o $@ $< \

@@ -84,7 +84,7 @@ static const struct mx_cli cli = {
 static int
 opt_fn(void *u, int id, const char *arg)
 {
-	struct opt *o = u;
+	struct verify_opt *o = u;
 	char *end;
 	long v;
 
@@ -128,8 +128,8 @@ opt_fn(void *u, int id, const char *arg)
 /* fingerprint USER DEVICE ED25519: the check of mx-keys trust: the
  * device's self-signed, pinned key must be the one given out of band. */
 static int
-cmd_fingerprint(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
-    struct mx_err *e)
+cmd_fingerprint(struct mx_ctx *c, const struct verify_opt *o, int argc,
+    char **argv, struct mx_err *e)
 {
 	json_t *j;
 	int rc;
@@ -182,7 +182,7 @@ read_object(struct mx_err *e)
 
 /* json [--key K | --server NAME] < object: verify its signatures. */
 static int
-cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+cmd_json(struct mx_ctx *c, const struct verify_opt *o, int argc, char **argv,
     struct mx_err *e)
 {
 	struct mx_sigcheck v = { NULL, "", NULL, 0 };
@@ -227,7 +227,7 @@ cmd_json(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
 
 static const struct {
 	struct mx_cli_sub sub;
-	int (*fn)(struct mx_ctx *, const struct opt *, int, char **,
+	int (*fn)(struct mx_ctx *, const struct verify_opt *, int, char **,
 	    struct mx_err *);
 } cmds[] = {
 	{ { "sas", 0, 2 }, verify_sas },
@@ -237,7 +237,7 @@ static const struct {
 };
 
 static void
-check_opts(const struct opt *o, const char *sub)
+check_opts(const struct verify_opt *o, const char *sub)
 {
 	int sas = strcmp(sub, "sas") == 0;
 
@@ -263,7 +263,7 @@ check_opts(const struct opt *o, const char *sub)
 /* The operands of sas and cross-signing, checked before the subcommand
  * runs. */
 static void
-check_args(const struct opt *o, const char *sub, int argc, char **argv)
+check_args(const struct verify_opt *o, const char *sub, int argc, char **argv)
 {
 	int set, reset, import;
 
@@ -301,7 +301,7 @@ int
 main(int argc, char **argv)
 {
 	struct mx_ctx c = { 0 };
-	struct opt o = { 120000, 0, 0, 0, 0, 0, NULL, NULL, NULL };
+	struct verify_opt o = { 120000, 0, 0, 0, 0, 0, NULL, NULL, NULL };
 	struct mx_err e;
 	size_t k;
 	int i, rc = MX_OK;

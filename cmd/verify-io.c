@@ -23,22 +23,16 @@
 #include "todevice.h"
 #include "util.h"
 #include "verify.h"
+#include "verifyreq.h"
 #include "verify-cmd.h"
 #include "banned.h"
-
-/* A request's age limits (spec: "Key verification framework"): sent at
- * most 10 minutes ago (5 ahead of our clock), received at most 2 minutes
- * ago. */
-#define REQ_PAST_MS (10LL * 60 * 1000)
-#define REQ_FUTURE_MS (5LL * 60 * 1000)
-#define REQ_RECEIVED_MS (2LL * 60 * 1000)
 
 /* ---- the other device --------------------------------------------------- */
 
 /* The device of user from its checked, pinned list; one whose keys
  * changed is refused. */
 int
-verify_find_device(struct run *r, const char *user, const char *device,
+verify_find_device(struct verify_run *r, const char *user, const char *device,
     struct mx_err *e)
 {
 	size_t i;
@@ -66,7 +60,7 @@ verify_find_device(struct run *r, const char *user, const char *device,
 /* 1 when d is one the request to a user goes to: not this device, not
  * one whose keys changed. */
 int
-verify_is_target(const struct run *r, const struct mx_device *d)
+verify_is_target(const struct verify_run *r, const struct mx_device *d)
 {
 	return d->trust != MX_TRUST_MISMATCH &&
 	    !(strcmp(d->user_id, r->c->sess.user_id) == 0 &&
@@ -78,7 +72,7 @@ verify_is_target(const struct run *r, const struct mx_device *d)
  * verification framework": a request to a user goes to all of their
  * devices). */
 static int
-send_devices(struct run *r, const char *type, const json_t *content,
+send_devices(struct verify_run *r, const char *type, const json_t *content,
     const struct mx_device *skip, struct mx_err *e)
 {
 	struct mx_todevice_target *t;
@@ -103,7 +97,7 @@ send_devices(struct run *r, const char *type, const json_t *content,
 /* Send what the machine queued, in order: into the room, encrypted, or
  * to the other device(s). */
 int
-verify_flush(struct run *r, struct mx_err *e)
+verify_flush(struct verify_run *r, struct mx_err *e)
 {
 	json_t *q = mx_verify_take(r->v), *m;
 	const char *type;
@@ -127,7 +121,7 @@ verify_flush(struct run *r, struct mx_err *e)
  * verified, and the others are told (spec: "Key verification framework":
  * m.key.verification.cancel with code m.accepted). */
 static int
-pin(struct run *r, const struct mx_device *d, struct mx_err *e)
+pin(struct verify_run *r, const struct mx_device *d, struct mx_err *e)
 {
 	json_t *c;
 	int rc = 0;
@@ -149,7 +143,7 @@ pin(struct run *r, const struct mx_device *d, struct mx_err *e)
 /* The device of the other user named device among the ones asked, or
  * NULL. */
 static const struct mx_device *
-asked_device(const struct run *r, const char *device)
+asked_device(const struct verify_run *r, const char *device)
 {
 	size_t i;
 
@@ -198,7 +192,7 @@ room_filter(const char *room)
  * encrypted room; nothing there needs secrecy, and what proves the
  * other device is the SAS and its MAC, not the Megolm session. */
 static int
-decrypt_later(struct run *r, struct mx_err *e)
+decrypt_later(struct verify_run *r, struct mx_err *e)
 {
 	json_t *keep = json_array(), *it, *out, *mx;
 	const char *err;
@@ -235,7 +229,7 @@ decrypt_later(struct run *r, struct mx_err *e)
 /* The timeline events of a /sync answer in the rooms we watch, from
  * others, kept to be decrypted. */
 static int
-take_rooms(struct run *r, const json_t *resp, struct mx_err *e)
+take_rooms(struct verify_run *r, const json_t *resp, struct mx_err *e)
 {
 	const json_t *join = json_object_get(json_object_get(resp, "rooms"),
 			 "join"),
@@ -268,7 +262,7 @@ take_rooms(struct run *r, const json_t *resp, struct mx_err *e)
  * process keeps its own, so that two of them running at once both see
  * every room event (to-device ones are shared through the inbox). */
 int
-verify_pump(struct run *r, long poll_ms, struct mx_err *e)
+verify_pump(struct verify_run *r, long poll_ms, struct mx_err *e)
 {
 	struct mx_store *st = r->c->store;
 	char *since = NULL;
@@ -302,7 +296,7 @@ verify_pump(struct run *r, long poll_ms, struct mx_err *e)
 /* Feed the inbox's verification events to the machine; the ones it takes
  * are deleted (the others may be another process's). */
 static int
-feed_inbox(struct run *r, struct mx_err *e)
+feed_inbox(struct verify_run *r, struct mx_err *e)
 {
 	json_t *items = NULL, *it;
 	const struct mx_device *d;
@@ -342,7 +336,7 @@ feed_inbox(struct run *r, struct mx_err *e)
  * while that device is unknown, the one its ready names).  The rest is
  * dropped: hostile or not ours. */
 static int
-feed_room(struct run *r, struct mx_err *e)
+feed_room(struct verify_run *r, struct mx_err *e)
 {
 	const json_t *ev, *c;
 	const char *type, *sender, *dev, *fd, *want;
@@ -380,40 +374,11 @@ feed_room(struct run *r, struct mx_err *e)
 
 /* What arrived, to the machine: to-device events and in-room ones. */
 int
-verify_feed(struct run *r, struct mx_err *e)
+verify_feed(struct verify_run *r, struct mx_err *e)
 {
 	if (feed_inbox(r, e) != 0)
 		return -1;
 	return r->room != NULL ? feed_room(r, e) : 0;
-}
-
-/* 1 when one of evs after index from ends or answers the request id: a
- * cancel or done relating to it, or a ready from another of our devices
- * (spec: "Key verification framework": whoever is ready first takes it). */
-static int
-request_taken(const struct run *r, const json_t *evs, size_t from,
-    const char *id)
-{
-	const json_t *ev, *c, *rel;
-	const char *t, *fd;
-	size_t i;
-
-	for (i = from; i < json_array_size(evs); i++) {
-		ev = json_array_get(evs, i);
-		t = mx_json_str(ev, "type");
-		c = json_object_get(ev, "content");
-		rel = json_object_get(c, "m.relates_to");
-		fd = mx_json_str(c, "from_device");
-		if (t == NULL || mx_json_str(rel, "event_id") == NULL ||
-		    strcmp(mx_json_str(rel, "event_id"), id) != 0)
-			continue;
-		if (strcmp(t, "m.key.verification.cancel") == 0 ||
-		    strcmp(t, "m.key.verification.done") == 0 ||
-		    (strcmp(t, "m.key.verification.ready") == 0 &&
-			(fd == NULL || strcmp(fd, r->c->sess.device_id) != 0)))
-			return 1;
-	}
-	return 0;
 }
 
 /* 1 when ev is an in-room request we may accept (spec: "Key verification
@@ -422,39 +387,26 @@ request_taken(const struct run *r, const json_t *evs, size_t from,
  * of our clock), when encrypted sent by the device it names, in a room
  * our m.direct lists as the sender's DM. */
 static int
-room_request_ok(struct run *r, const json_t *ev, struct mx_err *e)
+room_request_ok(struct verify_run *r, const json_t *ev, struct mx_err *e)
 {
-	const json_t *c = json_object_get(ev, "content");
-	const char *type = mx_json_str(ev, "type"),
-		   *mt = mx_json_str(c, "msgtype"), *to = mx_json_str(c, "to"),
-		   *fd = mx_json_str(c, "from_device"),
-		   *dev = mx_json_str(json_object_get(ev, "mx"), "device_id"),
-		   *sender = mx_json_str(ev, "sender");
-	long long now = mx_time_ms(),
-		  ts = json_integer_value(
-		      json_object_get(ev, "origin_server_ts"));
-
-	if (type == NULL || strcmp(type, "m.room.message") != 0 ||
-	    mt == NULL || strcmp(mt, "m.key.verification.request") != 0)
+	switch (mx_verifyreq_room(ev, r->c->sess.user_id, mx_time_ms())) {
+	case MX_VERIFYREQ_NONE:
 		return 0;
-	if (to == NULL || strcmp(to, r->c->sess.user_id) != 0 ||
-	    sender == NULL || strcmp(sender, r->c->sess.user_id) == 0 ||
-	    fd == NULL || (dev != NULL && strcmp(fd, dev) != 0) ||
-	    mx_json_str(ev, "event_id") == NULL ||
-	    !json_is_array(json_object_get(c, "methods")) ||
-	    ts < now - REQ_PAST_MS || ts > now + REQ_FUTURE_MS) {
+	case MX_VERIFYREQ_BAD:
 		mx_cli_note(r->c, 1,
 		    "ignoring a stale or malformed in-room verification "
 		    "request");
 		return 0;
+	default:
+		return mx_room_is_dm(r->c, mx_json_str(ev, "sender"),
+		    mx_json_str(ev, "room_id"), e);
 	}
-	return mx_room_is_dm(r->c, sender, mx_json_str(ev, "room_id"), e);
 }
 
 /* An in-room request to us among the events decrypted (1): *req, a new
  * reference; the events after it stay for the flow. */
 int
-verify_take_room_request(struct run *r, json_t **req, struct mx_err *e)
+verify_take_room_request(struct verify_run *r, json_t **req, struct mx_err *e)
 {
 	json_t *rest;
 	size_t i;
@@ -464,8 +416,9 @@ verify_take_room_request(struct run *r, json_t **req, struct mx_err *e)
 	for (i = 0; i < json_array_size(r->events) && rc == 0; i++)
 		if ((rc = room_request_ok(r, json_array_get(r->events, i),
 			 e)) > 0 &&
-		    request_taken(r, r->events, i + 1,
-			mx_json_str(json_array_get(r->events, i), "event_id")))
+		    mx_verifyreq_taken(r->events, i + 1,
+			mx_json_str(json_array_get(r->events, i), "event_id"),
+			r->c->sess.device_id))
 			rc = 0;
 	if (rc <= 0) {
 		json_array_clear(r->events);
@@ -485,11 +438,10 @@ verify_take_room_request(struct run *r, json_t **req, struct mx_err *e)
  * only the one that takes the row answers.  Spec: "Key verification
  * framework" (a request's age), "m.key.verification.request". */
 int
-verify_take_request(struct run *r, json_t **req, struct mx_err *e)
+verify_take_request(struct verify_run *r, json_t **req, struct mx_err *e)
 {
-	json_t *items = NULL, *it, *c;
-	long long now = mx_time_ms(), ts, rcv;
-	const char *sender, *dev;
+	json_t *items = NULL, *it;
+	long long now = mx_time_ms();
 	size_t i;
 	int rc = 0, ok;
 
@@ -501,17 +453,8 @@ verify_take_request(struct run *r, json_t **req, struct mx_err *e)
 		    strcmp(mx_json_str(it, "type"),
 			"m.key.verification.request") != 0)
 			continue;
-		c = json_object_get(it, "content");
-		sender = mx_json_str(it, "sender");
-		dev = mx_json_str(c, "from_device");
-		ts = json_integer_value(json_object_get(c, "timestamp"));
-		rcv = json_integer_value(json_object_get(it, "received_ms"));
-		ok = dev != NULL && mx_json_str(c, "transaction_id") != NULL &&
-		    json_array_size(json_object_get(c, "methods")) > 0 &&
-		    ts >= now - REQ_PAST_MS && ts <= now + REQ_FUTURE_MS &&
-		    rcv >= now - REQ_RECEIVED_MS &&
-		    !(strcmp(sender, r->c->sess.user_id) == 0 &&
-			strcmp(dev, r->c->sess.device_id) == 0);
+		ok = mx_verifyreq_todevice(it, r->c->sess.user_id,
+			 r->c->sess.device_id, now) == MX_VERIFYREQ_OK;
 		if (!ok)
 			mx_cli_note(r->c, 1,
 			    "ignoring a stale or malformed "

@@ -3,18 +3,16 @@
  * Client-Server API, "Short Authentication String (SAS) verification"):
  * asked for (to a device, or to a user in the encrypted DM or to each of
  * their devices) or waited for and accepted, lib/verify.c's machine
- * driven to its end, the SAS shown and the answer read (the terminal or
- * --json), the device marked verified, and, with our own other device,
- * the secrets asked for or given (lib/gossip.c; spec: "Sharing").
+ * driven to its end, the SAS shown and the answer read (by
+ * cmd/verify-show.c), the device marked verified, and, with our own
+ * other device, the secrets asked for or given (lib/gossip.c; spec:
+ * "Sharing").
  * SIGINT, SIGTERM and SIGHUP cancel a flow under way (m.user).
  */
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <editline/readline.h>
 #include <jansson.h>
 
 #include "cli.h"
@@ -27,7 +25,6 @@
 #include "util.h"
 #include "verify.h"
 #include "xsign.h"
-#include "sas.h"
 #include "verify-cmd.h"
 #include "banned.h"
 
@@ -67,134 +64,13 @@ catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 }
-/* ---- the user ------------------------------------------------------------ */
-
-/* The SAS as --json shows it. */
-static json_t *
-sas_json(struct run *r)
-{
-	int em[MX_SAS_EMOJI], dec[MX_SAS_DECIMALS], forms, i;
-	json_t *j =
-	    json_pack("{s:s,s:s,s:s}", "transaction_id", r->txn, "other_user",
-		r->them->user_id, "other_device", r->them->device_id);
-	json_t *a;
-
-	forms = mx_verify_sas(r->v, em, dec);
-	if (forms & 1) {
-		a = json_array();
-		for (i = 0; i < MX_SAS_EMOJI; i++)
-			json_array_append_new(a,
-			    json_pack("{s:s,s:s}", "emoji",
-				mx_sas_emoji(em[i]), "name",
-				mx_sas_emoji_name(em[i])));
-		json_object_set_new(j, "emoji", a);
-	}
-	if (forms & 2)
-		json_object_set_new(j, "decimal",
-		    json_pack("[i,i,i]", dec[0], dec[1], dec[2]));
-	return j;
-}
-
-/* The answer read: 1 yes, 0 no, -1 none (end of input). */
-static int
-answer(const char *line)
-{
-	if (line == NULL)
-		return -1;
-	return strcmp(line, "yes") == 0 || strcmp(line, "y") == 0 ||
-	    strcmp(line, "Y") == 0;
-}
-
-/* --json: the SAS line, then "yes" or "no" from stdin. */
-static int
-ask_json(struct run *r, struct mx_err *e)
-{
-	char line[64];
-	json_t *j = sas_json(r);
-	int rc = mx_cli_print_json(j, e);
-
-	json_decref(j);
-	if (rc != 0)
-		return -1;
-	if (fgets(line, sizeof(line), stdin) == NULL)
-		return -1;
-	line[strcspn(line, "\r\n")] = '\0';
-	return answer(line);
-}
-
-/* On a terminal: the emoji with their names (and the numbers), then the
- * question, through libedit. */
-static int
-ask_terminal(struct run *r)
-{
-	int em[MX_SAS_EMOJI], dec[MX_SAS_DECIMALS], forms, i, a;
-	char *line;
-
-	forms = mx_verify_sas(r->v, em, dec);
-	fprintf(stderr, "Compare with what %s's device %s shows:\n",
-	    r->them->user_id, r->them->device_id);
-	if (forms & 1) {
-		for (i = 0; i < MX_SAS_EMOJI; i++)
-			fprintf(stderr, "  %s  %s\n", mx_sas_emoji(em[i]),
-			    mx_sas_emoji_name(em[i]));
-	}
-	if ((forms & 2) && (r->o->decimal || !(forms & 1)))
-		fprintf(stderr, "  %d %d %d\n", dec[0], dec[1], dec[2]);
-	rl_outstream = stderr; /* stdout carries the result line */
-	line = readline("Do they match? [y/N] ");
-	a = answer(line);
-	free(line);
-	return a;
-}
-
 /* ---- the flow ------------------------------------------------------------ */
-
-/* The result line, and the verdict: 0 verified, -1 with e (MX_NO) when
- * cancelled. */
-static int
-result(struct run *r, struct mx_err *e)
-{
-	int done = mx_verify_state(r->v) == MX_VERIFY_DONE;
-	json_t *j = json_pack("{s:s,s:s,s:o,s:b}", "transaction_id", r->txn,
-	    "other_user", r->user, "other_device",
-	    r->them ? json_string(r->them->device_id) : json_null(),
-	    "verified", done);
-	int rc;
-
-	if (r->room != NULL)
-		json_object_set_new(j, "room_id", json_string(r->room));
-	if (done)
-		json_object_set_new(j, "master_verified",
-		    json_boolean(mx_verify_master_verified(r->v)));
-	if (done && r->signed_master)
-		json_object_set_new(j, "master_signed", json_true());
-	if (done && r->signed_device)
-		json_object_set_new(j, "device_signed", json_true());
-	if (done && r->secrets)
-		json_object_set(j, "secrets", r->secrets);
-	if (!done)
-		json_object_set_new(j, "cancel",
-		    json_pack("{s:s,s:s,s:s}", "code",
-			mx_verify_cancel_code(r->v), "reason",
-			mx_verify_cancel_reason(r->v), "by",
-			mx_verify_cancelled_by_them(r->v) ? "them" : "us"));
-	rc = mx_cli_print_json(j, e);
-	json_decref(j);
-	if (rc != 0 || done)
-		return rc;
-	return mx_err_set(e, MX_NO, "verification %s by %s: %s%s%s%s",
-	    "cancelled", mx_verify_cancelled_by_them(r->v) ? "them" : "us",
-	    mx_verify_cancel_code(r->v),
-	    *mx_verify_cancel_reason(r->v) ? " (" : "",
-	    mx_verify_cancel_reason(r->v),
-	    *mx_verify_cancel_reason(r->v) ? ")" : "");
-}
 
 /* Verified: mark the device (the flag of mx-keys trust); when their MAC
  * covered their master key, mark it too and, holding a user-signing key,
  * sign it on the server (spec: "Cross-signing"). */
 static int
-mark(struct run *r, struct mx_err *e)
+mark(struct verify_run *r, struct mx_err *e)
 {
 	const char *user = r->them->user_id;
 
@@ -221,14 +97,14 @@ mark(struct run *r, struct mx_err *e)
 
 /* 1 when the other device is one of our own. */
 static int
-own(const struct run *r)
+own(const struct verify_run *r)
 {
 	return strcmp(r->user, r->c->sess.user_id) == 0;
 }
 
 /* A failure of the secrets' exchange: a warning, the SAS stands. */
 static void
-share_note(struct run *r, struct mx_err *fe)
+share_note(struct verify_run *r, struct mx_err *fe)
 {
 	if (fe->status != MX_OK)
 		mx_cli_note(r->c, 0, "secrets: %s", fe->msg);
@@ -238,7 +114,7 @@ share_note(struct run *r, struct mx_err *fe)
 /* 1 when the exchange is over: what we asked for came (the two keys that
  * sign, then a quiet while for the others), or we gave and it is quiet. */
 static int
-share_over(struct run *r, int asked)
+share_over(struct verify_run *r, int asked)
 {
 	long long last = mx_gossip_last(r->g), quiet;
 
@@ -255,7 +131,7 @@ share_over(struct run *r, int asked)
  * up to --timeout or SHARE_MS, whichever is shorter.  Failures are
  * warnings: the SAS verified the device already. */
 static void
-share(struct run *r)
+share(struct verify_run *r)
 {
 	long long end = mx_time_ms();
 	struct mx_err fe;
@@ -290,7 +166,7 @@ share(struct run *r)
  * side is silent for --timeout or the flow takes longer than the spec
  * allows, with m.user when interrupted. */
 static int
-flow(struct run *r, struct mx_err *e)
+flow(struct verify_run *r, struct mx_err *e)
 {
 	long long last = mx_time_ms(), now;
 	enum mx_verify_state st, was;
@@ -307,7 +183,7 @@ flow(struct run *r, struct mx_err *e)
 			continue;
 		}
 		if (st == MX_VERIFY_SHOW) {
-			a = r->o->json ? ask_json(r, e) : ask_terminal(r);
+			a = verify_ask(r, e);
 			if (a < 0 && e->status != MX_OK)
 				return -1;
 			if (a < 0)
@@ -345,14 +221,14 @@ flow(struct run *r, struct mx_err *e)
 		return -1;
 	if (mx_verify_state(r->v) == MX_VERIFY_DONE && own(r))
 		share(r);
-	return result(r, e);
+	return verify_result(r, e);
 }
 
 /* The flow; when it fails on our side mid-way (the network, the store,
  * stdout), the other side is told with a cancel, as far as it can be
  * sent, rather than left waiting for its timeout. */
 static int
-drive(struct run *r, struct mx_err *e)
+drive(struct verify_run *r, struct mx_err *e)
 {
 	enum mx_verify_state st;
 	struct mx_err fe;
@@ -379,14 +255,14 @@ master_of(const struct mx_device *d)
 
 /* Their pinned master key, when it is settled. */
 static const char *
-their_master(const struct run *r)
+their_master(const struct verify_run *r)
 {
 	return master_of(r->them);
 }
 
 /* Our side: user, device, Ed25519 key. */
 static struct mx_verify_party
-us(struct run *r)
+us(struct verify_run *r)
 {
 	struct mx_verify_party p = { r->c->sess.user_id, r->c->sess.device_id,
 		mx_e2ee_ed25519(r->x), r->master[0] ? r->master : NULL };
@@ -396,7 +272,8 @@ us(struct run *r)
 
 /* sas USER DEVICE: we ask. */
 static int
-sas_ask(struct run *r, const char *user, const char *device, struct mx_err *e)
+sas_ask(struct verify_run *r, const char *user, const char *device,
+    struct mx_err *e)
 {
 	struct mx_verify_party me, them;
 
@@ -422,7 +299,8 @@ sas_ask(struct run *r, const char *user, const char *device, struct mx_err *e)
 /* The encrypted DM with user we are joined to: 1 and *room (caller's),
  * 0 when there is none (spec: "Direct Messaging", m.direct). */
 static int
-encrypted_dm(struct run *r, const char *user, char **room, struct mx_err *e)
+encrypted_dm(struct verify_run *r, const char *user, char **room,
+    struct mx_err *e)
 {
 	json_t *enc = NULL;
 	int rc;
@@ -448,7 +326,7 @@ encrypted_dm(struct run *r, const char *user, char **room, struct mx_err *e)
  * their device is the one that answers (spec: "Key verification
  * framework"). */
 static int
-sas_ask_user(struct run *r, const char *user, struct mx_err *e)
+sas_ask_user(struct verify_run *r, const char *user, struct mx_err *e)
 {
 	struct mx_verify_party me = us(r), them = { user, NULL, NULL, NULL };
 	json_t *req;
@@ -514,7 +392,7 @@ offers_sas(const json_t *methods)
 /* Accept the request req (to-device, or in-room when room): ready, and
  * the flow to its end. */
 static int
-accept_request(struct run *r, const json_t *req, const char *room,
+accept_request(struct verify_run *r, const json_t *req, const char *room,
     struct mx_err *e)
 {
 	const json_t *c = json_object_get(req, "content");
@@ -550,7 +428,7 @@ accept_request(struct run *r, const json_t *req, const char *room,
 /* sas: wait --timeout for a request, to-device or in-room in a DM (what
  * Element's "Verify user" sends), then accept it. */
 static int
-sas_wait(struct run *r, struct mx_err *e)
+sas_wait(struct verify_run *r, struct mx_err *e)
 {
 	long long end = mx_time_ms() + r->o->timeout_ms;
 	json_t *req = NULL;
@@ -586,10 +464,10 @@ sas_wait(struct run *r, struct mx_err *e)
 /* ---- sas ------------------------------------------------------------------- */
 
 int
-verify_sas(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
+verify_sas(struct mx_ctx *c, const struct verify_opt *o, int argc, char **argv,
     struct mx_err *e)
 {
-	struct run r = { 0 };
+	struct verify_run r = { 0 };
 	int rc;
 
 	r.c = c;

@@ -27,7 +27,7 @@
  * with the default key (spec: "Storage of the cross-signing private
  * keys"). */
 static int
-xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const struct verify_opt *o,
     struct mx_err *e)
 {
 	uint8_t *key = mx_secure_alloc(32);
@@ -46,7 +46,7 @@ xsign_import(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
  * --passphrase-file, else random (its recovery key printed once).  There
  * is no key to read from --recovery-key-stdin. */
 static int
-ssss_new(const struct opt *o, uint8_t key[32], char **id, json_t **desc,
+ssss_new(const struct verify_opt *o, uint8_t key[32], char **id, json_t **desc,
     struct mx_err *e)
 {
 	char *pass = NULL;
@@ -115,8 +115,9 @@ keys_held(struct mx_e2ee *x, struct mx_ctx *c, struct mx_err *e)
  * A random key's recovery key goes into rk only after step 5.
  */
 static int
-xsign_setup_new(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
-    char rk[MX_RECOVERY_KEY_LEN + 1], struct mx_err *e)
+xsign_setup_new(struct mx_e2ee *x, struct mx_ctx *c,
+    const struct verify_opt *o, char rk[MX_RECOVERY_KEY_LEN + 1],
+    struct mx_err *e)
 {
 	uint8_t *key = mx_secure_alloc(32);
 	json_t *desc = NULL;
@@ -142,7 +143,7 @@ xsign_setup_new(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 /* cross-signing setup: new keys, kept in secret storage: the account's,
  * whose key is checked before anything is made, or a new one. */
 static int
-xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct verify_opt *o,
     char rk[MX_RECOVERY_KEY_LEN + 1], struct mx_err *e)
 {
 	uint8_t *key = mx_secure_alloc(32);
@@ -184,7 +185,7 @@ xsign_setup(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
  * old keys, no longer the account's, stay in secret storage: said on
  * stderr. */
 static int
-xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
+xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, const struct verify_opt *o,
     struct mx_err *e)
 {
 	int given = o->recovery_key_stdin || o->passphrase_file != NULL;
@@ -220,8 +221,8 @@ xsign_reset(struct mx_e2ee *x, struct mx_ctx *c, const struct opt *o,
 /* cross-signing setup|status|reset|import: this account's cross-signing
  * keys. */
 int
-verify_xsign(struct mx_ctx *c, const struct opt *o, int argc, char **argv,
-    struct mx_err *e)
+verify_xsign(struct mx_ctx *c, const struct verify_opt *o, int argc,
+    char **argv, struct mx_err *e)
 {
 	char rk[MX_RECOVERY_KEY_LEN + 1] = "";
 	struct mx_e2ee *x = NULL;
