@@ -70,14 +70,14 @@ lib/libmx.a: $(LIB_OBJ)
 
 # The parts of programs kept in files of their own: cli.o goes into every
 # program, the others into those that list them below.
-CMD_OBJ = cmd/cli.o cmd/bridge-probe.o cmd/bridge-rules.o cmd/keys-login.o \
-	cmd/keys-devices.o cmd/keys-export.o cmd/keys-delete.o cmd/keys-backup.o
+CMD_OBJ = $(patsubst %.c,%.o,$(filter-out cmd/mx-%.c,$(wildcard cmd/*.c)))
 $(CMD_OBJ): cmd/%.o: cmd/%.c cmd/*.h $(HDRS) | $(DEPS_STAMP)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 mx-bridge-check: cmd/bridge-probe.o cmd/bridge-rules.o
 mx-keys: cmd/keys-login.o cmd/keys-devices.o cmd/keys-export.o \
 	cmd/keys-delete.o cmd/keys-backup.o
+mx-verify: cmd/verify-io.o cmd/verify-sas.o cmd/verify-show.o cmd/verify-xsign.o
 
 mx-%: cmd/mx-%.c cmd/cli.o lib/libmx.a $(HDRS) cmd/*.h
 	$(CC) $(ALL_CFLAGS) -Icmd -DMX_DATADIR='"$(DATADIR)"' -o $@ $< \
