@@ -276,33 +276,6 @@ mx_e2ee_room_encryption(struct mx_ctx *c, const char *room_id, json_t **enc,
 }
 
 int
-mx_e2ee_send(struct mx_e2ee *x, const char *room_id,
-    enum mx_e2ee_policy policy, const char *type, const json_t *content,
-    char **event_id, struct mx_err *e)
-{
-	json_t *enc = NULL, *env = NULL;
-	char *txn = mx_msg_txn_new(), *eid = NULL;
-	int rc = mx_e2ee_room_encryption(x->c, room_id, &enc, e);
-
-	if (rc > 0 && (rc = mx_e2ee_refresh(x, room_id, e)) == 0 &&
-	    (rc = mx_e2ee_encrypt(x, room_id, enc, policy, type, content, &env,
-		 e)) == 0)
-		rc = mx_api_send(&x->c->api, room_id, "m.room.encrypted", txn,
-		    env, &eid, e);
-	else if (rc == 0)
-		rc = mx_api_send(&x->c->api, room_id, type, txn, content, &eid,
-		    e);
-	if (rc == 0 && event_id != NULL)
-		*event_id = eid;
-	else
-		free(eid);
-	json_decref(enc);
-	json_decref(env);
-	free(txn);
-	return rc != 0 ? -1 : 0;
-}
-
-int
 mx_e2ee_verify_device(struct mx_ctx *c, const char *user,
     const char *device_id, const char *ed, struct mx_err *e)
 {
