@@ -5,6 +5,7 @@
 # either side cancels both and marks nothing.
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
+. "$MX_SRC/t/verify.sh"
 need_homeserver
 peer_need js
 
@@ -22,54 +23,12 @@ setup peer_do bob1 "{\"cmd\":\"join\",\"room\":\"$room\"}"
 setup peer_do bob2 '{"cmd":"wait_sync"}'
 setup mx-send -p alice "$room" "hello"
 
-# wait_line FILE JQ_FILTER: the first line of FILE the filter selects,
-# waiting up to 60 s.
-wait_line() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		_l=$(jq -c "$2" "$1" 2>/dev/null | head -n 1)
-		[ -n "$_l" ] && { printf '%s\n' "$_l"; return 0; }
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	echo "wait_line: nothing matched $2 in $1" >&2
-	return 1
-}
-
-# wait_rc FILE: mx-verify's exit status, once it wrote it.
-wait_rc() {
-	_i=0
-	while [ ! -s "$1" ] && [ $_i -lt 300 ]; do
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	cat "$1"
-}
-
-# verify_bg NAME ARGS...: mx-verify --json in the background, its stdin
-# a fifo NAME.in held open on descriptor 7 by the caller.
-verify_bg() {
-	_n=$1
-	shift
-	rm -f "$_n.in" "$_n.out" "$_n.rc"
-	mkfifo "$_n.in"
-	{ mx-verify -p alice --json --timeout 60 sas "$@" <"$_n.in" >"$_n.out" 2>"$_n.err"; echo $? >"$_n.rc"; } &
-}
-
-# same_emoji MXLINE PEERLINE: both sides show the same seven emoji.
-same_emoji() {
-	a=$(printf '%s' "$1" | jq -c "[.emoji[].name]") &&
-	b=$(printf '%s' "$2" | jq -c "[.emoji[].name]") &&
-	echo "mx: $a peer: $b" &&
-	test "$(printf '%s' "$a" | jq length)" = 7 && test "$a" = "$b"
-}
-
 trust_of() {
 	mx-keys -p alice devices "$bob_id" | jq -r "select(.device_id == \"$1\") | .trust"
 }
 
 test_expect_success 'the peer asks, mx accepts; same emoji; both say yes' '
-	verify_bg in1 &&
+	verify_bg in1 alice 60 &&
 	exec 7>in1.in &&
 	txn=$(peer_do bob1 "{\"cmd\":\"verify_request\",\"user\":\"$alice_id\",\"device\":\"$alice_dev\"}" | jq -r .transaction_id) &&
 	peer_do bob1 "{\"cmd\":\"verify_start\",\"transaction_id\":\"$txn\"}" >/dev/null &&
@@ -89,7 +48,7 @@ test_expect_success 'the peer asks, mx accepts; same emoji; both say yes' '
 '
 
 test_expect_success 'mx asks, the peer accepts; same emoji; both say yes' '
-	verify_bg in2 "$bob_id" "$bob2_device" &&
+	verify_bg in2 alice 60 "$bob_id" "$bob2_device" &&
 	exec 7>in2.in &&
 	r=$(peer_wait bob2 "select(.event == \"verification_request\" and .other_user == \"$alice_id\")") &&
 	txn=$(printf "%s" "$r" | jq -r .transaction_id) &&
@@ -153,7 +112,7 @@ setup peer_start bob3 js "$bob_id" "$bob_pw"
 setup mx-send -p alice "$room" "hello bob3"
 
 test_expect_success '"no" on mx cancels both sides; nothing marked' '
-	verify_bg in3 "$bob_id" "$bob3_device" &&
+	verify_bg in3 alice 60 "$bob_id" "$bob3_device" &&
 	exec 7>in3.in &&
 	r=$(peer_wait bob3 "select(.event == \"verification_request\" and .other_user == \"$alice_id\")") &&
 	txn=$(printf "%s" "$r" | jq -r .transaction_id) &&
@@ -171,7 +130,7 @@ test_expect_success '"no" on mx cancels both sides; nothing marked' '
 '
 
 test_expect_success '"no" on the peer cancels mx too (exit 1); nothing marked' '
-	verify_bg in4 "$bob_id" "$bob3_device" &&
+	verify_bg in4 alice 60 "$bob_id" "$bob3_device" &&
 	exec 7>in4.in &&
 	r=$(peer_wait bob3 "select(.event == \"verification_request\" and .other_user == \"$alice_id\" and .transaction_id != \"$(jq -r .transaction_id in3.out | head -n 1)\")") &&
 	txn=$(printf "%s" "$r" | jq -r .transaction_id) &&
@@ -199,7 +158,7 @@ test_expect_success 'a request that a running mx-sync -f took is still answered'
 	txn=$(peer_do bob1 "{\"cmd\":\"verify_request\",\"user\":\"$alice_id\",\"device\":\"$alice_dev\"}" | jq -r .transaction_id) &&
 	i=0 && while [ "$(inbox_rows)" = "$before" ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done &&
 	test "$(inbox_rows)" -gt "$before" &&
-	verify_bg in5 &&
+	verify_bg in5 alice 60 &&
 	exec 7>in5.in &&
 	peer_do bob1 "{\"cmd\":\"verify_start\",\"transaction_id\":\"$txn\"}" >/dev/null &&
 	m=$(wait_line in5.out "select(.emoji)") &&
@@ -218,7 +177,7 @@ test_expect_success 'a request that a running mx-sync -f took is still answered'
 test_expect_success 'SIGTERM mid-flow: the peer is told (m.user), exit 1, nothing marked' '
 	req="select(.event == \"verification_request\")" &&
 	n0=$(peer_count bob3 "$req") &&
-	verify_bg in6 "$bob_id" "$bob3_device" &&
+	verify_bg in6 alice 60 "$bob_id" "$bob3_device" &&
 	exec 7>in6.in &&
 	i=0 && while [ "$(peer_count bob3 "$req")" -le "$n0" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done &&
 	txn=$(jq -c "$req" bob3.out | tail -n 1 | jq -r .transaction_id) &&

@@ -9,6 +9,7 @@
 # in another room, do not touch the flow.
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
+. "$MX_SRC/t/verify.sh"
 need_homeserver
 peer_need js
 
@@ -30,54 +31,12 @@ setup peer_do bob1 "{\"cmd\":\"join\",\"room\":\"$room\"}"
 setup peer_do bob2 '{"cmd":"wait_sync"}'
 setup mx-send -p alice "$room" "hello"
 
-# wait_line FILE JQ_FILTER: the first line of FILE the filter selects,
-# waiting up to 60 s.
-wait_line() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		_l=$(jq -c "$2" "$1" 2>/dev/null | head -n 1)
-		[ -n "$_l" ] && { printf '%s\n' "$_l"; return 0; }
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	echo "wait_line: nothing matched $2 in $1" >&2
-	return 1
-}
-
-# wait_rc FILE: mx-verify's exit status, once it wrote it.
-wait_rc() {
-	_i=0
-	while [ ! -s "$1" ] && [ $_i -lt 300 ]; do
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	cat "$1"
-}
-
-# verify_bg NAME ARGS...: mx-verify --json in the background, its stdin
-# a fifo NAME.in held open on descriptor 7 by the caller.
-verify_bg() {
-	_n=$1
-	shift
-	rm -f "$_n.in" "$_n.out" "$_n.rc"
-	mkfifo "$_n.in"
-	{ mx-verify -p alice -v --json --timeout 60 sas "$@" <"$_n.in" >"$_n.out" 2>"$_n.err"; echo $? >"$_n.rc"; } &
-}
-
-# same_emoji MXLINE PEERLINE: both sides show the same seven emoji.
-same_emoji() {
-	a=$(printf '%s' "$1" | jq -c "[.emoji[].name]") &&
-	b=$(printf '%s' "$2" | jq -c "[.emoji[].name]") &&
-	echo "mx: $a peer: $b" &&
-	test "$(printf '%s' "$a" | jq length)" = 7 && test "$a" = "$b"
-}
-
 trust_of() {
 	mx-keys -p alice devices "$bob_id" | jq -r "select(.device_id == \"$1\") | .trust"
 }
 
 test_expect_success 'no DM: sas USER asks every device; one accepts, the other gets m.accepted' '
-	verify_bg f1 "$bob_id" &&
+	verify_bg f1 alice 60 "$bob_id" &&
 	exec 7>f1.in &&
 	r1=$(peer_wait bob1 "select(.event == \"verification_request\" and .other_user == \"$alice_id\")") &&
 	r2=$(peer_wait bob2 "select(.event == \"verification_request\" and .other_user == \"$alice_id\")") &&
@@ -120,7 +79,7 @@ test_expect_success 'the DM is encrypted and in m.direct on both sides' '
 '
 
 test_expect_success 'in-room: the peer asks (Verify user), mx accepts; same emoji; both yes' '
-	verify_bg i1 &&
+	verify_bg i1 alice 60 &&
 	exec 7>i1.in &&
 	txn=$(peer_do bob1 "{\"cmd\":\"verify_request_dm\",\"user\":\"$alice_id\",\"room\":\"$dm\"}" | jq -r .transaction_id) &&
 	case $txn in \$*) ;; *) false ;; esac &&
@@ -141,7 +100,7 @@ test_expect_success 'in-room: the peer asks (Verify user), mx accepts; same emoj
 '
 
 test_expect_success 'in-room: mx asks in the DM (sas USER), the peer accepts; both yes' '
-	verify_bg i2 "$bob_id" &&
+	verify_bg i2 alice 60 "$bob_id" &&
 	exec 7>i2.in &&
 	r=$(peer_wait bob1 "select(.event == \"verification_request\" and .room_id == \"$dm\" and .other_user == \"$alice_id\")") &&
 	txn=$(printf "%s" "$r" | jq -r .transaction_id) &&
@@ -160,7 +119,7 @@ test_expect_success 'in-room: mx asks in the DM (sas USER), the peer accepts; bo
 '
 
 test_expect_success 'in-room: "no" on mx cancels both sides' '
-	verify_bg i3 "$bob_id" &&
+	verify_bg i3 alice 60 "$bob_id" &&
 	exec 7>i3.in &&
 	old=$(jq -r .transaction_id i2.out | head -n 1) &&
 	r=$(peer_wait bob1 "select(.event == \"verification_request\" and .room_id == \"$dm\" and .transaction_id != \"$old\")") &&
@@ -178,7 +137,7 @@ test_expect_success 'in-room: "no" on mx cancels both sides' '
 '
 
 test_expect_success 'in-room: "no" on the peer cancels mx too (exit 1)' '
-	verify_bg i4 &&
+	verify_bg i4 alice 60 &&
 	exec 7>i4.in &&
 	txn=$(peer_do bob1 "{\"cmd\":\"verify_request_dm\",\"user\":\"$alice_id\",\"room\":\"$dm\"}" | jq -r .transaction_id) &&
 	peer_do bob1 "{\"cmd\":\"verify_start\",\"transaction_id\":\"$txn\"}" >/dev/null &&
@@ -195,7 +154,7 @@ test_expect_success 'in-room: "no" on the peer cancels mx too (exit 1)' '
 # in the DM) while mx waits for the ready: it does not end the flow.  (A
 # relation into another room the server refuses to send.)
 test_expect_success 'in-room: a relation to another event is ignored' '
-	verify_bg i5 "$bob_id" &&
+	verify_bg i5 alice 60 "$bob_id" &&
 	exec 7>i5.in &&
 	old=$(jq -r .transaction_id i3.out | head -n 1) &&
 	r=$(peer_wait bob1 "select(.event == \"verification_request\" and .room_id == \"$dm\" and .transaction_id != \"$old\" and .transaction_id != \"$(jq -r .transaction_id i2.out | head -n 1)\")") &&

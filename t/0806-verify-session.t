@@ -9,6 +9,7 @@
 # nothing.
 . "$(dirname "$0")/lib.sh"
 . "$MX_SRC/t/peer/peer.sh"
+. "$MX_SRC/t/verify.sh"
 need_homeserver
 peer_need js
 
@@ -23,50 +24,6 @@ printf '%s\n' "$boot" | jq -e '.version != null' >/dev/null ||
 printf '%s\n' "$bob_pw" | mx-keys -p bobmx login --homeserver "$MX_TEST_HOMESERVER" -u "$bob_id" --password-stdin >/dev/null ||
 	setup_failed "mx logs in as a second device of bob"
 bobmx_dev=$(mx-keys -p bobmx whoami | jq -r .device_id)
-
-# wait_line FILE JQ_FILTER: the first line of FILE the filter selects,
-# waiting up to 60 s.
-wait_line() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		_l=$(jq -c "$2" "$1" 2>/dev/null | head -n 1)
-		[ -n "$_l" ] && { printf '%s\n' "$_l"; return 0; }
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	echo "wait_line: nothing matched $2 in $1" >&2
-	return 1
-}
-
-# wait_rc FILE: mx-verify's exit status, once it wrote it (up to 90 s).
-wait_rc() {
-	_i=0
-	while [ ! -s "$1" ] && [ $_i -lt 450 ]; do
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	cat "$1"
-}
-
-# wait_grep FILE TEXT: until FILE holds TEXT (up to 60 s).
-wait_grep() {
-	_i=0
-	while ! grep -qF "$2" "$1" 2>/dev/null && [ $_i -lt 300 ]; do
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	grep -F "$2" "$1"
-}
-
-# verify_bg NAME PROFILE TIMEOUT ARGS...: mx-verify -v --json sas in the
-# background, its stdin the fifo NAME.in, to be held open on descriptor 7.
-verify_bg() {
-	_n=$1 _p=$2 _t=$3
-	shift 3
-	rm -f "$_n.in" "$_n.out" "$_n.rc" "$_n.err"
-	mkfifo "$_n.in"
-	{ mx-verify -v -p "$_p" --json --timeout "$_t" sas "$@" <"$_n.in" >"$_n.out" 2>"$_n.err"; echo $? >"$_n.rc"; } &
-}
 
 # mx_asks NAME PEER: the SAS that mx-verify NAME asked for, accepted and
 # confirmed on both sides.
