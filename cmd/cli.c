@@ -46,6 +46,19 @@ static const struct mx_opt common_opts[] = {
 #define MAX_OPTS 64
 
 void
+mx_cli_on_signals(void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
 mx_cli_init(void)
 {
 	struct rlimit nocore = { 0, 0 };

@@ -48,6 +48,10 @@ struct mx_cli {
  */
 void mx_cli_init(void);
 
+/* fn for SIGINT, SIGTERM and SIGHUP, without SA_RESTART: a blocking read
+ * returns (EINTR), and the program's loops look at what fn set. */
+void mx_cli_on_signals(void (*fn)(int));
+
 /*
  * Parse argv.  Common options fill c (verbose, quiet, profile,
  * insecure_http); -h and -V print and exit 0.  Each program option calls

@@ -124,18 +124,6 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-}
-
 static int
 opt_fn(void *u, int id, const char *arg)
 {
@@ -981,7 +969,7 @@ main(int argc, char **argv)
 	if (getenv("MX_ACCESS_TOKEN") == NULL)
 		flags |= MX_CTX_STORE;
 	if (o.follow)
-		catch_signals();
+		mx_cli_on_signals(on_signal);
 	rc = mx_ctx_open(&c, flags, &e);
 	c.api.max_download = o.max_download ? o.max_download : MAX_DOWNLOAD;
 	/* One replay record per decrypted event: a sync to disk for each

@@ -50,20 +50,6 @@ on_signal(int sig)
 	interrupted = sig;
 }
 
-/* Without SA_RESTART: the prompt's read returns, and the loops look at
- * interrupted within one poll. */
-static void
-catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
 /* ---- the flow ------------------------------------------------------------ */
 
 /* Verified: mark the device (the flag of mx-keys trust); when their MAC
@@ -472,7 +458,7 @@ verify_sas(struct mx_ctx *c, const struct verify_opt *o, int argc, char **argv,
 
 	r.c = c;
 	r.o = o;
-	catch_signals();
+	mx_cli_on_signals(on_signal);
 	r.later = json_array();
 	r.events = json_array();
 	rc = mx_ctx_open(c, OWN_STORE, e) != 0 ||
