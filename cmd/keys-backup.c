@@ -58,8 +58,10 @@ out:
 	return rc;
 }
 
-/* The backup's private key into priv, from the user's secret, checked to
- * be the key of the backup info. */
+/* The backup's private key into priv, checked to be the key of the backup
+ * info: the one this profile holds (an earlier restore or create, or our
+ * own device gave it after a SAS), unless the user gives one; else from
+ * the user's secret. */
 static int
 backup_key(struct mx_ctx *c, const struct keys_opt *o, const json_t *info,
     uint8_t priv[32], struct mx_err *e)
@@ -67,6 +69,14 @@ backup_key(struct mx_ctx *c, const struct keys_opt *o, const json_t *info,
 	int is_pass, rc;
 	char *s;
 
+	if (!o->passphrase_file && !o->recovery_key_stdin) {
+		if ((rc = mx_keybackup_key_get(c->store, priv, e)) < 0)
+			return -1;
+		if (rc == 1 && mx_keybackup_key_matches(info, priv)) {
+			mx_cli_note(c, 1, "the backup key this profile holds");
+			return 0;
+		}
+	}
 	if ((s = mx_cli_recovery_secret(o->passphrase_file,
 		 o->recovery_key_stdin, &is_pass, e)) == NULL)
 		return -1;

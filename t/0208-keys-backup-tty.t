@@ -11,8 +11,10 @@ r=$(mx-room -p u create | jq -er .room_id) || setup_failed "an encrypted room"
 setup mx-send -p u "$r" "kept in the backup"
 mx-keys -p u backup create | jq -r .recovery_key >rk ||
 	setup_failed "a backup"
-printf '%s\n' "$u_pw" | mx-keys -p fresh login --homeserver "$MX_TEST_HOMESERVER" \
-	-u "$u_id" --password-stdin >/dev/null || setup_failed "a new device"
+for p in fresh fresh2; do
+	printf '%s\n' "$u_pw" | mx-keys -p $p login --homeserver "$MX_TEST_HOMESERVER" \
+		-u "$u_id" --password-stdin >/dev/null || setup_failed "a new device"
+done
 
 # onpty.py ANSWER CMD...: run CMD on a terminal, type ANSWER at its first
 # prompt (once it ends in a colon); what the terminal showed on stdout,
@@ -54,8 +56,13 @@ test_expect_success 'the recovery key typed at the prompt, not echoed' '
 '
 
 test_expect_success 'what is no recovery key is the passphrase: without secret storage, 5' '
-	test_expect_code 5 python3 onpty.py "some words" mx-keys -p fresh backup restore >screen &&
+	test_expect_code 5 python3 onpty.py "some words" mx-keys -p fresh2 backup restore >screen &&
 	grep -q "^mx-keys: the account has no secret storage; restore needs the recovery key (--recovery-key-stdin)" screen
+'
+
+test_expect_success 'the profile holds the key now: a restore asks nothing' '
+	mx-keys -p fresh backup restore </dev/null >again &&
+	jq -e ".restored == 0 and .rejected == 0 and .skipped >= 1" again
 '
 
 test_done

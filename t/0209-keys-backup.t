@@ -248,7 +248,13 @@ test_expect_success 'usage: backup takes status, restore or create; no key for s
 	test_expect_code 2 mx-keys -p alice backup status --passphrase-file pass 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice backup restore --recovery-key-stdin --passphrase-file pass 2>/dev/null &&
 	test_expect_code 2 mx-keys -p alice whoami --recovery-key-stdin 2>/dev/null &&
-	test_expect_code 2 mx-keys -p alice backup restore </dev/null 2>/dev/null
+	fresh alice9 &&
+	test_expect_code 2 mx-keys -p alice9 backup restore </dev/null 2>/dev/null
+'
+
+test_expect_success 'a profile that holds the backup key restores without one' '
+	mx-keys -p alice backup restore </dev/null >out &&
+	jq -e ".rejected == 0" out
 '
 
 test_done

@@ -58,6 +58,11 @@ test_expect_success 'the backup key came too, checked against the backup'"'"'s p
 	tail -n 1 v1.out | jq -e ".secrets | index(\"m.megolm_backup.v1\")"
 '
 
+test_expect_success 'with it, backup restore needs no recovery key' '
+	mx-keys -p bobmx backup restore </dev/null >rs &&
+	jq -e ".rejected == 0 and (.restored | type) == \"number\"" rs
+'
+
 test_expect_success 'cross-signing status: the private keys held, this device signed' '
 	mx-verify -p bobmx cross-signing status >s1 &&
 	cat s1 &&
