@@ -112,10 +112,11 @@ share_over(struct verify_run *r, int asked)
 }
 
 /* After a SAS with our own other device (spec: "Sharing"): ask it for
- * the secrets this store lacks and wait for them, up to --timeout; and
- * stay to answer its own requests (a new Element session asks at once),
- * up to --timeout or SHARE_MS, whichever is shorter.  Failures are
- * warnings: the SAS verified the device already. */
+ * the secrets this store lacks and wait for them, and stay to answer its
+ * own requests (a new Element session asks at once), each up to
+ * --timeout or SHARE_MS, whichever is shorter: a device that holds a
+ * secret gives it at once, one that does not never says so.  Failures
+ * are warnings: the SAS verified the device already. */
 static void
 share(struct verify_run *r)
 {
@@ -129,9 +130,7 @@ share(struct verify_run *r)
 	share_note(r, &fe);
 	if (asked <= 0 && holds <= 0)
 		return;
-	end += asked > 0 ?
-	    r->o->timeout_ms :
-	    (r->o->timeout_ms < SHARE_MS ? r->o->timeout_ms : SHARE_MS);
+	end += r->o->timeout_ms < SHARE_MS ? r->o->timeout_ms : SHARE_MS;
 	while (!interrupted && mx_gossip_poll(r->g, NULL, &fe) == 0 &&
 	    !share_over(r, asked) && mx_time_ms() < end &&
 	    verify_pump(r, POLL_MS, &fe) == 0)
