@@ -399,7 +399,10 @@ invitees(const struct opt *o, size_t *n)
  * and direct chats are encrypted from their first event, as Element makes
  * them, through initial_state; a public one only when asked.  No room
  * lets guests join (the private presets would: spec "Guest access"), so
- * no account without registration reads along.
+ * no account without registration reads along; in no room but a direct
+ * chat (where both are admins) can any member invite (spec default 0):
+ * only moderators (50) bring in new readers, bridges and bots included,
+ * as mx-bridge-check's power check asks.
  */
 static json_t *
 create_body(const struct opt *o, const char *const *users, size_t n)
@@ -424,6 +427,9 @@ create_body(const struct opt *o, const char *const *users, size_t n)
 	json_object_set_new(b, "invite", inv);
 	if (o->dm != NULL)
 		json_object_set_new(b, "is_direct", json_true());
+	else
+		json_object_set_new(b, "power_level_content_override",
+		    json_pack("{s:i}", "invite", 50));
 	json_object_set_new(b, "initial_state",
 	    json_pack("[{s:s,s:s,s:{s:s}}]", "type", "m.room.guest_access",
 		"state_key", "", "content", "guest_access", "forbidden"));

@@ -126,6 +126,11 @@ test_expect_success 'create --encrypted --invite: bob sees the invite' '
 		"[\$r, \$a, false, \"Secret $$\"]" >want && test_cmp want got
 '
 
+test_expect_success 'create: only moderators invite (power 50)' '
+	mx-room -p alice state "$(cat secret.id)" m.room.power_levels >pl &&
+	jq -e ".invite == 50" pl
+'
+
 test_expect_success 'bob joins with mx-room join; both talk encrypted (no curl)' '
 	room=$(cat secret.id) &&
 	mx-room -p bob join "$room" >out &&
