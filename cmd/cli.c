@@ -20,6 +20,7 @@
 #include "backup.h"
 #include "cli.h"
 #include "crypto.h"
+#include "e2ee.h"
 #include "json.h"
 #include "secrets.h"
 #include "util.h"
@@ -525,4 +526,22 @@ mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e)
 	tcsetattr(fileno(tty), TCSAFLUSH, &old);
 	fclose(tty);
 	return s;
+}
+
+int
+mx_cli_trust_fingerprint(struct mx_ctx *c, const char *user,
+    const char *device, const char *ed, struct mx_err *e)
+{
+	json_t *j;
+	int rc;
+
+	if (mx_ctx_open(c, MX_CTX_SESSION | MX_CTX_STORE | MX_CTX_NO_ENV, e) !=
+		0 ||
+	    mx_e2ee_verify_device(c, user, device, ed, e) != 0)
+		return -1;
+	j = json_pack("{s:s,s:s,s:s}", "user_id", user, "device_id", device,
+	    "trust", "verified");
+	rc = mx_cli_print_json(j, e);
+	json_decref(j);
+	return rc;
 }

@@ -121,6 +121,16 @@ char *mx_cli_read_secret(const char *prompt, int from_stdin, struct mx_err *e);
 char *mx_cli_recovery_secret(const char *passphrase_file,
     int recovery_key_stdin, int *is_pass, struct mx_err *e);
 
+/*
+ * mx-keys trust and mx-verify fingerprint, one check: open the profile's
+ * own store, mark user's device verified when its pinned, self-signed
+ * Ed25519 key is ed (a fingerprint compared out of band), and print
+ * {"user_id","device_id","trust":"verified"}.  -1 with e (MX_NO: another
+ * key).
+ */
+int mx_cli_trust_fingerprint(struct mx_ctx *c, const char *user,
+    const char *device, const char *ed, struct mx_err *e);
+
 /* The default key of the account's secret storage into key (*id, caller
  * frees), from the secret of mx_cli_recovery_secret, asked only when the
  * account has secret storage (else MX_LOCAL). */

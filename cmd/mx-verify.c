@@ -131,19 +131,9 @@ static int
 cmd_fingerprint(struct mx_ctx *c, const struct verify_opt *o, int argc,
     char **argv, struct mx_err *e)
 {
-	json_t *j;
-	int rc;
-
 	(void)o;
 	(void)argc;
-	if (mx_ctx_open(c, OWN_STORE, e) != 0 ||
-	    mx_e2ee_verify_device(c, argv[0], argv[1], argv[2], e) != 0)
-		return -1;
-	j = json_pack("{s:s,s:s,s:s}", "user_id", argv[0], "device_id",
-	    argv[1], "trust", "verified");
-	rc = mx_cli_print_json(j, e);
-	json_decref(j);
-	return rc;
+	return mx_cli_trust_fingerprint(c, argv[0], argv[1], argv[2], e);
 }
 
 /* ---- json ------------------------------------------------------------------ */
